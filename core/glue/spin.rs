@@ -1,0 +1,153 @@
+//! Spin adapter shared by the component crates (order-fn, list-fn, feed-fn).
+//!
+//! This file is NOT part of `drinks-core` (which stays free of spin-sdk); each component
+//! includes it with `#[path = "../../core/glue/spin.rs"] mod glue;`. It only translates:
+//! Spin request headers → `&str`, pg4 values → `Cell`, pg4 errors → `DbFailure`,
+//! `ApiError`/JSON → `Response`.
+
+#![allow(dead_code)]
+
+use anyhow::Context as _;
+use drinks_core::problem::PROBLEM_CONTENT_TYPE;
+use drinks_core::{ApiError, Cell, DbFailure, DbVerdict};
+use spin_sdk::http::{Request, Response};
+use spin_sdk::pg4::{Connection, DbValue, ParameterValue, PgError, QueryError};
+
+/// A request header as text (None when absent or not UTF-8).
+pub fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.header(name).and_then(|v| v.as_str())
+}
+
+/// A Spin variable; `None` when it is undefined or cannot be read.
+pub fn variable(name: &str) -> Option<String> {
+    spin_sdk::variables::get(name).ok()
+}
+
+/// Wraps an unexpected error with its whole cause chain, for logging and a 500.
+pub fn internal(error: anyhow::Error) -> ApiError {
+    ApiError::Internal(format!("{error:#}"))
+}
+
+/// Runs one statement on a fresh connection (one pool checkout). A unique-violation race
+/// (a concurrent twin of the same request) is answered by running it once more.
+/// `name` is the statement's constant name, used in logs.
+pub fn query(name: &str, sql: &str, params: &[ParameterValue]) -> Result<Vec<Vec<Cell>>, ApiError> {
+    let url = spin_sdk::variables::get("db_url")
+        .context("reading the Spin variable db_url")
+        .map_err(internal)?;
+    let conn = Connection::open(&url).map_err(|e| fail(name, failure(e)))?;
+    match run(&conn, sql, params) {
+        Ok(rows) => Ok(rows),
+        Err(first) => match first.verdict() {
+            DbVerdict::Retry => run(&conn, sql, params).map_err(|second| match second.verdict() {
+                DbVerdict::Retry => ApiError::Contention,
+                DbVerdict::Fail(e) => contextualize(name, e),
+            }),
+            DbVerdict::Fail(e) => Err(contextualize(name, e)),
+        },
+    }
+}
+
+/// Like [`query`] but hands back the raw failure, for callers that classify it themselves.
+pub fn query_raw(
+    sql: &str,
+    params: &[ParameterValue],
+) -> Result<Vec<Vec<Cell>>, Result<DbFailure, ApiError>> {
+    let url = spin_sdk::variables::get("db_url")
+        .context("reading the Spin variable db_url")
+        .map_err(|e| Err(internal(e)))?;
+    let conn = Connection::open(&url).map_err(|e| Ok(failure(e)))?;
+    run(&conn, sql, params).map_err(Ok)
+}
+
+fn run(
+    conn: &Connection,
+    sql: &str,
+    params: &[ParameterValue],
+) -> Result<Vec<Vec<Cell>>, DbFailure> {
+    let rows = conn.query(sql, params).map_err(failure)?;
+    Ok(rows
+        .rows
+        .into_iter()
+        .map(|row| row.into_iter().map(cell).collect())
+        .collect())
+}
+
+fn fail(name: &str, f: DbFailure) -> ApiError {
+    contextualize(name, f.final_error())
+}
+
+fn contextualize(name: &str, e: ApiError) -> ApiError {
+    match e {
+        ApiError::Internal(msg) => ApiError::Internal(format!("statement {name}: {msg}")),
+        other => other,
+    }
+}
+
+/// Classifies a pg4 error without spin types leaking into core.
+pub fn failure(e: PgError) -> DbFailure {
+    match e {
+        PgError::ConnectionFailed(msg) => DbFailure::Connection(msg),
+        PgError::QueryFailed(QueryError::DbError(db)) => DbFailure::Query {
+            code: db.code,
+            message: db.as_text,
+        },
+        PgError::QueryFailed(QueryError::Text(msg)) => DbFailure::Query {
+            code: String::new(),
+            message: msg,
+        },
+        PgError::BadParameter(msg) => DbFailure::Other(format!("bad parameter: {msg}")),
+        PgError::ValueConversionFailed(msg) => {
+            DbFailure::Other(format!("value conversion failed: {msg}"))
+        }
+        PgError::Other(msg) => DbFailure::Other(msg),
+    }
+}
+
+fn cell(v: DbValue) -> Cell {
+    match v {
+        DbValue::DbNull => Cell::Null,
+        DbValue::Boolean(b) => Cell::Bool(b),
+        DbValue::Int16(n) => Cell::I32(i32::from(n)),
+        DbValue::Int32(n) => Cell::I32(n),
+        DbValue::Int64(n) => Cell::I64(n),
+        DbValue::Str(s) => Cell::Text(s),
+        DbValue::Uuid(s) => Cell::Text(s),
+        other => Cell::Other(format!("{other:?}")),
+    }
+}
+
+/// A response with a JSON body.
+pub fn json(status: u16, body: Vec<u8>) -> Response {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .header("cache-control", "no-store")
+        .header("x-content-type-options", "nosniff")
+        .body(body)
+        .build()
+}
+
+/// The problem+json answer for an error; internal errors are logged here, once, with
+/// their cause chain (the response itself never shows internals).
+pub fn problem(error: ApiError) -> Response {
+    if error.is_internal() {
+        eprintln!("error: {error}");
+    }
+    let p = error.problem();
+    let mut builder = Response::builder();
+    builder
+        .status(p.status)
+        .header("content-type", PROBLEM_CONTENT_TYPE)
+        .header("cache-control", "no-store")
+        .header("x-content-type-options", "nosniff");
+    for (name, value) in &p.headers {
+        builder.header(*name, value.clone());
+    }
+    builder.body(p.to_json()).build()
+}
+
+/// Turns a handler's result into the response.
+pub fn respond(result: Result<Response, ApiError>) -> Response {
+    result.unwrap_or_else(problem)
+}

@@ -1,0 +1,468 @@
+//! Domain values: every one is validated when it is made, so holding one means it is valid.
+
+use std::fmt;
+
+use serde::Serialize;
+use uuid::Uuid;
+
+/// Longest nickname, in Unicode scalar values (what PostgreSQL's `char_length` counts).
+pub const NICKNAME_MAX_CHARS: usize = 32;
+
+/// Why a value was refused. The HTTP layer adds which field it came from.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidValue {
+    #[error("must not be empty")]
+    Empty,
+    #[error("must be at most {max} characters, got {got}")]
+    TooLong { max: usize, got: usize },
+    #[error("must not contain control characters")]
+    ControlCharacter,
+    #[error("must be a UUID")]
+    NotAUuid,
+    #[error("must be lower-case letters, digits, '-' or '_' (at most 32)")]
+    BadDrinkId,
+    #[error("must be a positive integer")]
+    NotAPositiveInteger,
+    #[error("unknown status {0:?}")]
+    UnknownStatus(String),
+}
+
+/// A visitor's display name, shown to everyone at the bar and in the ticker.
+///
+/// Trimmed (Unicode white space), 1 to 32 Unicode scalar values, no control characters.
+/// Bidirectional formatting controls and line/paragraph separators count as control
+/// characters: they could reorder or break the text around the name when it is shown.
+/// Right-to-left scripts and emoji (including ZWJ sequences) are accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Nickname(String);
+
+impl Nickname {
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            return Err(InvalidValue::Empty);
+        }
+        if trimmed.chars().any(is_forbidden_in_nickname) {
+            return Err(InvalidValue::ControlCharacter);
+        }
+        let count = trimmed.chars().count();
+        if count > NICKNAME_MAX_CHARS {
+            return Err(InvalidValue::TooLong {
+                max: NICKNAME_MAX_CHARS,
+                got: count,
+            });
+        }
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn is_forbidden_in_nickname(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{200E}' | '\u{200F}' // LRM, RLM
+                | '\u{061C}' // Arabic letter mark
+                | '\u{202A}'..='\u{202E}' // embeddings and overrides
+                | '\u{2066}'..='\u{2069}' // isolates
+                | '\u{2028}' | '\u{2029}' // line and paragraph separator
+        )
+}
+
+macro_rules! uuid_newtype {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub struct $name(Uuid);
+
+        impl $name {
+            /// Accepts the usual textual forms of a UUID; the nil UUID is refused.
+            pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+                match Uuid::try_parse(raw.trim()) {
+                    Ok(id) if !id.is_nil() => Ok(Self(id)),
+                    _ => Err(InvalidValue::NotAUuid),
+                }
+            }
+
+            /// Lower-case hyphenated form, as PostgreSQL prints it.
+            pub fn to_hyphenated(&self) -> String {
+                self.0.hyphenated().to_string()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.hyphenated().fmt(f)
+            }
+        }
+    };
+}
+
+uuid_newtype!(
+    /// The visitor's random id, kept in the browser. It is the visitor's only credential:
+    /// it is never shown to anybody else.
+    VisitorId
+);
+uuid_newtype!(
+    /// Idempotency key of one visitor action: retrying with the same key never writes twice.
+    RequestId
+);
+
+/// A drink's stable id, e.g. `espresso`, `fruit-juice`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct DrinkId(String);
+
+impl DrinkId {
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        let bytes = raw.as_bytes();
+        let first_ok = bytes
+            .first()
+            .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        let rest_ok = bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-' || *b == b'_');
+        if first_ok && rest_ok && bytes.len() <= 32 {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(InvalidValue::BadDrinkId)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An order's id (a positive `bigint`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct OrderId(i64);
+
+impl OrderId {
+    /// Only plain ASCII digits: no sign, no spaces, no leading `+`.
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(InvalidValue::NotAPositiveInteger);
+        }
+        match raw.parse::<i64>() {
+            Ok(n) if n > 0 => Ok(Self(n)),
+            _ => Err(InvalidValue::NotAPositiveInteger),
+        }
+    }
+
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+/// Where an order is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OrderStatus {
+    Placed,
+    Preparing,
+    Ready,
+    Served,
+    Cancelled,
+}
+
+/// A status change that the rules do not allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("an order that is {from} cannot become {to}")]
+pub struct TransitionNotAllowed {
+    pub from: OrderStatus,
+    pub to: OrderStatus,
+}
+
+impl OrderStatus {
+    pub const ALL: [OrderStatus; 5] = [
+        OrderStatus::Placed,
+        OrderStatus::Preparing,
+        OrderStatus::Ready,
+        OrderStatus::Served,
+        OrderStatus::Cancelled,
+    ];
+    /// The statuses of an order the bar still has to work on (and that blocks a new one).
+    pub const OPEN: [OrderStatus; 3] = [
+        OrderStatus::Placed,
+        OrderStatus::Preparing,
+        OrderStatus::Ready,
+    ];
+
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str() == raw)
+            .ok_or_else(|| InvalidValue::UnknownStatus(raw.to_owned()))
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::Placed => "placed",
+            OrderStatus::Preparing => "preparing",
+            OrderStatus::Ready => "ready",
+            OrderStatus::Served => "served",
+            OrderStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn is_open(self) -> bool {
+        Self::OPEN.contains(&self)
+    }
+
+    /// The visitor may still change or cancel the order only while it is `placed`.
+    pub fn visitor_may_change(self) -> bool {
+        self == OrderStatus::Placed
+    }
+
+    /// The bar's rules: `placed → preparing → ready → served`, and any open order may be
+    /// cancelled. `served` and `cancelled` are final. Staying in the same status is not a
+    /// transition.
+    pub fn transition_to(self, to: OrderStatus) -> Result<OrderStatus, TransitionNotAllowed> {
+        use OrderStatus::*;
+        let allowed = matches!(
+            (self, to),
+            (Placed, Preparing)
+                | (Preparing, Ready)
+                | (Ready, Served)
+                | (Placed | Preparing | Ready, Cancelled)
+        );
+        if allowed {
+            Ok(to)
+        } else {
+            Err(TransitionNotAllowed { from: self, to })
+        }
+    }
+}
+
+impl fmt::Display for OrderStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nickname_is_trimmed() {
+        assert_eq!(Nickname::parse("  Ana \t\n").unwrap().as_str(), "Ana");
+    }
+
+    #[test]
+    fn nickname_of_32_characters_is_accepted() {
+        let name = "a".repeat(32);
+        assert_eq!(Nickname::parse(&name).unwrap().as_str(), name);
+    }
+
+    #[test]
+    fn nickname_of_33_characters_is_rejected() {
+        assert_eq!(
+            Nickname::parse(&"a".repeat(33)),
+            Err(InvalidValue::TooLong { max: 32, got: 33 })
+        );
+    }
+
+    #[test]
+    fn nickname_length_counts_characters_not_bytes() {
+        // 32 × 'é' is 64 bytes but 32 characters.
+        assert!(Nickname::parse(&"é".repeat(32)).is_ok());
+        // 32 emoji of 4 bytes each.
+        assert!(Nickname::parse(&"🍹".repeat(32)).is_ok());
+        assert!(Nickname::parse(&"🍹".repeat(33)).is_err());
+    }
+
+    #[test]
+    fn nickname_with_emoji_zwj_sequence_counts_each_scalar_value() {
+        // Family emoji: 5 scalar values (3 people joined by 2 ZWJ).
+        let family = "👨\u{200D}👩\u{200D}👧";
+        assert_eq!(family.chars().count(), 5);
+        assert!(Nickname::parse(family).is_ok());
+        assert!(Nickname::parse(&format!("{}{}", "a".repeat(27), family)).is_ok());
+        assert!(Nickname::parse(&format!("{}{}", "a".repeat(28), family)).is_err());
+    }
+
+    #[test]
+    fn nickname_in_right_to_left_script_is_accepted() {
+        assert_eq!(Nickname::parse(" שלום ").unwrap().as_str(), "שלום");
+        assert!(Nickname::parse("مرحبا").is_ok());
+    }
+
+    #[test]
+    fn nickname_empty_after_trim_is_rejected() {
+        assert_eq!(Nickname::parse(""), Err(InvalidValue::Empty));
+        assert_eq!(Nickname::parse("   "), Err(InvalidValue::Empty));
+        assert_eq!(
+            Nickname::parse("\u{3000}\u{00A0}"),
+            Err(InvalidValue::Empty)
+        );
+    }
+
+    #[test]
+    fn nickname_with_control_characters_is_rejected() {
+        for bad in ["a\u{0}b", "a\nb", "a\u{7}", "a\u{1B}[31m", "x\u{85}y"] {
+            assert_eq!(
+                Nickname::parse(bad),
+                Err(InvalidValue::ControlCharacter),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn nickname_with_bidi_override_is_rejected() {
+        assert_eq!(
+            Nickname::parse("abc\u{202E}fed"),
+            Err(InvalidValue::ControlCharacter)
+        );
+        assert_eq!(
+            Nickname::parse("\u{2067}x\u{2069}"),
+            Err(InvalidValue::ControlCharacter)
+        );
+    }
+
+    #[test]
+    fn nickname_with_markup_is_kept_verbatim() {
+        // Escaping is the renderer's job (textContent); the value itself is not altered.
+        assert_eq!(
+            Nickname::parse("<b>Ana</b>").unwrap().as_str(),
+            "<b>Ana</b>"
+        );
+    }
+
+    #[test]
+    fn visitor_id_accepts_uuid_and_prints_it_hyphenated_lower_case() {
+        let id = VisitorId::parse("A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11").unwrap();
+        assert_eq!(id.to_hyphenated(), "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
+    }
+
+    #[test]
+    fn malformed_or_nil_uuids_are_rejected() {
+        for bad in [
+            "",
+            "not-a-uuid",
+            "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1",
+            "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11x",
+            "00000000-0000-0000-0000-000000000000",
+        ] {
+            assert_eq!(VisitorId::parse(bad), Err(InvalidValue::NotAUuid), "{bad}");
+            assert_eq!(RequestId::parse(bad), Err(InvalidValue::NotAUuid), "{bad}");
+        }
+    }
+
+    #[test]
+    fn drink_id_accepts_menu_ids() {
+        for ok in ["espresso", "fruit-juice", "tea", "a", "x_1"] {
+            assert!(DrinkId::parse(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn drink_id_with_odd_characters_is_rejected() {
+        for bad in ["", "Espresso", "-tea", "tea ", "t%20", "é", &"a".repeat(33)] {
+            assert_eq!(DrinkId::parse(bad), Err(InvalidValue::BadDrinkId), "{bad}");
+        }
+    }
+
+    #[test]
+    fn order_id_is_a_positive_integer_in_plain_digits() {
+        assert_eq!(OrderId::parse("42").unwrap().get(), 42);
+        for bad in [
+            "",
+            "0",
+            "-1",
+            "+1",
+            " 1",
+            "1.0",
+            "abc",
+            "99999999999999999999",
+        ] {
+            assert_eq!(
+                OrderId::parse(bad),
+                Err(InvalidValue::NotAPositiveInteger),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn status_round_trips_through_its_name() {
+        for s in OrderStatus::ALL {
+            assert_eq!(OrderStatus::parse(s.as_str()), Ok(s));
+        }
+    }
+
+    #[test]
+    fn unknown_status_is_rejected() {
+        assert_eq!(
+            OrderStatus::parse("delivered"),
+            Err(InvalidValue::UnknownStatus("delivered".into()))
+        );
+        assert!(OrderStatus::parse("Placed").is_err());
+    }
+
+    #[test]
+    fn status_moves_forward_one_step_at_a_time() {
+        use OrderStatus::*;
+        assert_eq!(Placed.transition_to(Preparing), Ok(Preparing));
+        assert_eq!(Preparing.transition_to(Ready), Ok(Ready));
+        assert_eq!(Ready.transition_to(Served), Ok(Served));
+        assert!(Placed.transition_to(Ready).is_err());
+        assert!(Placed.transition_to(Served).is_err());
+        assert!(Preparing.transition_to(Served).is_err());
+    }
+
+    #[test]
+    fn any_open_order_can_be_cancelled_but_closed_ones_cannot() {
+        use OrderStatus::*;
+        for open in OrderStatus::OPEN {
+            assert_eq!(open.transition_to(Cancelled), Ok(Cancelled));
+        }
+        for to in OrderStatus::ALL {
+            assert!(Served.transition_to(to).is_err());
+            assert!(Cancelled.transition_to(to).is_err());
+        }
+    }
+
+    #[test]
+    fn status_never_moves_backwards_or_stays() {
+        use OrderStatus::*;
+        assert!(Ready.transition_to(Preparing).is_err());
+        assert!(Preparing.transition_to(Placed).is_err());
+        for s in OrderStatus::ALL {
+            assert_eq!(
+                s.transition_to(s),
+                Err(TransitionNotAllowed { from: s, to: s })
+            );
+        }
+    }
+
+    #[test]
+    fn exactly_six_transitions_are_allowed() {
+        let allowed = OrderStatus::ALL
+            .iter()
+            .flat_map(|a| OrderStatus::ALL.iter().map(move |b| (*a, *b)))
+            .filter(|(a, b)| a.transition_to(*b).is_ok())
+            .count();
+        assert_eq!(allowed, 6);
+    }
+
+    #[test]
+    fn only_placed_orders_may_be_changed_by_the_visitor() {
+        assert!(OrderStatus::Placed.visitor_may_change());
+        for s in [
+            OrderStatus::Preparing,
+            OrderStatus::Ready,
+            OrderStatus::Served,
+            OrderStatus::Cancelled,
+        ] {
+            assert!(!s.visitor_may_change());
+        }
+    }
+}

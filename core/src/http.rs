@@ -1,0 +1,538 @@
+//! Pure request-level rules: routes, content type, body size, bar token, query strings,
+//! ETags. Components feed these with what the Spin request carries.
+
+use crate::cursor::{FeedCursor, PageCursor};
+use crate::domain::{DrinkId, OrderId, OrderStatus, VisitorId};
+use crate::problem::ApiError;
+
+/// Largest request body accepted (413 beyond).
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+/// Header that carries the visitor's id on `DELETE /api/orders/{id}` and `GET /api/mine`.
+pub const VISITOR_HEADER: &str = "X-Visitor-Id";
+
+/// `/api/mine` returns at most this many orders.
+pub const MY_ORDERS_LIMIT: i64 = 50;
+pub const QUEUE_DEFAULT_LIMIT: usize = 50;
+pub const QUEUE_MAX_LIMIT: usize = 200;
+pub const FEED_DEFAULT_LIMIT: usize = 100;
+pub const FEED_MAX_LIMIT: usize = 500;
+pub const TAIL_MAX: usize = 50;
+
+/// The body must be declared as JSON (`application/json`, parameters allowed).
+pub fn require_json(content_type: Option<&str>) -> Result<(), ApiError> {
+    let essence = content_type
+        .and_then(|ct| ct.split(';').next())
+        .map(|s| s.trim().to_ascii_lowercase());
+    match essence.as_deref() {
+        Some("application/json") => Ok(()),
+        _ => Err(ApiError::UnsupportedMediaType),
+    }
+}
+
+/// Refuses bodies over [`MAX_BODY_BYTES`], by declared length or by actual length.
+pub fn check_body_size(content_length: Option<&str>, actual: usize) -> Result<(), ApiError> {
+    let declared = content_length.and_then(|v| v.trim().parse::<u64>().ok());
+    let too_large = |n: u64| n > MAX_BODY_BYTES as u64;
+    if declared.is_some_and(too_large) || too_large(actual as u64) {
+        return Err(ApiError::BodyTooLarge {
+            limit: MAX_BODY_BYTES,
+        });
+    }
+    Ok(())
+}
+
+/// The visitor id from its header.
+pub fn visitor_from_header(value: Option<&str>) -> Result<VisitorId, ApiError> {
+    let raw = value.ok_or(ApiError::MissingHeader {
+        header: VISITOR_HEADER,
+    })?;
+    VisitorId::parse(raw).map_err(|reason| ApiError::InvalidHeader {
+        header: VISITOR_HEADER,
+        reason,
+    })
+}
+
+/// Checks `Authorization: Bearer <token>` against the configured bar token, in constant
+/// time. An empty or missing configuration refuses every request (never open by default).
+pub fn authorize_bar(
+    configured: Option<&str>,
+    authorization: Option<&str>,
+) -> Result<(), ApiError> {
+    let expected = match configured {
+        Some(t) if !t.is_empty() => t,
+        _ => return Err(ApiError::BarTokenNotConfigured),
+    };
+    let presented = authorization
+        .and_then(|h| {
+            let h = h.trim();
+            let (scheme, rest) = h.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+        })
+        .ok_or(ApiError::Unauthorized)?;
+    if constant_time_eq(presented.as_bytes(), expected.as_bytes()) {
+        Ok(())
+    } else {
+        Err(ApiError::Unauthorized)
+    }
+}
+
+/// Compares in time that depends only on the lengths, never on where the bytes differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = (a.len() ^ b.len()) as u64;
+    let n = a.len().max(b.len());
+    for i in 0..n {
+        let x = a.get(i).copied().unwrap_or(0);
+        let y = b.get(i).copied().unwrap_or(0);
+        diff |= u64::from(x ^ y);
+    }
+    std::hint::black_box(diff) == 0
+}
+
+/// Whether an `If-None-Match` header matches our (strong) ETag.
+pub fn etag_matches(if_none_match: Option<&str>, etag: &str) -> bool {
+    let Some(header) = if_none_match else {
+        return false;
+    };
+    header.split(',').map(str::trim).any(|candidate| {
+        candidate == "*" || candidate.strip_prefix("W/").unwrap_or(candidate) == etag
+    })
+}
+
+/// The strong ETag of a feed position.
+pub fn feed_etag(next: &str) -> String {
+    format!("\"{next}\"")
+}
+
+/// Decoded `application/x-www-form-urlencoded` query pairs. Rejects malformed escapes.
+pub fn parse_query(query: &str) -> Result<Vec<(String, String)>, ApiError> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let key =
+                percent_decode(k).ok_or_else(|| bad_param("query", "not valid URL encoding"))?;
+            let value =
+                percent_decode(v).ok_or_else(|| bad_param(&key, "not valid URL encoding"))?;
+            Ok((key, value))
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = bytes.get(i + 1..i + 3)?;
+                let hex = std::str::from_utf8(hex).ok()?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+fn bad_param(field: &str, reason: &str) -> ApiError {
+    ApiError::InvalidParameter {
+        field: field.to_owned(),
+        reason: reason.to_owned(),
+    }
+}
+
+/// Query parameters by name; a parameter given twice is refused (ambiguous).
+struct Params(Vec<(String, String)>);
+
+impl Params {
+    fn parse(query: &str, known: &[&str]) -> Result<Self, ApiError> {
+        let pairs = parse_query(query)?;
+        for (i, (k, _)) in pairs.iter().enumerate() {
+            if !known.contains(&k.as_str()) {
+                return Err(bad_param(k, "unknown parameter"));
+            }
+            if pairs[..i].iter().any(|(seen, _)| seen == k) {
+                return Err(bad_param(k, "given more than once"));
+            }
+        }
+        Ok(Self(pairs))
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn limit(&self, name: &str, default: usize, max: usize) -> Result<usize, ApiError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(raw) => match raw.parse::<usize>() {
+                Ok(n) if (1..=max).contains(&n) && raw.bytes().all(|b| b.is_ascii_digit()) => Ok(n),
+                _ => Err(bad_param(
+                    name,
+                    &format!("must be an integer from 1 to {max}"),
+                )),
+            },
+        }
+    }
+}
+
+/// `GET /api/queue` parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueQuery {
+    pub statuses: Vec<OrderStatus>,
+    pub drink: Option<DrinkId>,
+    pub after: Option<PageCursor>,
+    pub limit: usize,
+}
+
+impl QueueQuery {
+    /// `?status=a,b` (default: the open statuses; `?include=closed` adds served and
+    /// cancelled), `?drink=`, `?after=` (page cursor), `?limit=` (1–200, default 50).
+    pub fn parse(query: &str) -> Result<Self, ApiError> {
+        let p = Params::parse(query, &["status", "drink", "include", "after", "limit"])?;
+        let include_closed = match p.get("include") {
+            None => false,
+            Some("closed") => true,
+            Some(_) => return Err(bad_param("include", "must be \"closed\"")),
+        };
+        let statuses = match p.get("status") {
+            Some(list) => {
+                let mut out = Vec::new();
+                for part in list.split(',') {
+                    let s = OrderStatus::parse(part.trim())
+                        .map_err(|e| bad_param("status", &e.to_string()))?;
+                    if !out.contains(&s) {
+                        out.push(s);
+                    }
+                }
+                out
+            }
+            None if include_closed => OrderStatus::ALL.to_vec(),
+            None => OrderStatus::OPEN.to_vec(),
+        };
+        let drink = p
+            .get("drink")
+            .map(|d| DrinkId::parse(d).map_err(|e| bad_param("drink", &e.to_string())))
+            .transpose()?;
+        let after = p
+            .get("after")
+            .map(|a| PageCursor::decode(a).map_err(|_| bad_param("after", "not a valid cursor")))
+            .transpose()?;
+        let limit = p.limit("limit", QUEUE_DEFAULT_LIMIT, QUEUE_MAX_LIMIT)?;
+        Ok(Self {
+            statuses,
+            drink,
+            after,
+            limit,
+        })
+    }
+
+    /// `$1` of `QUEUE`.
+    pub fn statuses_param(&self) -> String {
+        self.statuses
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// `$2` of `QUEUE` ('' = every drink).
+    pub fn drink_param(&self) -> String {
+        self.drink
+            .as_ref()
+            .map(|d| d.as_str().to_owned())
+            .unwrap_or_default()
+    }
+
+    /// `$3` of `QUEUE`.
+    pub fn after_param(&self) -> i64 {
+        self.after.map(|c| c.last_id).unwrap_or(0)
+    }
+
+    /// `$4` of `QUEUE`: one more than the page, to learn whether a next page exists.
+    pub fn fetch_param(&self) -> i64 {
+        self.limit as i64 + 1
+    }
+}
+
+/// `GET /api/feed` parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedQuery {
+    /// No cursor: answer the current position, no events.
+    Start,
+    /// Events after the cursor.
+    After { cursor: FeedCursor, limit: usize },
+    /// The last `n` events (public ticker).
+    Tail(usize),
+}
+
+impl FeedQuery {
+    pub fn parse(query: &str) -> Result<Self, ApiError> {
+        let p = Params::parse(query, &["after", "limit", "tail"])?;
+        match (p.get("after"), p.get("tail")) {
+            (Some(_), Some(_)) => Err(bad_param("tail", "cannot be combined with after")),
+            (Some(after), None) => Ok(FeedQuery::After {
+                cursor: FeedCursor::decode(after)?,
+                limit: p.limit("limit", FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT)?,
+            }),
+            (None, Some(_)) => {
+                if p.get("limit").is_some() {
+                    return Err(bad_param("limit", "cannot be combined with tail"));
+                }
+                Ok(FeedQuery::Tail(p.limit("tail", 10, TAIL_MAX)?))
+            }
+            (None, None) => {
+                if p.get("limit").is_some() {
+                    return Err(bad_param("limit", "only allowed with after"));
+                }
+                Ok(FeedQuery::Start)
+            }
+        }
+    }
+}
+
+/// The routes of order-fn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderRoute {
+    /// `/api/orders`
+    Orders,
+    /// `/api/orders/{id}`
+    Order(OrderId),
+}
+
+/// Maps a path of the `/api/orders/...` and `/api/drinks/...` prefixes.
+pub fn order_route(path: &str) -> Result<OrderRoute, ApiError> {
+    if path == "/api/orders" {
+        return Ok(OrderRoute::Orders);
+    }
+    if let Some(rest) = path.strip_prefix("/api/orders/") {
+        return OrderId::parse(rest)
+            .map(OrderRoute::Order)
+            .map_err(|_| ApiError::NotFound);
+    }
+    Err(ApiError::NotFound)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_content_type_is_required_for_bodies() {
+        assert!(require_json(Some("application/json")).is_ok());
+        assert!(require_json(Some("Application/JSON; charset=utf-8")).is_ok());
+        for bad in [
+            None,
+            Some(""),
+            Some("text/plain"),
+            Some("application/jsonp"),
+            Some("application/x-www-form-urlencoded"),
+        ] {
+            assert!(
+                matches!(require_json(bad), Err(ApiError::UnsupportedMediaType)),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn body_of_16_kib_is_accepted_and_one_byte_more_is_413() {
+        assert!(check_body_size(None, MAX_BODY_BYTES).is_ok());
+        assert!(matches!(
+            check_body_size(None, MAX_BODY_BYTES + 1),
+            Err(ApiError::BodyTooLarge { .. })
+        ));
+        assert!(check_body_size(Some("999999999"), 10).is_err());
+        assert!(check_body_size(Some("garbage"), 10).is_ok());
+    }
+
+    #[test]
+    fn visitor_header_is_required_and_must_be_a_uuid() {
+        assert!(matches!(
+            visitor_from_header(None),
+            Err(ApiError::MissingHeader { .. })
+        ));
+        let e = visitor_from_header(Some("nope")).unwrap_err();
+        assert_eq!(e.problem().field.as_deref(), Some("X-Visitor-Id"));
+        assert!(visitor_from_header(Some("6f1c2a52-8a7e-4b8e-9d43-2a0f7c3b5e10")).is_ok());
+    }
+
+    #[test]
+    fn bar_token_must_match_exactly() {
+        let t = Some("s3cret");
+        assert!(authorize_bar(t, Some("Bearer s3cret")).is_ok());
+        assert!(authorize_bar(t, Some("bearer s3cret")).is_ok());
+        for bad in [
+            None,
+            Some(""),
+            Some("Bearer"),
+            Some("Bearer s3cre"),
+            Some("Bearer s3crett"),
+            Some("Basic s3cret"),
+            Some("s3cret"),
+        ] {
+            assert!(
+                matches!(authorize_bar(t, bad), Err(ApiError::Unauthorized)),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn bar_endpoints_refuse_when_no_token_is_configured() {
+        assert!(matches!(
+            authorize_bar(None, Some("Bearer x")),
+            Err(ApiError::BarTokenNotConfigured)
+        ));
+        assert!(matches!(
+            authorize_bar(Some(""), Some("Bearer ")),
+            Err(ApiError::BarTokenNotConfigured)
+        ));
+    }
+
+    #[test]
+    fn constant_time_eq_compares_contents_and_lengths() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"abc\0"));
+        assert!(constant_time_eq(b"", b""));
+    }
+
+    #[test]
+    fn etag_matching_follows_if_none_match_rules() {
+        let etag = feed_etag("AQ");
+        assert!(etag_matches(Some("\"AQ\""), &etag));
+        assert!(etag_matches(Some("W/\"AQ\""), &etag));
+        assert!(etag_matches(Some("\"x\", \"AQ\""), &etag));
+        assert!(etag_matches(Some("*"), &etag));
+        assert!(!etag_matches(Some("\"AB\""), &etag));
+        assert!(!etag_matches(None, &etag));
+    }
+
+    #[test]
+    fn query_strings_are_percent_decoded() {
+        let q = parse_query("a=x%2Cy&b=two+words&c").unwrap();
+        assert_eq!(
+            q,
+            vec![
+                ("a".into(), "x,y".into()),
+                ("b".into(), "two words".into()),
+                ("c".into(), "".into())
+            ]
+        );
+        assert!(parse_query("a=%zz").is_err());
+        assert!(parse_query("a=%e2%28").is_err());
+        assert!(parse_query("a=%4").is_err());
+    }
+
+    #[test]
+    fn queue_defaults_to_open_orders() {
+        let q = QueueQuery::parse("").unwrap();
+        assert_eq!(q.statuses_param(), "placed,preparing,ready");
+        assert_eq!(q.drink_param(), "");
+        assert_eq!(q.after_param(), 0);
+        assert_eq!(q.limit, QUEUE_DEFAULT_LIMIT);
+        assert_eq!(q.fetch_param(), 51);
+    }
+
+    #[test]
+    fn queue_filters_are_parsed() {
+        let after = PageCursor { last_id: 9 }.encode();
+        let q = QueueQuery::parse(&format!(
+            "status=ready,placed&drink=tea&after={after}&limit=5"
+        ))
+        .unwrap();
+        assert_eq!(q.statuses_param(), "ready,placed");
+        assert_eq!(q.drink_param(), "tea");
+        assert_eq!(q.after_param(), 9);
+        assert_eq!(q.limit, 5);
+        assert_eq!(
+            QueueQuery::parse("include=closed").unwrap().statuses.len(),
+            5
+        );
+    }
+
+    #[test]
+    fn bad_queue_parameters_name_the_parameter() {
+        let cases = [
+            ("status=delivered", "status"),
+            ("status=", "status"),
+            ("drink=Tea", "drink"),
+            ("include=all", "include"),
+            ("after=xyz", "after"),
+            ("limit=0", "limit"),
+            ("limit=201", "limit"),
+            ("limit=-1", "limit"),
+            ("limit=+5", "limit"),
+            ("limit=1&limit=2", "limit"),
+            ("colour=red", "colour"),
+        ];
+        for (q, field) in cases {
+            let e = QueueQuery::parse(q).unwrap_err();
+            let p = e.problem();
+            assert_eq!(p.status, 400, "{q}");
+            assert_eq!(p.field.as_deref(), Some(field), "{q}");
+        }
+    }
+
+    #[test]
+    fn feed_query_modes() {
+        assert_eq!(FeedQuery::parse("").unwrap(), FeedQuery::Start);
+        assert_eq!(FeedQuery::parse("tail=10").unwrap(), FeedQuery::Tail(10));
+        let c = FeedCursor::beginning().encode();
+        assert_eq!(
+            FeedQuery::parse(&format!("after={c}&limit=3")).unwrap(),
+            FeedQuery::After {
+                cursor: FeedCursor::beginning(),
+                limit: 3
+            }
+        );
+    }
+
+    #[test]
+    fn bad_feed_parameters_are_400() {
+        let c = FeedCursor::beginning().encode();
+        for q in [
+            "after=".to_string(),
+            "after=%%%".to_string(),
+            "after=AAAA".to_string(),
+            format!("after={c}&tail=3"),
+            "tail=0".to_string(),
+            "tail=51".to_string(),
+            "limit=5".to_string(),
+            format!("after={c}&limit=501"),
+        ] {
+            assert_eq!(
+                FeedQuery::parse(&q).unwrap_err().problem().status,
+                400,
+                "{q}"
+            );
+        }
+    }
+
+    #[test]
+    fn order_routes_are_matched_exactly() {
+        assert_eq!(order_route("/api/orders").unwrap(), OrderRoute::Orders);
+        assert!(
+            matches!(order_route("/api/orders/12").unwrap(), OrderRoute::Order(id) if id.get() == 12)
+        );
+        for bad in [
+            "/api/orders/",
+            "/api/orders/abc",
+            "/api/orders/1/2",
+            "/api/orders/0",
+            "/api/drinks/tea",
+            "/api/ordersx",
+        ] {
+            assert!(matches!(order_route(bad), Err(ApiError::NotFound)), "{bad}");
+        }
+    }
+}

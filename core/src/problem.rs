@@ -1,0 +1,447 @@
+//! Every error the API answers with, and the one place that maps it to HTTP
+//! (`application/problem+json`, RFC 9457).
+
+use serde::Serialize;
+
+use crate::api::Order;
+use crate::domain::{InvalidValue, OrderStatus};
+
+pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+/// Seconds a client should wait before retrying after a 503.
+pub const RETRY_AFTER_SECONDS: u32 = 2;
+
+/// What went wrong, in domain terms. `ApiError::problem` is the only mapping to HTTP.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("the request body is not valid JSON: {0}")]
+    MalformedJson(String),
+    #[error("the request body must be a JSON object")]
+    BodyNotAnObject,
+    #[error("field {field} is missing")]
+    MissingField { field: &'static str },
+    #[error("field {field} must be a {expected}")]
+    WrongType {
+        field: &'static str,
+        expected: &'static str,
+    },
+    #[error("{field} {reason}")]
+    InvalidField {
+        field: &'static str,
+        reason: InvalidValue,
+    },
+    #[error("query parameter {field}: {reason}")]
+    InvalidParameter { field: String, reason: String },
+    #[error("header {header} {reason}")]
+    InvalidHeader {
+        header: &'static str,
+        reason: InvalidValue,
+    },
+    #[error("header {header} is required")]
+    MissingHeader { header: &'static str },
+    #[error("the request body is larger than {limit} bytes")]
+    BodyTooLarge { limit: usize },
+    #[error("the request body must be application/json")]
+    UnsupportedMediaType,
+    #[error("no such resource")]
+    NotFound,
+    #[error("method not allowed; allowed: {allow}")]
+    MethodNotAllowed { allow: &'static str },
+    #[error("a valid bar token is required")]
+    Unauthorized,
+    #[error("the bar token is not configured")]
+    BarTokenNotConfigured,
+    #[error("unknown drink {0}")]
+    UnknownDrink(String),
+    #[error("{0} is sold out")]
+    SoldOut(String),
+    #[error("the open order is already {}", .0.status)]
+    OrderLocked(Box<Order>),
+    #[error("the order is already {}", .0.status)]
+    OrderClosed(Box<Order>),
+    #[error("this request_id was already used for another visitor's order")]
+    RequestIdReused,
+    #[error("order not found")]
+    OrderNotFound,
+    #[error("the database is unavailable: {0}")]
+    DatabaseUnavailable(String),
+    #[error("the database schema is at migration {applied}, this build needs {required}")]
+    NotMigrated { applied: i64, required: i64 },
+    #[error("the database is busy, retry")]
+    Contention,
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<crate::cursor::BadCursor> for ApiError {
+    fn from(_: crate::cursor::BadCursor) -> Self {
+        ApiError::InvalidParameter {
+            field: "after".into(),
+            reason: "not a valid cursor".into(),
+        }
+    }
+}
+
+/// An `application/problem+json` body plus the headers that go with it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: &'static str,
+    pub status: u16,
+    pub detail: String,
+    /// The offending request field, query parameter or header.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// The order the problem is about, when the client can show it (e.g. "being prepared").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order: Option<Order>,
+    #[serde(skip)]
+    pub headers: Vec<(&'static str, String)>,
+}
+
+impl Problem {
+    fn new(status: u16, slug: &str, title: &'static str, detail: String) -> Self {
+        Self {
+            kind: format!("/problems/{slug}"),
+            title,
+            status,
+            detail,
+            field: None,
+            order: None,
+            headers: Vec::new(),
+        }
+    }
+
+    fn field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_else(|_| {
+            br#"{"type":"/problems/internal","title":"Internal error","status":500}"#.to_vec()
+        })
+    }
+}
+
+impl ApiError {
+    /// Whether this is the server's fault (to be logged with its cause chain).
+    pub fn is_internal(&self) -> bool {
+        matches!(self, ApiError::Internal(_))
+    }
+
+    /// The single mapping from errors to HTTP status, problem type and headers.
+    pub fn problem(&self) -> Problem {
+        let detail = self.to_string();
+        match self {
+            ApiError::MalformedJson(_) => {
+                Problem::new(400, "malformed-json", "Malformed JSON", detail)
+            }
+            ApiError::BodyNotAnObject => {
+                Problem::new(400, "malformed-json", "Malformed JSON", detail)
+            }
+            ApiError::MissingField { field } => {
+                Problem::new(422, "invalid-field", "Invalid field", detail).field(*field)
+            }
+            ApiError::WrongType { field, .. } => {
+                Problem::new(422, "invalid-field", "Invalid field", detail).field(*field)
+            }
+            ApiError::InvalidField { field, .. } => {
+                Problem::new(422, "invalid-field", "Invalid field", detail).field(*field)
+            }
+            ApiError::InvalidParameter { field, .. } => {
+                Problem::new(400, "invalid-parameter", "Invalid query parameter", detail)
+                    .field(field.clone())
+            }
+            ApiError::InvalidHeader { header, .. } => {
+                Problem::new(400, "invalid-header", "Invalid header", detail).field(*header)
+            }
+            ApiError::MissingHeader { header } => {
+                Problem::new(400, "invalid-header", "Missing header", detail).field(*header)
+            }
+            ApiError::BodyTooLarge { .. } => {
+                Problem::new(413, "body-too-large", "Request body too large", detail)
+            }
+            ApiError::UnsupportedMediaType => Problem::new(
+                415,
+                "unsupported-media-type",
+                "Unsupported media type",
+                detail,
+            )
+            .field("Content-Type")
+            .header("Accept-Post", "application/json"),
+            ApiError::NotFound => Problem::new(404, "not-found", "Not found", detail),
+            ApiError::MethodNotAllowed { allow } => {
+                Problem::new(405, "method-not-allowed", "Method not allowed", detail)
+                    .header("Allow", *allow)
+            }
+            ApiError::Unauthorized => Problem::new(401, "unauthorized", "Unauthorized", detail)
+                .field("Authorization")
+                .header("WWW-Authenticate", "Bearer realm=\"bar\""),
+            ApiError::BarTokenNotConfigured => Problem::new(
+                503,
+                "bar-token-not-configured",
+                "Bar access is not configured",
+                "the Spin variable bar_token is empty or unset; set it to enable the bar endpoints"
+                    .into(),
+            )
+            .field("bar_token"),
+            ApiError::UnknownDrink(_) => {
+                Problem::new(422, "unknown-drink", "Unknown drink", detail).field("drink")
+            }
+            ApiError::SoldOut(_) => {
+                Problem::new(409, "sold-out", "Sold out", detail).field("drink")
+            }
+            ApiError::OrderLocked(order) => {
+                let mut p = Problem::new(
+                    409,
+                    "order-in-progress",
+                    "Your order is already being handled",
+                    match order.status {
+                        OrderStatus::Ready => {
+                            "your order is ready; it can no longer be changed".into()
+                        }
+                        _ => "your order is being prepared; it can no longer be changed".into(),
+                    },
+                );
+                p.order = Some((**order).clone());
+                p
+            }
+            ApiError::OrderClosed(order) => {
+                let mut p = Problem::new(409, "order-closed", "Order already closed", detail);
+                p.order = Some((**order).clone());
+                p
+            }
+            ApiError::RequestIdReused => {
+                Problem::new(409, "request-id-reused", "request_id already used", detail)
+                    .field("request_id")
+            }
+            ApiError::OrderNotFound => {
+                Problem::new(404, "order-not-found", "Order not found", detail)
+            }
+            ApiError::DatabaseUnavailable(_) => Problem::new(
+                503,
+                "database-unavailable",
+                "Service temporarily unavailable",
+                "the database cannot be reached; retry later".into(),
+            )
+            .header("Retry-After", RETRY_AFTER_SECONDS.to_string()),
+            ApiError::NotMigrated { .. } => {
+                Problem::new(503, "not-migrated", "Database not migrated", detail)
+                    .header("Retry-After", RETRY_AFTER_SECONDS.to_string())
+            }
+            ApiError::Contention => {
+                Problem::new(503, "busy", "Busy", detail).header("Retry-After", "1")
+            }
+            ApiError::Internal(_) => Problem::new(
+                500,
+                "internal",
+                "Internal error",
+                "an unexpected error occurred".into(),
+            ),
+        }
+    }
+}
+
+/// How a database call failed, as far as the components can tell (spin-free mirror of
+/// `spin_sdk::pg4::Error`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbFailure {
+    /// `Error::ConnectionFailed`
+    Connection(String),
+    /// `Error::QueryFailed` with a PostgreSQL SQLSTATE (empty when unknown).
+    Query { code: String, message: String },
+    /// Anything else (bad parameter, value conversion, other).
+    Other(String),
+}
+
+/// What a component should do about a database failure.
+#[derive(Debug)]
+pub enum DbVerdict {
+    /// Run the same statement once more (a concurrent twin won a unique race).
+    Retry,
+    /// Answer with this error.
+    Fail(ApiError),
+}
+
+impl DbFailure {
+    pub fn verdict(&self) -> DbVerdict {
+        match self {
+            DbFailure::Connection(msg) => {
+                DbVerdict::Fail(ApiError::DatabaseUnavailable(msg.clone()))
+            }
+            DbFailure::Query { code, message } => match code.as_str() {
+                // unique_violation, serialization_failure, deadlock_detected
+                "23505" | "40001" | "40P01" => DbVerdict::Retry,
+                // connection exceptions, shutdown, too many connections, cannot connect now
+                c if c.starts_with("08") || matches!(c, "57P01" | "57P02" | "57P03" | "53300") => {
+                    DbVerdict::Fail(ApiError::DatabaseUnavailable(message.clone()))
+                }
+                _ => DbVerdict::Fail(ApiError::Internal(format!(
+                    "query failed [{code}]: {message}"
+                ))),
+            },
+            DbFailure::Other(msg) => DbVerdict::Fail(ApiError::Internal(msg.clone())),
+        }
+    }
+
+    /// The error to answer with once retries are exhausted.
+    pub fn final_error(&self) -> ApiError {
+        match self.verdict() {
+            DbVerdict::Retry => ApiError::Contention,
+            DbVerdict::Fail(e) => e,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample_order(status: OrderStatus) -> Order {
+        Order {
+            id: 7,
+            number: 7,
+            nickname: "Ana".into(),
+            drink: "tea".into(),
+            status,
+            version: 2,
+            created_at: 1,
+            updated_at: 2,
+        }
+    }
+
+    #[test]
+    fn problem_json_has_type_title_status_detail_and_field() {
+        let p = ApiError::InvalidField {
+            field: "nickname",
+            reason: InvalidValue::Empty,
+        }
+        .problem();
+        let v: serde_json::Value = serde_json::from_slice(&p.to_json()).unwrap();
+        assert_eq!(v["type"], "/problems/invalid-field");
+        assert_eq!(v["title"], "Invalid field");
+        assert_eq!(v["status"], 422);
+        assert_eq!(v["detail"], "nickname must not be empty");
+        assert_eq!(v["field"], "nickname");
+        assert!(v.get("order").is_none());
+    }
+
+    #[test]
+    fn method_not_allowed_carries_allow_header() {
+        let p = ApiError::MethodNotAllowed { allow: "POST" }.problem();
+        assert_eq!(p.status, 405);
+        assert_eq!(p.headers, vec![("Allow", "POST".to_string())]);
+    }
+
+    #[test]
+    fn unauthorized_asks_for_a_bearer_token() {
+        let p = ApiError::Unauthorized.problem();
+        assert_eq!(p.status, 401);
+        assert!(
+            p.headers
+                .iter()
+                .any(|(k, v)| *k == "WWW-Authenticate" && v.starts_with("Bearer"))
+        );
+    }
+
+    #[test]
+    fn missing_bar_token_names_the_variable() {
+        let p = ApiError::BarTokenNotConfigured.problem();
+        assert_eq!(p.status, 503);
+        assert!(p.detail.contains("bar_token"));
+        assert_eq!(p.field.as_deref(), Some("bar_token"));
+    }
+
+    #[test]
+    fn unreachable_database_is_503_with_retry_after() {
+        let p = DbFailure::Connection("refused".into())
+            .final_error()
+            .problem();
+        assert_eq!(p.status, 503);
+        assert!(p.headers.iter().any(|(k, _)| *k == "Retry-After"));
+        assert!(!p.detail.contains("refused"), "no internals in the answer");
+    }
+
+    #[test]
+    fn unique_violation_is_retried_once_then_reported_as_busy() {
+        let f = DbFailure::Query {
+            code: "23505".into(),
+            message: "dup".into(),
+        };
+        assert!(matches!(f.verdict(), DbVerdict::Retry));
+        assert_eq!(f.final_error().problem().status, 503);
+    }
+
+    #[test]
+    fn unexpected_query_failure_is_500_without_internals() {
+        let f = DbFailure::Query {
+            code: "42P01".into(),
+            message: "relation \"x\" does not exist".into(),
+        };
+        let e = f.final_error();
+        assert!(e.is_internal());
+        let p = e.problem();
+        assert_eq!(p.status, 500);
+        assert!(!p.detail.contains("relation"));
+    }
+
+    #[test]
+    fn locked_order_is_409_and_shows_the_order() {
+        let p = ApiError::OrderLocked(Box::new(sample_order(OrderStatus::Preparing))).problem();
+        assert_eq!(p.status, 409);
+        assert!(p.detail.contains("being prepared"));
+        assert_eq!(p.order.as_ref().map(|o| o.id), Some(7));
+        let p = ApiError::OrderLocked(Box::new(sample_order(OrderStatus::Ready))).problem();
+        assert!(p.detail.contains("ready"));
+    }
+
+    #[test]
+    fn sold_out_is_409_and_unknown_drink_is_422() {
+        assert_eq!(ApiError::SoldOut("beer".into()).problem().status, 409);
+        assert_eq!(ApiError::UnknownDrink("coke".into()).problem().status, 422);
+        assert_eq!(ApiError::SoldOut("beer".into()).problem().title, "Sold out");
+    }
+
+    #[test]
+    fn every_client_error_is_4xx_and_names_a_field_where_one_is_at_fault() {
+        let cases = [
+            (
+                ApiError::MissingField { field: "drink" },
+                422,
+                Some("drink"),
+            ),
+            (
+                ApiError::WrongType {
+                    field: "nickname",
+                    expected: "string",
+                },
+                422,
+                Some("nickname"),
+            ),
+            (
+                ApiError::InvalidHeader {
+                    header: "X-Visitor-Id",
+                    reason: InvalidValue::NotAUuid,
+                },
+                400,
+                Some("X-Visitor-Id"),
+            ),
+            (ApiError::BodyTooLarge { limit: 16384 }, 413, None),
+            (ApiError::UnsupportedMediaType, 415, Some("Content-Type")),
+            (ApiError::MalformedJson("eof".into()), 400, None),
+            (ApiError::NotFound, 404, None),
+            (ApiError::RequestIdReused, 409, Some("request_id")),
+        ];
+        for (err, status, field) in cases {
+            let p = err.problem();
+            assert_eq!(p.status, status, "{err}");
+            assert_eq!(p.field.as_deref(), field, "{err}");
+        }
+    }
+}

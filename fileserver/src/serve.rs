@@ -1,0 +1,223 @@
+//! One request in, one reply out: the whole decision, free of spin-sdk so it runs natively.
+
+use std::io::{self, ErrorKind};
+use std::path::PathBuf;
+
+use crate::cache;
+use crate::encoding;
+use crate::etag::{self, Encoding};
+use crate::headers::SECURITY_HEADERS;
+use crate::media;
+use crate::path;
+
+/// The methods this component answers; everything else is 405.
+pub const ALLOW: &str = "GET, HEAD";
+
+/// What the handler needs from a request.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RequestInfo<'a> {
+    /// `GET`, `HEAD`, ...
+    pub method: &'a str,
+    /// Path with the query, as received (`/?bar`).
+    pub target: &'a str,
+    /// All `If-None-Match` field lines joined with `,`.
+    pub if_none_match: Option<&'a str>,
+    /// All `Accept-Encoding` field lines joined with `,`.
+    pub accept_encoding: Option<&'a str>,
+}
+
+/// The response to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub status: u16,
+    /// Lower-case names.
+    pub headers: Vec<(&'static str, String)>,
+    /// `None`: no body at all (HEAD, 304). The host must not even open a body then, because
+    /// wasi-http checks a body against `Content-Length` and HEAD keeps the GET's length.
+    pub body: Option<Vec<u8>>,
+}
+
+impl Reply {
+    /// The first value of a header (names are lower-case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Where files come from.
+pub trait FileSource {
+    /// The bytes of the regular file at `path` (relative, already checked by [`path::resolve`]);
+    /// `Ok(None)` when there is no regular file there (missing, a directory, ...).
+    fn read(&self, path: &str) -> io::Result<Option<Vec<u8>>>;
+}
+
+/// Files under a directory of the (WASI) file system; the component uses `/`.
+#[derive(Debug, Clone)]
+pub struct DiskFiles {
+    pub root: PathBuf,
+}
+
+impl FileSource for DiskFiles {
+    fn read(&self, path: &str) -> io::Result<Option<Vec<u8>>> {
+        let full = self.root.join(path);
+        match std::fs::metadata(&full) {
+            Ok(meta) if meta.is_file() => {}
+            Ok(_) => return Ok(None),
+            Err(e) if means_no_file(&e) => return Ok(None),
+            Err(e) => return Err(e),
+        }
+        match std::fs::read(&full) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if means_no_file(&e) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// Errors that say "no such file" rather than "cannot read it".
+fn means_no_file(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::NotFound
+            | ErrorKind::NotADirectory
+            | ErrorKind::IsADirectory
+            | ErrorKind::InvalidFilename
+    )
+}
+
+/// Answers one request.
+pub fn respond(req: &RequestInfo<'_>, files: &dyn FileSource) -> Reply {
+    let head = match req.method {
+        "GET" => false,
+        "HEAD" => true,
+        _ => {
+            return problem(
+                405,
+                "Method Not Allowed",
+                "Static files answer GET and HEAD only.",
+                false,
+            );
+        }
+    };
+    let Some(file) = path::resolve(req.target) else {
+        return not_found(head);
+    };
+    let content = match files.read(&file) {
+        Ok(Some(content)) => content,
+        Ok(None) => return not_found(head),
+        Err(e) => {
+            eprintln!("fileserver: cannot read {file:?}: {e}");
+            return problem(
+                500,
+                "Internal Server Error",
+                "The file could not be read.",
+                head,
+            );
+        }
+    };
+
+    let media = media::media_type_for(&file);
+    let gzip = encoding::use_gzip(media.compressible, content.len(), req.accept_encoding);
+    let encoding = if gzip {
+        Encoding::Gzip
+    } else {
+        Encoding::Identity
+    };
+    let etag = etag::etag_for(&content, encoding);
+
+    let mut headers = security_headers();
+    headers.push(("etag", etag.clone()));
+    headers.push((
+        "cache-control",
+        cache::cache_control_for(&file, media.html).to_owned(),
+    ));
+    if media.compressible {
+        // The answer depends on Accept-Encoding for this type, compressed or not (and even
+        // when this file is below MIN_GZIP_LEN: it may grow past it in the next deploy).
+        headers.push(("vary", "Accept-Encoding".to_owned()));
+    }
+
+    if req
+        .if_none_match
+        .is_some_and(|field| etag::if_none_match_matches(field, &etag))
+    {
+        return Reply {
+            status: 304,
+            headers,
+            body: None,
+        };
+    }
+
+    let body = if gzip {
+        match encoding::gzip(&content) {
+            Ok(packed) => {
+                headers.push(("content-encoding", "gzip".to_owned()));
+                packed
+            }
+            Err(e) => {
+                // Cannot happen with an in-memory writer; fall back to the plain bytes, with
+                // their own ETag.
+                eprintln!("fileserver: gzip of {file:?} failed, sending it uncompressed: {e}");
+                set_header(
+                    &mut headers,
+                    "etag",
+                    etag::etag_for(&content, Encoding::Identity),
+                );
+                content
+            }
+        }
+    } else {
+        content
+    };
+    headers.push(("content-type", media.content_type));
+    headers.push(("content-length", body.len().to_string()));
+    Reply {
+        status: 200,
+        headers,
+        body: (!head).then_some(body),
+    }
+}
+
+fn set_header(headers: &mut [(&'static str, String)], name: &str, value: String) {
+    if let Some(slot) = headers.iter_mut().find(|(n, _)| *n == name) {
+        slot.1 = value;
+    }
+}
+
+fn security_headers() -> Vec<(&'static str, String)> {
+    SECURITY_HEADERS
+        .iter()
+        .map(|&(name, value)| (name, value.to_owned()))
+        .collect()
+}
+
+fn not_found(head: bool) -> Reply {
+    problem(404, "Not Found", "There is no file at this path.", head)
+}
+
+/// An `application/problem+json` reply (RFC 9457). `title` and `detail` are constants of this
+/// crate, never request data, so they need no JSON escaping.
+fn problem(status: u16, title: &str, detail: &str, head: bool) -> Reply {
+    let body = format!(
+        "{{\"type\":\"about:blank\",\"title\":\"{title}\",\"status\":{status},\"detail\":\"{detail}\"}}"
+    )
+    .into_bytes();
+    let mut headers = security_headers();
+    headers.push(("cache-control", cache::ERROR.to_owned()));
+    if status == 405 {
+        headers.push(("allow", ALLOW.to_owned()));
+    }
+    headers.push(("content-type", "application/problem+json".to_owned()));
+    headers.push(("content-length", body.len().to_string()));
+    Reply {
+        status,
+        headers,
+        body: (!head).then_some(body),
+    }
+}
+
+#[cfg(test)]
+mod tests;

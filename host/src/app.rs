@@ -1,0 +1,540 @@
+//! Loading spin.toml into runnable components, and handling one HTTP request the way
+//! Spin's HTTP trigger does: route by path, add Spin's request headers, instantiate a
+//! fresh instance of the component from its `InstancePre`, call `wasi:http/incoming-handler`.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::header::{HeaderName, HeaderValue};
+use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+use wasmtime_wasi::p2::bindings::CommandPre;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{DirPerms, FilePerms, WasiCtx};
+use wasmtime_wasi_http::bindings::ProxyPre;
+use wasmtime_wasi_http::bindings::http::types::Scheme;
+use wasmtime_wasi_http::body::HyperOutgoingBody;
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpView, hyper_request_error};
+
+use crate::manifest::{FileMount, Manifest};
+use crate::outbound::AllowedHosts;
+use crate::pg::{PgPools, SharedPools};
+use crate::routes::{RouteMatch, Router};
+use crate::state::{ComponentContext, HostState};
+use crate::variables::{AppVariables, VariableSource};
+
+/// `.context()` for Wasmtime's own error type (it converts into `anyhow::Error`).
+trait WasmtimeContext<T> {
+    fn wt_context<C: std::fmt::Display + Send + Sync + 'static>(
+        self,
+        f: impl FnOnce() -> C,
+    ) -> anyhow::Result<T>;
+}
+
+impl<T> WasmtimeContext<T> for Result<T, wasmtime::Error> {
+    fn wt_context<C: std::fmt::Display + Send + Sync + 'static>(
+        self,
+        f: impl FnOnce() -> C,
+    ) -> anyhow::Result<T> {
+        self.map_err(|e| anyhow::Error::from(e).context(f()))
+    }
+}
+
+/// How to load an application.
+#[derive(Debug, Clone)]
+pub struct AppOptions {
+    pub manifest: PathBuf,
+    pub variables: VariableSource,
+    /// Where compiled components are cached between runs (`None`: no cache).
+    pub cache_dir: Option<PathBuf>,
+}
+
+struct LoadedComponent {
+    proxy: ProxyPre<HostState>,
+    prepared: Prepared,
+}
+
+/// A loaded application: router plus pre-instantiated components. Cheap to share.
+pub struct App {
+    name: String,
+    router: Router,
+    components: HashMap<String, LoadedComponent>,
+    pools: SharedPools,
+}
+
+/// The Wasmtime configuration of the host: async, component model, pooling allocator.
+pub fn new_engine() -> anyhow::Result<Engine> {
+    let mut pooling = PoolingAllocationConfig::default();
+    pooling
+        .total_component_instances(1_000)
+        .total_core_instances(4_000)
+        .total_memories(2_000)
+        .total_tables(4_000)
+        .max_memory_size(256 << 20);
+    let mut config = Config::new();
+    config
+        .wasm_component_model(true)
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
+    Engine::new(&config).wt_context(|| "creating the Wasmtime engine")
+}
+
+/// One engine per process, so that tests starting many hosts share its compiled code and
+/// its pooling reservation.
+pub fn shared_engine() -> anyhow::Result<Engine> {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    if let Some(engine) = ENGINE.get() {
+        return Ok(engine.clone());
+    }
+    let engine = new_engine()?;
+    Ok(ENGINE.get_or_init(|| engine).clone())
+}
+
+fn load_component(
+    engine: &Engine,
+    wasm: &Path,
+    cache_dir: Option<&Path>,
+) -> anyhow::Result<Component> {
+    use sha2::{Digest, Sha256};
+    use std::hash::{Hash, Hasher};
+
+    let bytes = std::fs::read(wasm).with_context(|| {
+        format!(
+            "reading component {} (build the components first: `cargo xtask build`)",
+            wasm.display()
+        )
+    })?;
+    let Some(cache_dir) = cache_dir else {
+        return Component::new(engine, &bytes)
+            .wt_context(|| format!("compiling {}", wasm.display()));
+    };
+    let mut engine_hash = std::collections::hash_map::DefaultHasher::new();
+    engine
+        .precompile_compatibility_hash()
+        .hash(&mut engine_hash);
+    let mut digest = Sha256::new();
+    digest.update(&bytes);
+    digest.update(engine_hash.finish().to_le_bytes());
+    let key: String = digest
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let cached = cache_dir.join(format!("{key}.cwasm"));
+    if cached.exists() {
+        // SAFETY: the file was written by `Engine::precompile_component` of this host (the key
+        // covers the wasm bytes and the engine's compatibility hash) into our own cache dir.
+        if let Ok(component) = unsafe { Component::deserialize_file(engine, &cached) } {
+            return Ok(component);
+        }
+    }
+    let compiled = engine
+        .precompile_component(&bytes)
+        .wt_context(|| format!("compiling {}", wasm.display()))?;
+    std::fs::create_dir_all(cache_dir)
+        .with_context(|| format!("creating cache dir {}", cache_dir.display()))?;
+    // Unique per process and call: concurrent loaders must not share a temporary file.
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = cache_dir.join(format!("{key}.{}.{n}.tmp", std::process::id()));
+    std::fs::write(&tmp, &compiled).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, &cached).with_context(|| format!("renaming to {}", cached.display()))?;
+    // SAFETY: produced just above by this engine.
+    unsafe { Component::deserialize(engine, &compiled) }
+        .wt_context(|| "loading the compiled component")
+}
+
+fn mounts(base: &Path, id: &str, files: &[FileMount]) -> anyhow::Result<Vec<(PathBuf, String)>> {
+    files
+        .iter()
+        .map(|mount| {
+            let (source, destination) = match mount {
+                FileMount::Placement { source, destination } => (source.clone(), destination.clone()),
+                FileMount::Pattern(pattern) => {
+                    if pattern.contains(['*', '?', '[']) {
+                        bail!("component {id}: glob patterns in `files` are not supported here; use {{ source, destination }}");
+                    }
+                    (pattern.clone(), format!("/{}", pattern.trim_start_matches("./")))
+                }
+            };
+            let host = base.join(&source);
+            if !host.is_dir() {
+                bail!("component {id}: files source {} is not a directory", host.display());
+            }
+            if !destination.starts_with('/') {
+                bail!("component {id}: files destination {destination:?} must be absolute");
+            }
+            Ok((host, destination))
+        })
+        .collect()
+}
+
+/// Everything about one component that does not change between requests.
+struct Prepared {
+    pre: wasmtime::component::InstancePre<HostState>,
+    context: Arc<ComponentContext>,
+    mounts: Vec<(PathBuf, String)>,
+    environment: Vec<(String, String)>,
+}
+
+impl Prepared {
+    /// A fresh store for one instance, as Spin creates per request.
+    fn store(
+        &self,
+        pools: &SharedPools,
+        output: Option<&Output>,
+    ) -> anyhow::Result<Store<HostState>> {
+        let mut wasi = WasiCtx::builder();
+        match output {
+            Some(out) => {
+                wasi.stdout(out.stdout.clone()).stderr(out.stderr.clone());
+            }
+            None => {
+                wasi.inherit_stdout().inherit_stderr();
+            }
+        }
+        wasi.envs(&self.environment);
+        for (host, guest) in &self.mounts {
+            wasi.preopened_dir(host, guest, DirPerms::READ, FilePerms::READ)
+                .wt_context(|| format!("mounting {}", host.display()))?;
+        }
+        Ok(Store::new(
+            self.pre.engine(),
+            HostState {
+                wasi: wasi.build(),
+                http: WasiHttpCtx::new(),
+                table: ResourceTable::new(),
+                component: self.context.clone(),
+                pools: pools.clone(),
+            },
+        ))
+    }
+}
+
+/// Captured standard output and error of a command component.
+#[derive(Clone)]
+struct Output {
+    stdout: MemoryOutputPipe,
+    stderr: MemoryOutputPipe,
+}
+
+/// A manifest loaded far enough to prepare any of its components.
+struct Loader {
+    manifest: Manifest,
+    base: PathBuf,
+    variables: AppVariables,
+    linker: Linker<HostState>,
+}
+
+impl Loader {
+    fn new(engine: &Engine, options: &AppOptions) -> anyhow::Result<Self> {
+        let manifest = Manifest::from_file(&options.manifest)?;
+        let base = options
+            .manifest
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let variables = AppVariables::resolve(&manifest, &options.variables)?;
+        let mut linker: Linker<HostState> = Linker::new(engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .wt_context(|| "adding WASI to the linker")?;
+        wasmtime_wasi_http::add_only_http_to_linker_async(&mut linker)
+            .wt_context(|| "adding wasi:http to the linker")?;
+        crate::bindings::SpinImports::add_to_linker::<HostState, HasSelf<HostState>>(
+            &mut linker,
+            |state| state,
+        )
+        .wt_context(|| "adding the Spin interfaces to the linker")?;
+        Ok(Self {
+            manifest,
+            base,
+            variables,
+            linker,
+        })
+    }
+
+    fn prepare(
+        &self,
+        engine: &Engine,
+        id: &str,
+        cache_dir: Option<&Path>,
+    ) -> anyhow::Result<Prepared> {
+        let decl = self
+            .manifest
+            .component
+            .get(id)
+            .with_context(|| format!("no component {id}"))?;
+        let wasm = self.base.join(decl.source_path()?);
+        let component = load_component(engine, &wasm, cache_dir)?;
+        let pre = self
+            .linker
+            .instantiate_pre(&component)
+            .wt_context(|| format!("linking component {id}"))?;
+        let hosts = decl
+            .allowed_outbound_hosts
+            .iter()
+            .map(|h| self.variables.expand(h))
+            .collect::<anyhow::Result<Vec<_>>>()
+            .with_context(|| format!("component {id}: allowed_outbound_hosts"))?;
+        let context = Arc::new(ComponentContext {
+            id: id.to_string(),
+            variables: self
+                .variables
+                .for_component(&decl.variables)
+                .with_context(|| format!("component {id}"))?,
+            allowed_hosts: AllowedHosts::parse(&hosts)
+                .with_context(|| format!("component {id}"))?,
+        });
+        Ok(Prepared {
+            pre,
+            context,
+            mounts: mounts(&self.base, id, &decl.files)?,
+            environment: decl
+                .environment
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        })
+    }
+}
+
+/// What a command component printed and how it exited.
+#[derive(Debug, Clone)]
+pub struct CommandOutcome {
+    pub component: String,
+    pub exit_code: i32,
+    /// Captured output (empty when the output went to the host's own stdout/stderr).
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs every `[[trigger.command]]` component of a manifest once, in order, as Spin's
+/// command trigger does; stops at the first one that fails. With `capture`, the guests'
+/// stdout/stderr are returned instead of printed.
+pub async fn run_commands(
+    engine: &Engine,
+    options: &AppOptions,
+    capture: bool,
+) -> anyhow::Result<Vec<CommandOutcome>> {
+    let loader = Loader::new(engine, options)?;
+    if loader.manifest.trigger.command.is_empty() {
+        bail!("{} has no [[trigger.command]]", options.manifest.display());
+    }
+    let pools: SharedPools = Arc::new(PgPools::default());
+    let mut outcomes = Vec::new();
+    for trigger in &loader.manifest.trigger.command {
+        let id = &trigger.component;
+        let prepared = loader.prepare(engine, id, options.cache_dir.as_deref())?;
+        let command_pre = CommandPre::new(prepared.pre.clone())
+            .wt_context(|| format!("component {id} does not export wasi:cli/run"))?;
+        let output = capture.then(|| Output {
+            stdout: MemoryOutputPipe::new(1 << 20),
+            stderr: MemoryOutputPipe::new(1 << 20),
+        });
+        let mut store = prepared.store(&pools, output.as_ref())?;
+        let result = async {
+            let command = command_pre.instantiate_async(&mut store).await?;
+            command.wasi_cli_run().call_run(&mut store).await
+        }
+        .await;
+        let exit_code = match result {
+            Ok(Ok(())) => 0,
+            Ok(Err(())) => 1,
+            Err(e) => match e.downcast_ref::<wasmtime_wasi::I32Exit>() {
+                Some(exit) => exit.0,
+                None => {
+                    return Err(
+                        anyhow::Error::from(e).context(format!("command component {id} trapped"))
+                    );
+                }
+            },
+        };
+        let text = |pipe: &MemoryOutputPipe| String::from_utf8_lossy(&pipe.contents()).into_owned();
+        outcomes.push(CommandOutcome {
+            component: id.clone(),
+            exit_code,
+            stdout: output.as_ref().map(|o| text(&o.stdout)).unwrap_or_default(),
+            stderr: output.as_ref().map(|o| text(&o.stderr)).unwrap_or_default(),
+        });
+        if exit_code != 0 {
+            break;
+        }
+    }
+    Ok(outcomes)
+}
+
+impl App {
+    /// Loads the HTTP side of a manifest: every component an HTTP route names, compiled
+    /// once (or loaded from the cache) and pre-instantiated.
+    pub fn load(engine: &Engine, options: &AppOptions) -> anyhow::Result<Self> {
+        let loader = Loader::new(engine, options)?;
+        let mut components = HashMap::new();
+        for trigger in &loader.manifest.trigger.http {
+            let id = &trigger.component;
+            if components.contains_key(id) {
+                continue;
+            }
+            let prepared = loader.prepare(engine, id, options.cache_dir.as_deref())?;
+            let proxy = ProxyPre::new(prepared.pre.clone()).wt_context(|| {
+                format!("component {id} does not export wasi:http/incoming-handler")
+            })?;
+            components.insert(id.clone(), LoadedComponent { proxy, prepared });
+        }
+        let router = Router::build(
+            loader
+                .manifest
+                .trigger
+                .http
+                .iter()
+                .map(|t| (t.route.as_str(), t.component.as_str())),
+        )?;
+        Ok(Self {
+            name: loader.manifest.application.name,
+            router,
+            components,
+            pools: Arc::new(PgPools::default()),
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The routes, for the start-up banner.
+    pub fn route_of(&self, path: &str) -> Option<RouteMatch> {
+        self.router.route(path)
+    }
+
+    /// Handles one request; never fails: host errors and traps become a logged 500.
+    pub async fn handle(
+        &self,
+        req: hyper::Request<hyper::body::Incoming>,
+        client: SocketAddr,
+    ) -> hyper::Response<HyperOutgoingBody> {
+        let started = Instant::now();
+        let method = req.method().clone();
+        let path = req.uri().path().to_string();
+        let (component, response) = match self.router.route(&path) {
+            None => (String::from("-"), plain(404, "Not Found")),
+            Some(route) => {
+                let component = route.component.clone();
+                let response = match self.call(route, req, client).await {
+                    Ok(response) => response,
+                    Err(e) => {
+                        tracing::error!(component = %component, "request failed: {}", crate::error_chain(&e));
+                        plain(500, "Internal Server Error")
+                    }
+                };
+                (component, response)
+            }
+        };
+        tracing::info!(
+            target: "devhost::request",
+            "{method} {path} {component} {} {:.1}ms",
+            response.status().as_u16(),
+            started.elapsed().as_secs_f64() * 1000.0
+        );
+        response
+    }
+
+    async fn call(
+        &self,
+        route: RouteMatch,
+        mut req: hyper::Request<hyper::body::Incoming>,
+        client: SocketAddr,
+    ) -> anyhow::Result<hyper::Response<HyperOutgoingBody>> {
+        let loaded = self
+            .components
+            .get(&route.component)
+            .with_context(|| format!("no component {}", route.component))?;
+        add_spin_headers(&mut req, &route, client)?;
+
+        let mut store = loaded.prepared.store(&self.pools, None)?;
+        let req = req.map(|body| body.map_err(hyper_request_error));
+        let incoming = store.data_mut().new_incoming_request(Scheme::Http, req)?;
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        let outparam = store.data_mut().new_response_outparam(sender)?;
+        let pre = loaded.proxy.clone();
+
+        // The guest runs in its own task: it may keep streaming the body after it has set
+        // the response head.
+        let task = tokio::task::spawn(async move {
+            let proxy = pre.instantiate_async(&mut store).await?;
+            proxy
+                .wasi_http_incoming_handler()
+                .call_handle(&mut store, incoming, outparam)
+                .await
+        });
+
+        match receiver.await {
+            Ok(Ok(response)) => Ok(response),
+            Ok(Err(code)) => Err(anyhow::anyhow!(
+                "component returned an error code: {code:?}"
+            )),
+            Err(_) => {
+                let cause = match task.await {
+                    Ok(Ok(())) => anyhow::anyhow!("component never set a response"),
+                    Ok(Err(e)) => anyhow::Error::from(e),
+                    Err(e) => anyhow::Error::new(e),
+                };
+                Err(cause.context(format!("component {} trapped or failed", route.component)))
+            }
+        }
+    }
+}
+
+/// The headers Spin's HTTP trigger adds (overwriting any a client sent with these names).
+fn add_spin_headers<B>(
+    req: &mut hyper::Request<B>,
+    route: &RouteMatch,
+    client: SocketAddr,
+) -> anyhow::Result<()> {
+    let host = req
+        .headers()
+        .get(hyper::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost")
+        .to_string();
+    let path_and_query = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "/".to_string());
+    let full_url = format!("http://{host}{path_and_query}");
+    let pairs = [
+        ("spin-full-url", full_url),
+        ("spin-path-info", route.path_info.clone()),
+        ("spin-matched-route", route.raw_route.clone()),
+        ("spin-base-path", "/".to_string()),
+        ("spin-raw-component-route", route.raw_route.clone()),
+        ("spin-component-route", route.component_route.clone()),
+        ("spin-client-addr", client.to_string()),
+    ];
+    let headers = req.headers_mut();
+    for (name, value) in pairs {
+        headers.insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_str(&value).context("header value")?,
+        );
+    }
+    Ok(())
+}
+
+pub(crate) fn plain(status: u16, text: &'static str) -> hyper::Response<HyperOutgoingBody> {
+    let body = Full::new(Bytes::from_static(text.as_bytes()))
+        .map_err(|never| match never {})
+        .boxed_unsync();
+    let mut response = hyper::Response::new(body);
+    *response.status_mut() =
+        hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}

@@ -1,0 +1,145 @@
+//! Test-only component (never deployed): exposes what the host gives a component so the
+//! e2e tests can check routing headers, variables, file mounts, traps, slow guests, the
+//! PostgreSQL type mapping and `allowed_outbound_hosts`.
+
+use serde_json::{Value, json};
+use spin_sdk::http::{IntoResponse, Request, Response};
+use spin_sdk::http_component;
+use spin_sdk::pg4::{Connection, DbValue, ParameterValue};
+use spin_sdk::variables;
+
+fn json_response(status: u16, body: Value) -> Response {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .build()
+}
+
+fn query_param(req: &Request, name: &str) -> Option<String> {
+    req.query().split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (k == name).then(|| v.to_string())
+    })
+}
+
+/// `{"t": "int32", "v": 5}` → `ParameterValue::Int32(5)`; unknown shapes become `DbNull`.
+fn parameter(p: &Value) -> ParameterValue {
+    let v = &p["v"];
+    match p["t"].as_str().unwrap_or("null") {
+        "bool" => ParameterValue::Boolean(v.as_bool().unwrap_or_default()),
+        "int16" => ParameterValue::Int16(v.as_i64().unwrap_or_default() as i16),
+        "int32" => ParameterValue::Int32(v.as_i64().unwrap_or_default() as i32),
+        "int64" => ParameterValue::Int64(v.as_i64().unwrap_or_default()),
+        "float64" => ParameterValue::Floating64(v.as_f64().unwrap_or_default()),
+        "str" => ParameterValue::Str(v.as_str().unwrap_or_default().to_string()),
+        "uuid" => ParameterValue::Uuid(v.as_str().unwrap_or_default().to_string()),
+        "jsonb" => ParameterValue::Jsonb(v.to_string().into_bytes()),
+        "decimal" => ParameterValue::Decimal(v.as_str().unwrap_or_default().to_string()),
+        "timestamp" => ParameterValue::Timestamp(v.as_i64().unwrap_or_default()),
+        "array_str" => ParameterValue::ArrayStr(
+            v.as_array()
+                .map(|a| a.iter().map(|s| s.as_str().map(str::to_string)).collect())
+                .unwrap_or_default(),
+        ),
+        _ => ParameterValue::DbNull,
+    }
+}
+
+fn run_sql(body: &[u8]) -> Value {
+    let Ok(input) = serde_json::from_slice::<Value>(body) else {
+        return json!({"error": "body must be JSON"});
+    };
+    let address = match input["address"].as_str() {
+        Some(a) => a.to_string(),
+        None => match variables::get("db_url") {
+            Ok(url) => url,
+            Err(e) => return json!({"error": format!("{e:?}")}),
+        },
+    };
+    let conn = match Connection::open(&address) {
+        Ok(c) => c,
+        Err(e) => return json!({"error": format!("{e:?}")}),
+    };
+    let params: Vec<ParameterValue> = input["params"]
+        .as_array()
+        .map(|ps| ps.iter().map(parameter).collect())
+        .unwrap_or_default();
+    let sql = input["sql"].as_str().unwrap_or_default();
+    if input["execute"].as_bool().unwrap_or(false) {
+        return match conn.execute(sql, &params) {
+            Ok(n) => json!({"affected": n}),
+            Err(e) => json!({"error": format!("{e:?}")}),
+        };
+    }
+    match conn.query(sql, &params) {
+        Ok(set) => json!({
+            "columns": set.columns.iter().map(|c| json!({"name": c.name, "type": format!("{:?}", c.data_type)})).collect::<Vec<_>>(),
+            "rows": set.rows.iter().map(|r| r.iter().map(|v: &DbValue| format!("{v:?}")).collect::<Vec<_>>()).collect::<Vec<_>>(),
+        }),
+        Err(e) => json!({"error": format!("{e:?}")}),
+    }
+}
+
+#[http_component]
+fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
+    let path_info = req
+        .header("spin-path-info")
+        .and_then(|h| h.as_str())
+        .unwrap_or_default()
+        .to_string();
+    Ok(match path_info.as_str() {
+        "/headers" => {
+            let headers: serde_json::Map<String, Value> = req
+                .headers()
+                .filter(|(k, _)| k.starts_with("spin-"))
+                .map(|(k, v)| (k.to_string(), json!(v.as_str().unwrap_or_default())))
+                .collect();
+            json_response(200, Value::Object(headers))
+        }
+        "/var" => {
+            let name = query_param(&req, "name").unwrap_or_default();
+            match variables::get(&name) {
+                Ok(value) => json_response(200, json!({"value": value})),
+                Err(e) => json_response(200, json!({"error": format!("{e:?}")})),
+            }
+        }
+        "/file" => {
+            let path = query_param(&req, "path").unwrap_or_default();
+            let read = std::fs::read_to_string(&path);
+            let write = std::fs::write(&path, "overwritten");
+            json_response(
+                200,
+                json!({
+                    "content": read.as_ref().ok(),
+                    "read_error": read.as_ref().err().map(|e| e.to_string()),
+                    "write_ok": write.is_ok(),
+                }),
+            )
+        }
+        "/env" => {
+            let name = query_param(&req, "name").unwrap_or_default();
+            json_response(200, json!({"value": std::env::var(name).ok()}))
+        }
+        "/sql" => json_response(200, run_sql(req.body())),
+        "/slow" => {
+            let ms = query_param(&req, "ms")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1000u64);
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+            json_response(200, json!({"slept_ms": ms}))
+        }
+        "/trap" => panic!("probe asked to trap"),
+        "/loop-alloc" => {
+            // Grows memory until the host's limit stops it: must trap, not take the host down.
+            let mut blocks: Vec<Vec<u8>> = Vec::new();
+            loop {
+                blocks.push(vec![1u8; 16 << 20]);
+            }
+        }
+        _ => json_response(
+            404,
+            json!({"error": "unknown probe", "path_info": path_info}),
+        ),
+    })
+}

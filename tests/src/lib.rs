@@ -1,0 +1,285 @@
+//! End-to-end test harness, in the style of zero-to-production's `spawn_app()`:
+//! every test gets the development host on a free port, serving the real release-built
+//! `.wasm` components of this repository, against a fresh PostgreSQL database that is
+//! created and migrated for the test and dropped after it.
+//!
+//! The PostgreSQL server comes from `DATABASE_URL` (an admin connection to any database
+//! of the server; `cargo xtask test` sets it, starting a throwaway cluster if needed), or
+//! `postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable`.
+//! The components must be built first: `cargo xtask build` (or `cargo xtask test`).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use devhost::{AppOptions, RunningHost, VariableSource};
+use serde::Serialize;
+use serde_json::Value;
+
+pub mod api;
+
+/// The repository root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+/// Admin URL of the test PostgreSQL server.
+pub fn admin_url() -> String {
+    std::env::var("DATABASE_URL").unwrap_or_else(|_| {
+        "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable".to_string()
+    })
+}
+
+/// A freshly created, migrated database that is dropped when this value is dropped.
+pub struct TestDatabase {
+    pub name: String,
+    pub url: String,
+    admin: String,
+}
+
+impl TestDatabase {
+    pub async fn create(migrate: bool) -> TestDatabase {
+        let admin = admin_url();
+        let name = format!("drinks_test_{}", uuid::Uuid::new_v4().simple());
+        let client = devhost::connect(&admin)
+            .await
+            .expect("connect to the test PostgreSQL server (is it running? see README)");
+        client
+            .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .expect("create the test database");
+        let url = devhost::dburl::with_database(&admin, &name);
+        if migrate {
+            let engine = devhost::shared_engine().expect("wasmtime engine");
+            if let Err(e) = devhost::migrate(
+                &engine,
+                &workspace_root().join("migrate/spin.toml"),
+                &url,
+                Some(workspace_root().join("target/devhost-cache")),
+            )
+            .await
+            {
+                panic!("migrating the test database: {}", devhost::error_chain(&e));
+            }
+        }
+        TestDatabase { name, url, admin }
+    }
+
+    /// A direct connection, for arranging and asserting.
+    pub async fn client(&self) -> tokio_postgres::Client {
+        devhost::connect(&self.url)
+            .await
+            .expect("connect to the test database")
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let admin = self.admin.clone();
+        let name = self.name.clone();
+        // Drop runs outside async; use a private runtime on a helper thread.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async move {
+                if let Ok(client) = devhost::connect(&admin).await {
+                    let _ = client
+                        .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// What to start.
+pub struct TestAppBuilder {
+    manifest: PathBuf,
+    variables: HashMap<String, String>,
+    migrate: bool,
+    bar_token: Option<String>,
+}
+
+impl Default for TestAppBuilder {
+    fn default() -> Self {
+        Self {
+            manifest: workspace_root().join("spin.toml"),
+            variables: HashMap::new(),
+            migrate: true,
+            bar_token: Some(format!("test-token-{}", uuid::Uuid::new_v4().simple())),
+        }
+    }
+}
+
+impl TestAppBuilder {
+    /// Serve another manifest (relative to the repository root).
+    pub fn manifest(mut self, path: &str) -> Self {
+        self.manifest = workspace_root().join(path);
+        self
+    }
+
+    /// Set an application variable (as `SPIN_VARIABLE_<NAME>` would).
+    pub fn variable(mut self, name: &str, value: &str) -> Self {
+        self.variables.insert(name.to_string(), value.to_string());
+        self
+    }
+
+    /// Start with an empty database (no migrations applied).
+    pub fn unmigrated(mut self) -> Self {
+        self.migrate = false;
+        self
+    }
+
+    /// Start without a bar token configured.
+    pub fn without_bar_token(mut self) -> Self {
+        self.bar_token = None;
+        self
+    }
+
+    pub async fn spawn(self) -> TestApp {
+        let db = TestDatabase::create(self.migrate).await;
+        let (db_host, db_port) = devhost::dburl::host_and_port(&db.url);
+        let mut overrides = HashMap::from([
+            ("db_url".to_string(), db.url.clone()),
+            ("db_host".to_string(), db_host),
+            ("db_port".to_string(), db_port.to_string()),
+        ]);
+        if let Some(token) = &self.bar_token {
+            overrides.insert("bar_token".to_string(), token.clone());
+        }
+        overrides.extend(self.variables);
+        let options = AppOptions {
+            manifest: self.manifest,
+            variables: VariableSource {
+                overrides,
+                read_environment: false,
+            },
+            cache_dir: Some(workspace_root().join("target/devhost-cache")),
+        };
+        let engine = devhost::shared_engine().expect("wasmtime engine");
+        let listen: SocketAddr = "127.0.0.1:0".parse().expect("address");
+        let host = devhost::spawn(&engine, &options, listen)
+            .await
+            .map_err(|e| anyhow::anyhow!(devhost::error_chain(&e)))
+            .context("starting the development host (did you run `cargo xtask build`?)")
+            .expect("development host starts");
+        let address = format!("http://{}", host.addr);
+        TestApp {
+            address,
+            addr: host.addr,
+            bar_token: self.bar_token.unwrap_or_default(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("http client"),
+            db,
+            host: Some(host),
+        }
+    }
+}
+
+/// A running app for one test.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`
+    pub address: String,
+    pub addr: SocketAddr,
+    /// The bar token the app was started with (empty if started without one).
+    pub bar_token: String,
+    pub http: reqwest::Client,
+    pub db: TestDatabase,
+    host: Option<RunningHost>,
+}
+
+/// The app of this repository (spin.toml) on a fresh, migrated database.
+pub async fn spawn_app() -> TestApp {
+    TestAppBuilder::default().spawn().await
+}
+
+/// Configure before starting: `app_builder().without_bar_token().spawn().await`.
+pub fn app_builder() -> TestAppBuilder {
+    TestAppBuilder::default()
+}
+
+/// The test-only probe component (tests/fixtures/probe.toml), to test the host itself.
+pub fn probe_builder() -> TestAppBuilder {
+    TestAppBuilder::default()
+        .manifest("tests/fixtures/probe.toml")
+        .unmigrated()
+        .without_bar_token()
+}
+
+impl TestApp {
+    /// Runs SQL through the probe component's pg4 connection; returns its JSON report
+    /// (`columns`/`rows` with Debug-formatted WIT values, or `error`).
+    pub async fn probe_sql(&self, sql: &str, params: Value) -> Value {
+        json(
+            self.post_json(
+                "/probe/sql",
+                &serde_json::json!({"sql": sql, "params": params}),
+            )
+            .await,
+        )
+        .await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("GET request")
+    }
+
+    pub async fn post_json(&self, path: &str, body: &impl Serialize) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("POST request")
+    }
+
+    /// A request builder with the bar token already set.
+    pub fn bar(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, self.url(path))
+            .bearer_auth(&self.bar_token)
+    }
+
+    /// Stops the host (in-flight requests finish) but keeps the database.
+    pub async fn stop_host(&mut self) {
+        if let Some(host) = self.host.take() {
+            host.stop().await.expect("host stops cleanly");
+        }
+    }
+
+    /// Number of rows of `table` (for "nothing was written" assertions).
+    pub async fn count(&self, table: &str) -> i64 {
+        self.db
+            .client()
+            .await
+            .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+            .await
+            .expect("count rows")
+            .get(0)
+    }
+}
+
+/// Reads a response as JSON, with the body in the panic message if it is not JSON.
+pub async fn json(response: reqwest::Response) -> Value {
+    let text = response.text().await.expect("response body");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}

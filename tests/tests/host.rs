@@ -1,0 +1,416 @@
+//! The development host, tested through the probe component: routing, Spin's request
+//! headers, variables, file mounts, traps, outbound hosts and the pg4 type mapping.
+
+use std::time::{Duration, Instant};
+
+use e2e::{json, probe_builder};
+use serde_json::json;
+
+#[tokio::test]
+async fn a_wildcard_route_passes_spin_headers_to_the_component() {
+    let app = probe_builder().spawn().await;
+    let headers = json(app.get("/probe/headers?x=1").await).await;
+    assert_eq!(headers["spin-path-info"], "/headers");
+    assert_eq!(headers["spin-matched-route"], "/probe/...");
+    assert_eq!(headers["spin-raw-component-route"], "/probe/...");
+    assert_eq!(headers["spin-component-route"], "/probe");
+    assert_eq!(headers["spin-base-path"], "/");
+    assert_eq!(
+        headers["spin-full-url"],
+        format!("http://{}/probe/headers?x=1", app.addr)
+    );
+    assert!(
+        headers["spin-client-addr"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("127.0.0.1:"))
+    );
+}
+
+#[tokio::test]
+async fn an_exact_route_beats_the_wildcard_that_also_matches() {
+    let app = probe_builder().spawn().await;
+    // /probe/exact is routed to component probe-exact, whose path info is empty.
+    let response = app.get("/probe/exact").await;
+    assert_eq!(
+        response.status(),
+        404,
+        "the probe answers 404 to an unknown probe"
+    );
+    let body = json(response).await;
+    assert_eq!(body["path_info"], "");
+}
+
+#[tokio::test]
+async fn clients_cannot_spoof_spin_headers() {
+    let app = probe_builder().spawn().await;
+    let response = app
+        .http
+        .get(app.url("/probe/headers"))
+        .header("spin-path-info", "/admin")
+        .header("spin-client-addr", "10.0.0.1:1")
+        .send()
+        .await
+        .expect("request");
+    let headers = json(response).await;
+    assert_eq!(headers["spin-path-info"], "/headers");
+    assert_ne!(headers["spin-client-addr"], "10.0.0.1:1");
+}
+
+#[tokio::test]
+async fn a_path_no_route_matches_is_404() {
+    let app = probe_builder().spawn().await;
+    assert_eq!(app.get("/elsewhere").await.status(), 404);
+    assert_eq!(app.get("/probex").await.status(), 404);
+}
+
+#[tokio::test]
+async fn component_variables_are_expanded_from_application_variables() {
+    let app = probe_builder().variable("greeting", "hi").spawn().await;
+    let body = json(app.get("/probe/var?name=greeting").await).await;
+    assert_eq!(body["value"], "hi, world");
+}
+
+#[tokio::test]
+async fn application_defaults_apply_when_no_value_is_given() {
+    let app = probe_builder().spawn().await;
+    let body = json(app.get("/probe/var?name=greeting").await).await;
+    assert_eq!(body["value"], "hello, world");
+}
+
+#[tokio::test]
+async fn a_variable_the_component_does_not_map_is_undefined() {
+    let app = probe_builder().spawn().await;
+    let body = json(app.get("/probe/var?name=db_host").await).await;
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("Undefined")),
+        "{body}"
+    );
+    let body = json(app.get("/probe/var?name=Bad-Name").await).await;
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("InvalidName")),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_missing_required_variable_stops_the_host_from_starting() {
+    let options = devhost::AppOptions {
+        manifest: e2e::workspace_root().join("tests/fixtures/probe.toml"),
+        variables: devhost::VariableSource::default(),
+        cache_dir: None,
+    };
+    let engine = devhost::shared_engine().expect("engine");
+    let err = match devhost::App::load(&engine, &options) {
+        Ok(_) => panic!("loaded without db_url"),
+        Err(e) => e,
+    };
+    assert!(err.to_string().contains("SPIN_VARIABLE_DB_URL"), "{err}");
+}
+
+#[tokio::test]
+async fn mounted_files_are_readable_but_not_writable() {
+    let app = probe_builder().spawn().await;
+    let body = json(app.get("/probe/file?path=/data/hello.txt").await).await;
+    assert_eq!(
+        body["content"],
+        "mounted read-only into the probe component\n"
+    );
+    assert_eq!(body["write_ok"], false);
+    let outside = json(app.get("/probe/file?path=/etc/passwd").await).await;
+    assert!(outside["content"].is_null(), "{outside}");
+}
+
+#[tokio::test]
+async fn the_component_environment_comes_from_the_manifest_only() {
+    let app = probe_builder().spawn().await;
+    let body = json(app.get("/probe/env?name=PROBE_MODE").await).await;
+    assert_eq!(body["value"], "test");
+    let body = json(app.get("/probe/env?name=PATH").await).await;
+    assert!(body["value"].is_null());
+}
+
+#[tokio::test]
+async fn a_trapping_component_gets_500_and_the_host_keeps_serving() {
+    let app = probe_builder().spawn().await;
+    let response = app.get("/probe/trap").await;
+    assert_eq!(response.status(), 500);
+    let response = app.get("/probe/headers").await;
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn a_component_that_exhausts_its_memory_traps_without_harming_the_host() {
+    let app = probe_builder().spawn().await;
+    assert_eq!(app.get("/probe/loop-alloc").await.status(), 500);
+    assert_eq!(app.get("/probe/headers").await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_slow_component_does_not_block_other_requests() {
+    let app = probe_builder().spawn().await;
+    let slow = {
+        let http = app.http.clone();
+        let url = app.url("/probe/slow?ms=1500");
+        tokio::spawn(async move { http.get(url).send().await })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    assert_eq!(app.get("/probe/headers").await.status(), 200);
+    assert!(
+        started.elapsed() < Duration::from_millis(1000),
+        "a fast request waited for the slow one"
+    );
+    let slow = slow.await.expect("join").expect("slow request");
+    assert_eq!(slow.status(), 200);
+}
+
+#[tokio::test]
+async fn a_database_outside_allowed_outbound_hosts_is_refused() {
+    let app = probe_builder().spawn().await;
+    let body = json(
+        app.post_json("/closed/sql", &json!({"sql": "SELECT 1"}))
+            .await,
+    )
+    .await;
+    let error = body["error"].as_str().unwrap_or_default();
+    assert!(error.contains("ConnectionFailed"), "{body}");
+    assert!(error.contains("is not permitted"), "{body}");
+}
+
+#[tokio::test]
+async fn another_address_than_the_allowed_one_is_refused() {
+    let app = probe_builder().spawn().await;
+    let body = json(
+        app.post_json(
+            "/probe/sql",
+            &json!({"sql": "SELECT 1", "address": "postgres://postgres@127.0.0.2:5433/x"}),
+        )
+        .await,
+    )
+    .await;
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("is not permitted")),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn passwords_never_appear_in_refusals() {
+    let app = probe_builder().spawn().await;
+    let body = json(
+        app.post_json(
+            "/probe/sql",
+            &json!({"sql": "SELECT 1", "address": "postgres://u:hunter2@10.9.9.9:5432/x"}),
+        )
+        .await,
+    )
+    .await;
+    assert!(!body.to_string().contains("hunter2"), "{body}");
+}
+
+#[tokio::test]
+async fn result_columns_map_to_the_wit_types_spin_uses() {
+    let app = probe_builder().spawn().await;
+    let body = app
+        .probe_sql(
+            "SELECT true AS b, 2::int2 AS s, 3::int4 AS i, 4::int8 AS l, 1.5::float4 AS f, \
+             2.5::float8 AS d, 'x'::text AS t, 'y'::varchar AS v, '\\x0102'::bytea AS by, \
+             '7d1b3a0e-4c38-4c1b-9a57-1b1d8a0e6a11'::uuid AS u, '{\"a\":1}'::jsonb AS j, \
+             12.50::numeric AS n, '2026-11-21'::date AS dt, '12:34:56'::time AS tm, \
+             '2026-11-21 12:34:56'::timestamp AS ts, ARRAY[1,2]::int4[] AS ai, \
+             ARRAY[3]::int8[] AS al, ARRAY['a',NULL]::text[] AS at, \
+             '1 day 2 hours'::interval AS iv, int4range(1,5) AS r, NULL::int4 AS nul, \
+             '1'::xid8 AS other",
+            json!([]),
+        )
+        .await;
+    let types: Vec<String> = body["columns"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .map(|c| c["type"].as_str().unwrap_or_default().to_string())
+        .collect();
+    let expected = [
+        "Boolean",
+        "Int16",
+        "Int32",
+        "Int64",
+        "Floating32",
+        "Floating64",
+        "Str",
+        "Str",
+        "Binary",
+        "Uuid",
+        "Jsonb",
+        "Decimal",
+        "Date",
+        "Time",
+        "Datetime",
+        "ArrayInt32",
+        "ArrayInt64",
+        "ArrayStr",
+        "Interval",
+        "RangeInt32",
+        "Int32",
+        "Other(\"xid8\")",
+    ];
+    for (got, want) in types.iter().zip(expected) {
+        assert!(got.ends_with(want), "got {got}, want {want}");
+    }
+    let row: Vec<String> = body["rows"][0]
+        .as_array()
+        .expect("one row")
+        .iter()
+        .map(|v| v.as_str().unwrap_or_default().to_string())
+        .collect();
+    let expected_values = [
+        "Boolean(true)",
+        "Int16(2)",
+        "Int32(3)",
+        "Int64(4)",
+        "Floating32(1.5)",
+        "Floating64(2.5)",
+        "Str(\"x\")",
+        "Str(\"y\")",
+        "Binary([1, 2])",
+        "Uuid(\"7d1b3a0e-4c38-4c1b-9a57-1b1d8a0e6a11\")",
+        "Jsonb([123, 34, 97, 34, 58, 49, 125])",
+        "Decimal(\"12.50\")",
+        "Date((2026, 11, 21))",
+        "Time((12, 34, 56, 0))",
+        "Datetime((2026, 11, 21, 12, 34, 56, 0))",
+        "ArrayInt32([Some(1), Some(2)])",
+        "ArrayInt64([Some(3)])",
+        "ArrayStr([Some(\"a\"), None])",
+        "micros: 7200000000, days: 1, months: 0",
+        "Inclusive)), Some((5, RangeBoundKind::Exclusive",
+        "DbNull",
+        "Unsupported([0, 0, 0, 0, 0, 0, 0, 1])",
+    ];
+    for (got, want) in row.iter().zip(expected_values) {
+        assert!(got.contains(want), "got {got}, want {want}");
+    }
+}
+
+#[tokio::test]
+async fn a_timestamptz_result_column_fails_the_whole_query_as_on_spin() {
+    let app = probe_builder().spawn().await;
+    let body = app.probe_sql("SELECT 1 AS a, now() AS t", json!([])).await;
+    let error = body["error"].as_str().unwrap_or_else(|| panic!("{body}"));
+    assert!(error.contains("QueryFailed"), "{error}");
+    assert!(error.contains("timestamptz"), "{error}");
+    assert!(!error.contains("Stack backtrace"), "{error}");
+}
+
+#[tokio::test]
+async fn epoch_milliseconds_are_the_way_to_return_times() {
+    let app = probe_builder().spawn().await;
+    let body = app
+        .probe_sql(
+            "SELECT (extract(epoch from $1::text::timestamptz) * 1000)::int8",
+            json!([{"t": "str", "v": "2026-11-21T00:00:00Z"}]),
+        )
+        .await;
+    assert_eq!(
+        body["rows"][0][0], "DbValue::Int64(1795219200000)",
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn an_empty_result_has_no_columns_as_on_spin() {
+    let app = probe_builder().spawn().await;
+    let body = app.probe_sql("SELECT 1 AS a WHERE false", json!([])).await;
+    assert_eq!(body["columns"], json!([]));
+    assert_eq!(body["rows"], json!([]));
+}
+
+#[tokio::test]
+async fn parameters_bind_with_their_exact_types() {
+    let app = probe_builder().spawn().await;
+    let body = app
+        .probe_sql(
+            "SELECT $1::int8 + 1, $2::text || '!', $3::uuid, $4::bool, $5::jsonb ->> 'k', \
+             $6::int4 IS NULL, $7::numeric, $8::text[]",
+            json!([
+                {"t": "int64", "v": 41},
+                {"t": "str", "v": "hey"},
+                {"t": "uuid", "v": "7d1b3a0e-4c38-4c1b-9a57-1b1d8a0e6a11"},
+                {"t": "bool", "v": true},
+                {"t": "jsonb", "v": {"k": "v"}},
+                {"t": "null"},
+                {"t": "decimal", "v": "1.25"},
+                {"t": "array_str", "v": ["a", "b"]}
+            ]),
+        )
+        .await;
+    let row = &body["rows"][0];
+    assert_eq!(row[0], "DbValue::Int64(42)", "{body}");
+    assert_eq!(row[1], "DbValue::Str(\"hey!\")");
+    assert_eq!(
+        row[2],
+        "DbValue::Uuid(\"7d1b3a0e-4c38-4c1b-9a57-1b1d8a0e6a11\")"
+    );
+    assert_eq!(row[3], "DbValue::Boolean(true)");
+    assert_eq!(row[4], "DbValue::Str(\"v\")");
+    assert_eq!(row[5], "DbValue::Boolean(true)");
+    assert_eq!(row[6], "DbValue::Decimal(\"1.25\")");
+}
+
+#[tokio::test]
+async fn a_parameter_of_the_wrong_type_is_a_query_error_not_a_crash() {
+    let app = probe_builder().spawn().await;
+    // int4 passed where the statement infers int8: tokio-postgres refuses, as on Spin.
+    let body = app
+        .probe_sql("SELECT $1::int8", json!([{"t": "int32", "v": 1}]))
+        .await;
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("QueryFailed")),
+        "{body}"
+    );
+    let body = app
+        .probe_sql("SELECT $1::uuid", json!([{"t": "uuid", "v": "not-a-uuid"}]))
+        .await;
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("BadParameter")),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn database_errors_carry_the_sqlstate() {
+    let app = probe_builder().spawn().await;
+    let body = app
+        .probe_sql("SELECT * FROM no_such_table", json!([]))
+        .await;
+    let error = body["error"].as_str().unwrap_or_default();
+    assert!(error.contains("DbError"), "{body}");
+    assert!(error.contains("42P01"), "{body}");
+}
+
+#[tokio::test]
+async fn each_open_is_a_clean_session_from_the_pool() {
+    let app = probe_builder().spawn().await;
+    // Session state set by one request must not leak into the next checkout.
+    let body = app
+        .probe_sql(
+            "SELECT set_config('application_name', 'leaky', false)",
+            json!([]),
+        )
+        .await;
+    assert!(body["error"].is_null(), "{body}");
+    let body = app
+        .probe_sql("SELECT current_setting('application_name')", json!([]))
+        .await;
+    assert_ne!(body["rows"][0][0], "DbValue::Str(\"leaky\")", "{body}");
+}
