@@ -13,6 +13,7 @@ use anyhow::{Context, bail};
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Manifest {
     pub spin_manifest_version: u32,
     pub application: Application,
@@ -69,9 +70,26 @@ pub struct HttpTrigger {
     pub executor: Option<toml::Value>,
 }
 
+/// A component table. Like Spin, unknown fields are refused (a typo must fail here as it
+/// fails on `spin up`); fields Spin knows but this host does not use are accepted.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ComponentDecl {
     pub source: toml::Value,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub build: Option<toml::Value>,
+    #[serde(default)]
+    pub tool: Option<toml::Value>,
+    #[serde(default)]
+    pub exclude_files: Vec<String>,
+    #[serde(default)]
+    pub ai_models: Vec<String>,
+    #[serde(default)]
+    pub dependencies_inherit_configuration: bool,
+    #[serde(default)]
+    pub dependencies: Option<toml::Value>,
     #[serde(default)]
     pub files: Vec<FileMount>,
     #[serde(default)]
@@ -141,8 +159,16 @@ impl Manifest {
             }
         }
         for (id, component) in &self.component {
-            if !component.key_value_stores.is_empty() || !component.sqlite_databases.is_empty() {
-                bail!("component {id}: key-value stores and SQLite are not supported here");
+            if !component.key_value_stores.is_empty()
+                || !component.sqlite_databases.is_empty()
+                || !component.ai_models.is_empty()
+                || component.dependencies.is_some()
+                || !component.exclude_files.is_empty()
+            {
+                bail!(
+                    "component {id}: key-value stores, SQLite, AI models, component \
+                     dependencies and exclude_files are not supported by this host"
+                );
             }
             for name in component.variables.keys() {
                 check_variable_name(name).with_context(|| format!("component {id}"))?;
@@ -244,6 +270,16 @@ command = "cargo build"
         let text = SAMPLE.replace("component = \"api\"", "component = \"nope\"");
         let err = Manifest::parse(&text).unwrap_err();
         assert!(format!("{err:#}").contains("not defined"));
+    }
+
+    #[test]
+    fn an_unknown_component_field_is_refused_as_spin_does() {
+        let text = SAMPLE.replace(
+            "source = \"api.wasm\"",
+            "source = \"api.wasm\"\nallowed_hosts = []",
+        );
+        let err = Manifest::parse(&text).unwrap_err();
+        assert!(format!("{err:#}").contains("allowed_hosts"), "{err:#}");
     }
 
     #[test]

@@ -278,6 +278,33 @@ impl TestApp {
     }
 }
 
+/// A raw HTTP/1.1 exchange, for requests an HTTP client would normalise (`/../`,
+/// backslashes): returns the status code, the lower-cased headers and the body.
+pub async fn raw_http(addr: SocketAddr, request: &str) -> (u16, HashMap<String, String>, Vec<u8>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.expect("read");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a complete HTTP response head");
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let body = raw[split + 4..].to_vec();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .expect("status line");
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    (status, headers, body)
+}
+
 /// Reads a response as JSON, with the body in the panic message if it is not JSON.
 pub async fn json(response: reqwest::Response) -> Value {
     let text = response.text().await.expect("response body");

@@ -101,7 +101,36 @@ fn ensure_wasm_target() -> anyhow::Result<()> {
     }
 }
 
+/// The frontend's build step: npm packages from the registry (once, or when the lock file
+/// changed), then web/build.mjs copies the vendored libraries into static/vendor/.
+fn build_web(root: &Path) -> anyhow::Result<()> {
+    let web = root.join("web");
+    if !web.join("package.json").exists() {
+        return Ok(());
+    }
+    step("build web assets (npm ci, web/build.mjs)");
+    let lock = web.join("package-lock.json");
+    let installed = web.join("node_modules/.package-lock.json");
+    let stale = match (std::fs::metadata(&lock), std::fs::metadata(&installed)) {
+        (Ok(l), Ok(i)) => match (l.modified(), i.modified()) {
+            (Ok(l), Ok(i)) => l > i,
+            _ => true,
+        },
+        _ => true,
+    };
+    if stale {
+        run_command(
+            Command::new("npm")
+                .current_dir(&web)
+                .args(["ci", "--no-audit", "--no-fund"]),
+        )
+        .context("installing npm packages (is Node.js installed? apt-get install nodejs npm)")?;
+    }
+    run_command(Command::new("node").current_dir(root).arg("web/build.mjs"))
+}
+
 fn build(root: &Path) -> anyhow::Result<()> {
+    build_web(root)?;
     step("build components (wasm32-wasip2, release)");
     ensure_wasm_target()?;
     let mut cmd = cargo();

@@ -1,0 +1,174 @@
+// The one module that talks to the Drink Orders HTTP API (docs/API.md). Views never call
+// fetch() themselves; they call these functions and get plain objects or an ApiError.
+
+const TIMEOUT_MS = 10000;
+let barToken = null;
+
+/** An API answer that is not a success, or no answer at all (`network`). */
+export class ApiError extends Error {
+  constructor(message, { status = 0, problem = null, retryAfter = null, network = false } = {}) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.problem = problem;
+    this.retryAfter = retryAfter;
+    this.network = network;
+    /** Short problem type: "sold-out", "version-conflict", … ("" when none). */
+    this.type = problem && typeof problem.type === "string"
+      ? problem.type.replace(/^.*\/problems\//, "")
+      : "";
+  }
+
+  /** Worth retrying the same request later: no answer, a 5xx, 408 or 429. */
+  get transient() {
+    return this.network || this.status >= 500 || this.status === 408 || this.status === 429;
+  }
+}
+
+/** The bar token used for bar endpoints (kept by the bar page in sessionStorage). */
+export function setBarToken(token) {
+  barToken = token || null;
+}
+
+function retryAfterMs(response) {
+  const value = response.headers.get("retry-after");
+  if (!value) return null;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isFinite(date) ? Math.max(0, date - Date.now()) : null;
+}
+
+async function request(method, path, { body, headers = {}, bar = false, accept = "application/json", signal } = {}) {
+  const init = { method, headers: { Accept: accept, ...headers }, cache: "no-store", credentials: "same-origin" };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  if (bar) init.headers.Authorization = `Bearer ${barToken || ""}`;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
+  if (signal) signal.addEventListener("abort", () => controller.abort(), { once: true });
+  init.signal = controller.signal;
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch (cause) {
+    throw new ApiError(`network: ${cause && cause.message ? cause.message : cause}`, { network: true });
+  } finally {
+    clearTimeout(timer);
+  }
+  return response;
+}
+
+async function problemOf(response) {
+  let problem = null;
+  try {
+    const text = await response.text();
+    problem = text ? JSON.parse(text) : null;
+  } catch {
+    problem = null;
+  }
+  const detail = problem && problem.detail ? problem.detail : response.statusText;
+  return new ApiError(`${response.status} ${detail}`, {
+    status: response.status,
+    problem,
+    retryAfter: retryAfterMs(response),
+  });
+}
+
+async function json(method, path, options) {
+  const response = await request(method, path, options);
+  if (!response.ok) throw await problemOf(response);
+  try {
+    return await response.json();
+  } catch {
+    throw new ApiError("invalid JSON in the answer", { status: response.status, network: true });
+  }
+}
+
+// ---- public ----
+
+/** GET /api/menu → {drinks: [{id, name, available, stock, sold_out}]} */
+export function getMenu() {
+  return json("GET", "/api/menu");
+}
+
+/** POST /api/orders → {status: 200|201, order} */
+export async function placeOrder({ visitorId, nickname, drink, requestId }) {
+  const response = await request("POST", "/api/orders", {
+    body: { visitor_id: visitorId, nickname, drink, request_id: requestId },
+  });
+  if (!response.ok) throw await problemOf(response);
+  return { status: response.status, order: await response.json() };
+}
+
+/** DELETE /api/orders/{id} (the visitor's own) → Order */
+export function cancelOrder(visitorId, id) {
+  return json("DELETE", `/api/orders/${encodeURIComponent(id)}`, {
+    headers: { "X-Visitor-Id": visitorId },
+  });
+}
+
+/** GET /api/mine → {orders: [Order…]} newest first */
+export function getMine(visitorId) {
+  return json("GET", "/api/mine", { headers: { "X-Visitor-Id": visitorId } });
+}
+
+/**
+ * One feed request. `cursor` null → the current position; `tail` → the last N events.
+ * Returns {notModified: true} on 304, else {events, next}.
+ */
+export async function getFeed({ cursor = null, tail = null, limit = null, signal } = {}) {
+  const params = new URLSearchParams();
+  const headers = {};
+  if (tail) params.set("tail", String(tail));
+  else if (cursor) {
+    params.set("after", cursor);
+    if (limit) params.set("limit", String(limit));
+    headers["If-None-Match"] = `"${cursor}"`;
+  }
+  const query = params.toString();
+  const response = await request("GET", `/api/feed${query ? `?${query}` : ""}`, { headers, signal });
+  if (response.status === 304) return { notModified: true, events: [], next: cursor };
+  if (!response.ok) throw await problemOf(response);
+  const page = await response.json();
+  return { notModified: false, events: page.events || [], next: page.next };
+}
+
+/** GET /api/queue (bar) → {orders, next, feed} */
+export function getQueue({ status = null, drink = null, after = null, limit = null, include = null } = {}) {
+  const params = new URLSearchParams();
+  if (status) params.set("status", status);
+  if (include) params.set("include", include);
+  if (drink) params.set("drink", drink);
+  if (after) params.set("after", after);
+  if (limit) params.set("limit", String(limit));
+  const query = params.toString();
+  return json("GET", `/api/queue${query ? `?${query}` : ""}`, { bar: true });
+}
+
+/** GET /api/queue?format=csv (bar) → Blob */
+export async function getQueueCsv() {
+  const response = await request("GET", "/api/queue?format=csv", { bar: true, accept: "text/csv" });
+  if (!response.ok) throw await problemOf(response);
+  return response.blob();
+}
+
+/** PATCH /api/orders/{id} (bar) → Order; 409 version-conflict / illegal-transition carry `order`. */
+export function setOrderStatus(id, status, version) {
+  return json("PATCH", `/api/orders/${encodeURIComponent(id)}`, {
+    bar: true,
+    body: { status, version },
+  });
+}
+
+/** PATCH /api/drinks/{id} (bar) with {available?, stock?} → Drink */
+export function updateDrink(id, changes) {
+  return json("PATCH", `/api/drinks/${encodeURIComponent(id)}`, { bar: true, body: changes });
+}
+
+/** GET /api/stats (bar) */
+export function getStats() {
+  return json("GET", "/api/stats", { bar: true });
+}

@@ -1,0 +1,113 @@
+// The polite feed poller: one request every ~2 s while the page is visible, none while it is
+// hidden, exponential backoff with jitter after errors, the cursor kept across requests
+// (If-None-Match → 304, which costs no rendering at all).
+
+import { getFeed, ApiError } from "./api.js";
+
+const INTERVAL_MS = 2000;
+const MAX_BACKOFF_MS = 30000;
+const PAGE_LIMIT = 100;
+
+export class FeedPoller {
+  /**
+   * @param {object} o
+   * @param {string} o.cursor        feed cursor to start after
+   * @param {(events: object[]) => void} o.onEvents   called only when there are events
+   * @param {(state: "ok"|"error"|"offline", error?: ApiError) => void} [o.onState]
+   * @param {() => Promise<string>} [o.onReset]  the cursor was refused (400): return a new one
+   */
+  constructor({ cursor, onEvents, onState = () => {}, onReset = null, interval = INTERVAL_MS }) {
+    this.cursor = cursor;
+    this.onEvents = onEvents;
+    this.onState = onState;
+    this.onReset = onReset;
+    this.interval = interval;
+    this.failures = 0;
+    this.timer = null;
+    this.inFlight = false;
+    this.running = false;
+    this.state = "ok";
+    this.onVisibility = () => {
+      if (document.hidden) this.clear();
+      else this.schedule(0);
+    };
+    this.onOnline = () => this.schedule(0);
+  }
+
+  start() {
+    if (this.running) return;
+    this.running = true;
+    document.addEventListener("visibilitychange", this.onVisibility);
+    window.addEventListener("online", this.onOnline);
+    this.schedule(0);
+  }
+
+  stop() {
+    this.running = false;
+    this.clear();
+    document.removeEventListener("visibilitychange", this.onVisibility);
+    window.removeEventListener("online", this.onOnline);
+  }
+
+  /** Poll as soon as possible (e.g. right after one's own action). */
+  now() {
+    this.schedule(0);
+  }
+
+  clear() {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  schedule(delay) {
+    this.clear();
+    if (!this.running || document.hidden) return;
+    this.timer = setTimeout(() => this.tick(), delay);
+  }
+
+  setState(state, error) {
+    if (state === this.state && state === "ok") return;
+    this.state = state;
+    this.onState(state, error);
+  }
+
+  async tick() {
+    this.timer = null;
+    if (this.inFlight || !this.running || document.hidden) return;
+    this.inFlight = true;
+    let next = this.interval * (0.9 + Math.random() * 0.2);
+    try {
+      const page = await getFeed({ cursor: this.cursor, limit: PAGE_LIMIT });
+      this.failures = 0;
+      this.setState("ok");
+      if (!page.notModified) {
+        this.cursor = page.next || this.cursor;
+        if (page.events.length > 0) this.onEvents(page.events);
+        // A full page means there is more: fetch it right away.
+        if (page.events.length >= PAGE_LIMIT) next = 0;
+      }
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 400 && this.onReset) {
+        // The server no longer understands our cursor: start again from a fresh one.
+        try {
+          this.cursor = await this.onReset();
+          this.failures = 0;
+        } catch {
+          this.failures += 1;
+        }
+      } else {
+        this.failures += 1;
+      }
+      if (this.failures > 0) {
+        this.setState(navigator.onLine === false ? "offline" : "error", error);
+        // Exponential backoff with "equal jitter", and never sooner than Retry-After.
+        const base = Math.min(MAX_BACKOFF_MS, this.interval * 2 ** Math.min(this.failures, 10));
+        next = base / 2 + Math.random() * (base / 2);
+        if (error instanceof ApiError && error.retryAfter) next = Math.max(next, error.retryAfter);
+      }
+    } finally {
+      this.inFlight = false;
+    }
+    this.schedule(next);
+  }
+}

@@ -1,0 +1,865 @@
+//! The Kubernetes manifests (deploy/k8s/) against the app they deploy (spin.toml): every
+//! YAML document is parsed and checked for what SpinKube and the app need of it. No cluster
+//! is involved; what only a cluster can show is listed in deploy/sks/README.md.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::Value;
+
+/// The only outbound address an API component may have (see docs/OPERATIONS.md).
+const PG_ALLOWED_HOST: &str = "postgres://{{ db_host }}:{{ db_port }}";
+/// The components that talk to PostgreSQL.
+const API_COMPONENTS: [&str; 3] = ["order-fn", "list-fn", "feed-fn"];
+/// The runtime class that runtime-class-manager creates for containerd-shim-spin.
+const SPIN_RUNTIME_CLASS: &str = "wasmtime-spin-v2";
+/// Where the spin-operator mounts the executor's caCertSecret, and where Spin looks.
+const CA_BUNDLE_PATH: &str = "/etc/ssl/certs/ca-certificates.crt";
+const CA_BUNDLE_KEY: &str = "ca-certificates.crt";
+const APP_NAMESPACE: &str = "drink-orders";
+
+// ---------------------------------------------------------------------------------------------
+// Loading
+
+fn root() -> PathBuf {
+    e2e::workspace_root()
+}
+
+fn k8s_dir() -> PathBuf {
+    root().join("deploy/k8s")
+}
+
+/// One YAML document of a manifest file.
+struct Doc {
+    file: String,
+    value: Value,
+}
+
+impl Doc {
+    fn kind(&self) -> &str {
+        self.value["kind"].as_str().unwrap_or_default()
+    }
+
+    fn name(&self) -> &str {
+        self.value["metadata"]["name"].as_str().unwrap_or_default()
+    }
+}
+
+fn yaml_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(k8s_dir())
+        .expect("deploy/k8s exists")
+        .map(|e| e.expect("directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no manifests in deploy/k8s");
+    files
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .expect("file name")
+        .to_string()
+}
+
+/// Every document of every manifest file.
+fn docs() -> Vec<Doc> {
+    let mut out = Vec::new();
+    for path in yaml_files() {
+        let text = std::fs::read_to_string(&path).expect("read manifest");
+        for document in serde_norway::Deserializer::from_str(&text) {
+            let yaml = serde_norway::Value::deserialize(document)
+                .unwrap_or_else(|e| panic!("{} is not valid YAML: {e}", path.display()));
+            if yaml.is_null() {
+                continue; // an empty document, e.g. after a trailing `---`
+            }
+            let value = serde_json::to_value(&yaml)
+                .unwrap_or_else(|e| panic!("{}: not representable as JSON: {e}", path.display()));
+            out.push(Doc {
+                file: file_name(&path),
+                value,
+            });
+        }
+    }
+    out
+}
+
+fn all_of<'a>(docs: &'a [Doc], kind: &str) -> Vec<&'a Doc> {
+    docs.iter().filter(|d| d.kind() == kind).collect()
+}
+
+fn only<'a>(docs: &'a [Doc], kind: &str) -> &'a Doc {
+    let found = all_of(docs, kind);
+    assert_eq!(found.len(), 1, "expected exactly one {kind} in deploy/k8s");
+    found[0]
+}
+
+fn spin_app(docs: &[Doc]) -> &Value {
+    let app = only(docs, "SpinApp");
+    assert_eq!(
+        app.value["apiVersion"], "core.spinkube.dev/v1alpha1",
+        "SpinApp API version"
+    );
+    &app.value
+}
+
+fn job(docs: &[Doc]) -> &Value {
+    let job = only(docs, "Job");
+    assert_eq!(job.value["apiVersion"], "batch/v1");
+    &job.value
+}
+
+fn job_container(docs: &[Doc]) -> &Value {
+    let containers = job(docs)["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .expect("the Job has containers");
+    assert_eq!(containers.len(), 1, "the migration Job runs one container");
+    &containers[0]
+}
+
+fn example_secrets(docs: &[Doc]) -> Vec<&Doc> {
+    all_of(docs, "Secret")
+}
+
+/// The string data of the example Secret `name`.
+fn secret_data<'a>(docs: &'a [Doc], name: &str) -> &'a serde_json::Map<String, Value> {
+    let secret = example_secrets(docs)
+        .into_iter()
+        .find(|s| s.name() == name)
+        .unwrap_or_else(|| panic!("no example Secret {name} in deploy/k8s"));
+    secret.value["stringData"]
+        .as_object()
+        .unwrap_or_else(|| panic!("Secret {name} has no stringData"))
+}
+
+fn spin_toml(path: &str) -> toml::Table {
+    let text = std::fs::read_to_string(root().join(path)).expect("read the manifest");
+    text.parse::<toml::Table>().expect("valid TOML")
+}
+
+/// `[variables]` of a Spin manifest.
+fn spin_variables(manifest: &toml::Table) -> BTreeMap<String, toml::Table> {
+    manifest
+        .get("variables")
+        .and_then(|v| v.as_table())
+        .map(|t| {
+            t.iter()
+                .map(|(k, v)| (k.clone(), v.as_table().cloned().unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn flag(variable: &toml::Table, key: &str) -> bool {
+    variable.get(key).and_then(|v| v.as_bool()).unwrap_or(false)
+}
+
+fn components(manifest: &toml::Table) -> &toml::Table {
+    manifest
+        .get("component")
+        .and_then(|c| c.as_table())
+        .expect("spin.toml has components")
+}
+
+/// How a variable is bound: a literal or a reference.
+#[derive(Debug)]
+struct Binding {
+    name: String,
+    literal: Option<String>,
+    /// (secret name, key) of a secretKeyRef.
+    secret_ref: Option<(String, String)>,
+    /// Any valueFrom at all.
+    has_value_from: bool,
+}
+
+fn binding(name: String, item: &Value) -> Binding {
+    let secret = &item["valueFrom"]["secretKeyRef"];
+    Binding {
+        name,
+        literal: item["value"].as_str().map(str::to_string),
+        secret_ref: secret["name"].as_str().map(|n| {
+            (
+                n.to_string(),
+                secret["key"].as_str().unwrap_or_default().to_string(),
+            )
+        }),
+        has_value_from: item["valueFrom"].is_object(),
+    }
+}
+
+/// The Spin variables the SpinApp binds.
+fn spin_app_bindings(docs: &[Doc]) -> Vec<Binding> {
+    spin_app(docs)["spec"]["variables"]
+        .as_array()
+        .expect("the SpinApp binds variables")
+        .iter()
+        .map(|v| binding(v["name"].as_str().expect("variable name").to_string(), v))
+        .collect()
+}
+
+/// The Spin variables the migration Job sets, from its `SPIN_VARIABLE_*` environment.
+fn job_bindings(docs: &[Doc]) -> Vec<Binding> {
+    job_container(docs)["env"]
+        .as_array()
+        .expect("the Job sets environment variables")
+        .iter()
+        .filter_map(|e| {
+            let env = e["name"].as_str()?;
+            let name = env.strip_prefix("SPIN_VARIABLE_")?;
+            Some(binding(name.to_ascii_lowercase(), e))
+        })
+        .collect()
+}
+
+/// The component that serves `path`, by spin.toml's routes (exact beats wildcard, longest
+/// wildcard prefix wins), as Spin routes.
+fn component_for_path(manifest: &toml::Table, path: &str) -> Option<String> {
+    let triggers = manifest["trigger"]["http"]
+        .as_array()
+        .expect("spin.toml has HTTP triggers");
+    let mut best: Option<(usize, bool, String)> = None;
+    for trigger in triggers {
+        let route = trigger["route"].as_str().expect("route");
+        let component = trigger["component"]
+            .as_str()
+            .expect("component")
+            .to_string();
+        let (matches, len, exact) = match route.strip_suffix("/...") {
+            Some(prefix) => (
+                path == prefix || path.starts_with(&format!("{prefix}/")),
+                prefix.len(),
+                false,
+            ),
+            None => (path == route, route.len(), true),
+        };
+        if !matches {
+            continue;
+        }
+        let better = match &best {
+            None => true,
+            Some((best_len, best_exact, _)) => (exact, len) > (*best_exact, *best_len),
+        };
+        if better {
+            best = Some((len, exact, component));
+        }
+    }
+    best.map(|(_, _, c)| c)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The manifests as a whole
+
+#[test]
+fn every_manifest_parses_and_says_what_it_is() {
+    let docs = docs();
+    for doc in &docs {
+        assert!(
+            !doc.kind().is_empty() && doc.value["apiVersion"].is_string(),
+            "{}: a document without kind/apiVersion",
+            doc.file
+        );
+        if doc.kind() != "Kustomization" {
+            assert!(
+                !doc.name().is_empty(),
+                "{}: a {} without a name",
+                doc.file,
+                doc.kind()
+            );
+        }
+    }
+    for kind in [
+        "Namespace",
+        "SpinApp",
+        "SpinAppExecutor",
+        "HorizontalPodAutoscaler",
+        "Job",
+        "Ingress",
+        "Kustomization",
+    ] {
+        only(&docs, kind);
+    }
+    assert!(
+        example_secrets(&docs).len() >= 2,
+        "example Secrets for the database and its CA"
+    );
+}
+
+#[test]
+fn the_kustomization_applies_every_manifest_but_never_the_example_secrets() {
+    let docs = docs();
+    let kustomization = &only(&docs, "Kustomization").value;
+    assert_eq!(kustomization["namespace"], APP_NAMESPACE);
+    let listed: BTreeSet<String> = kustomization["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .map(|r| r.as_str().expect("a file name").to_string())
+        .collect();
+    for file in &listed {
+        assert!(
+            k8s_dir().join(file).is_file(),
+            "kustomization lists a missing {file}"
+        );
+    }
+    let mut expected = BTreeSet::new();
+    for path in yaml_files() {
+        let name = file_name(&path);
+        if name == "kustomization.yaml" {
+            continue;
+        }
+        let holds_secret = docs.iter().any(|d| d.file == name && d.kind() == "Secret");
+        if holds_secret {
+            assert!(
+                name.ends_with(".example.yaml"),
+                "{name}: Secrets in this repository are examples, named *.example.yaml"
+            );
+            assert!(
+                !listed.contains(&name),
+                "{name} must not be applied by kustomize"
+            );
+        } else {
+            expected.insert(name);
+        }
+    }
+    assert_eq!(listed, expected, "kustomization.yaml resources");
+}
+
+#[test]
+fn every_namespaced_resource_lives_in_the_app_namespace() {
+    let docs = docs();
+    assert_eq!(only(&docs, "Namespace").name(), APP_NAMESPACE);
+    for doc in &docs {
+        if matches!(doc.kind(), "Namespace" | "Kustomization") {
+            continue;
+        }
+        assert_eq!(
+            doc.value["metadata"]["namespace"],
+            APP_NAMESPACE,
+            "{}: {} {} (the operator looks the executor up in the SpinApp's namespace)",
+            doc.file,
+            doc.kind(),
+            doc.name()
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// SpinApp and executor
+
+#[test]
+fn the_spinapp_autoscales_the_app_image_with_cpu_requests_and_limits() {
+    let docs = docs();
+    let app = spin_app(&docs);
+    let spec = &app["spec"];
+    let image = spec["image"].as_str().expect("spec.image");
+    assert!(
+        image.starts_with("ghcr.io/") && image.contains("/drink-orders:"),
+        "{image}"
+    );
+    assert_eq!(spec["enableAutoscaling"], true);
+    assert!(
+        spec["replicas"].is_null(),
+        "the operator refuses spec.replicas together with enableAutoscaling"
+    );
+    for (kind, resources) in [
+        ("requests", &spec["resources"]["requests"]),
+        ("limits", &spec["resources"]["limits"]),
+    ] {
+        for resource in ["cpu", "memory"] {
+            assert!(
+                resources[resource].is_string(),
+                "spec.resources.{kind}.{resource} (the HPA measures CPU against requests)"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_executor_the_spinapp_names_runs_spin_pods_trusting_the_database_ca() {
+    let docs = docs();
+    let executor_name = spin_app(&docs)["spec"]["executor"]
+        .as_str()
+        .expect("spec.executor");
+    assert_eq!(executor_name, "containerd-shim-spin");
+    let executor = only(&docs, "SpinAppExecutor");
+    assert_eq!(executor.value["apiVersion"], "core.spinkube.dev/v1alpha1");
+    assert_eq!(executor.name(), executor_name, "executor name");
+    let spec = &executor.value["spec"];
+    assert_eq!(spec["createDeployment"], true);
+    let config = &spec["deploymentConfig"];
+    assert_eq!(config["runtimeClassName"], SPIN_RUNTIME_CLASS);
+    let ca_secret = config["caCertSecret"]
+        .as_str()
+        .expect("deploymentConfig.caCertSecret (the Exoscale DBaaS CA)");
+    let data = secret_data(&docs, ca_secret);
+    assert!(
+        data.get(CA_BUNDLE_KEY)
+            .and_then(|v| v.as_str())
+            .is_some_and(|pem| pem.contains("BEGIN CERTIFICATE")),
+        "the CA Secret holds a PEM bundle under {CA_BUNDLE_KEY} (the key the operator mounts)"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Variables against spin.toml
+
+#[test]
+fn every_variable_the_spinapp_and_the_job_set_is_declared_in_spin_toml() {
+    let docs = docs();
+    let declared = spin_variables(&spin_toml("spin.toml"));
+    for (who, bindings) in [
+        ("SpinApp", spin_app_bindings(&docs)),
+        ("Job", job_bindings(&docs)),
+    ] {
+        let mut seen = BTreeSet::new();
+        for b in &bindings {
+            assert!(
+                declared.contains_key(&b.name),
+                "{who} sets `{}`, which spin.toml's [variables] does not declare",
+                b.name
+            );
+            assert!(
+                seen.insert(b.name.clone()),
+                "{who} binds `{}` twice",
+                b.name
+            );
+        }
+    }
+    // The Job's environment holds nothing but Spin variables.
+    for e in job_container(&docs)["env"].as_array().expect("env") {
+        let name = e["name"].as_str().unwrap_or_default();
+        assert!(
+            name.starts_with("SPIN_VARIABLE_"),
+            "unexpected Job env {name}"
+        );
+        assert_eq!(name, name.to_ascii_uppercase(), "{name}");
+    }
+}
+
+#[test]
+fn every_required_spin_toml_variable_is_provided_by_the_spinapp() {
+    let docs = docs();
+    let provided: BTreeSet<String> = spin_app_bindings(&docs)
+        .into_iter()
+        .map(|b| b.name)
+        .collect();
+    let declared = spin_variables(&spin_toml("spin.toml"));
+    let required: Vec<&String> = declared
+        .iter()
+        .filter(|(_, v)| flag(v, "required"))
+        .map(|(k, _)| k)
+        .collect();
+    assert!(!required.is_empty(), "spin.toml requires db_url");
+    for name in required {
+        assert!(
+            provided.contains(name),
+            "the SpinApp does not provide required `{name}`"
+        );
+    }
+    // The migration needs the connection string and the outbound host too.
+    let job: BTreeSet<String> = job_bindings(&docs).into_iter().map(|b| b.name).collect();
+    for name in ["db_url", "db_host", "db_port"] {
+        assert!(
+            job.contains(name),
+            "the migration Job does not set `{name}`"
+        );
+    }
+}
+
+#[test]
+fn secret_variables_come_from_secret_key_refs_and_never_as_literal_values() {
+    let docs = docs();
+    let declared = spin_variables(&spin_toml("spin.toml"));
+    let secrets: BTreeSet<&String> = declared
+        .iter()
+        .filter(|(_, v)| flag(v, "secret"))
+        .map(|(k, _)| k)
+        .collect();
+    assert!(
+        secrets.contains(&"db_url".to_string()) && secrets.contains(&"bar_token".to_string()),
+        "spin.toml marks db_url and bar_token secret = true: {secrets:?}"
+    );
+    for (who, bindings) in [
+        ("SpinApp", spin_app_bindings(&docs)),
+        ("Job", job_bindings(&docs)),
+    ] {
+        for b in &bindings {
+            assert!(
+                b.literal.is_some() != b.has_value_from,
+                "{who} `{}`: exactly one of value/valueFrom",
+                b.name
+            );
+            if secrets.contains(&b.name) {
+                assert!(
+                    b.literal.is_none() && b.secret_ref.is_some(),
+                    "{who} `{}` is secret in spin.toml: it must come from a secretKeyRef",
+                    b.name
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn every_secret_key_ref_names_a_key_of_an_example_secret() {
+    let docs = docs();
+    for (who, bindings) in [
+        ("SpinApp", spin_app_bindings(&docs)),
+        ("Job", job_bindings(&docs)),
+    ] {
+        for b in &bindings {
+            if let Some((secret, key)) = &b.secret_ref {
+                assert!(
+                    secret_data(&docs, secret).contains_key(key),
+                    "{who} `{}` refers to {secret}/{key}, which the example Secret lacks",
+                    b.name
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_example_database_secret_is_a_placeholder_with_a_tls_url_matching_host_and_port() {
+    let docs = docs();
+    let data = secret_data(&docs, "drink-orders-db");
+    let get = |key: &str| {
+        data.get(key)
+            .and_then(|v| v.as_str())
+            .unwrap_or_else(|| panic!("drink-orders-db has no {key}"))
+            .to_string()
+    };
+    let url = get("db_url");
+    assert!(
+        url.contains("CHANGE-ME"),
+        "obvious placeholder credentials: {url}"
+    );
+    assert!(get("bar_token").contains("CHANGE-ME"));
+    assert!(
+        url.contains("sslmode=require") || url.contains("sslmode=verify-full"),
+        "the DBaaS is reached over verified TLS: {url}"
+    );
+    let (host, port) = devhost::dburl::host_and_port(&url);
+    assert_eq!(get("db_host"), host, "db_host must be db_url's host");
+    assert_eq!(
+        get("db_port"),
+        port.to_string(),
+        "db_port must be db_url's port"
+    );
+    for secret in example_secrets(&docs) {
+        assert!(
+            secret.file.ends_with(".example.yaml"),
+            "{} holds a Secret",
+            secret.file
+        );
+        for (key, value) in secret.value["stringData"].as_object().into_iter().flatten() {
+            if key != "db_port" && key != "db_host" {
+                assert!(
+                    value.as_str().is_some_and(|v| v.contains("CHANGE-ME")),
+                    "{} {key} must be an obvious placeholder",
+                    secret.name()
+                );
+            }
+        }
+        assert!(
+            secret.value["data"].is_null(),
+            "{}: placeholders go in stringData, readable",
+            secret.name()
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scaling, probes, migration, ingress
+
+#[test]
+fn the_hpa_scales_the_deployment_named_after_the_spinapp_on_cpu() {
+    let docs = docs();
+    let app_name = only(&docs, "SpinApp").name().to_string();
+    let hpa = only(&docs, "HorizontalPodAutoscaler");
+    assert_eq!(hpa.value["apiVersion"], "autoscaling/v2");
+    let spec = &hpa.value["spec"];
+    let target = &spec["scaleTargetRef"];
+    assert_eq!(target["kind"], "Deployment");
+    assert_eq!(target["apiVersion"], "apps/v1");
+    assert_eq!(
+        target["name"].as_str(),
+        Some(app_name.as_str()),
+        "the operator names the Deployment after the SpinApp"
+    );
+    let min = spec["minReplicas"].as_u64().expect("minReplicas");
+    let max = spec["maxReplicas"].as_u64().expect("maxReplicas");
+    assert!(1 <= min && min <= max, "min {min}, max {max}");
+    let cpu = spec["metrics"]
+        .as_array()
+        .expect("metrics")
+        .iter()
+        .find(|m| m["type"] == "Resource" && m["resource"]["name"] == "cpu")
+        .expect("a CPU metric");
+    assert_eq!(cpu["resource"]["target"]["type"], "Utilization");
+    let utilisation = cpu["resource"]["target"]["averageUtilization"]
+        .as_u64()
+        .expect("averageUtilization");
+    assert!((1..=100).contains(&utilisation));
+}
+
+#[test]
+fn readiness_checks_the_database_and_liveness_never_touches_the_api() {
+    let docs = docs();
+    let checks = &spin_app(&docs)["spec"]["checks"];
+    let readiness = checks["readiness"]["httpGet"]["path"]
+        .as_str()
+        .expect("readiness path");
+    let liveness = checks["liveness"]["httpGet"]["path"]
+        .as_str()
+        .expect("liveness path");
+    assert_eq!(readiness, "/api/health");
+    assert!(
+        !liveness.starts_with("/api/") && liveness != "/api",
+        "liveness must not depend on the database: {liveness}"
+    );
+    let manifest = spin_toml("spin.toml");
+    assert_eq!(
+        component_for_path(&manifest, readiness).as_deref(),
+        Some("list-fn"),
+        "/api/health is list-fn's"
+    );
+}
+
+#[test]
+fn the_liveness_file_is_served_by_the_fileserver_from_static() {
+    let docs = docs();
+    let liveness = spin_app(&docs)["spec"]["checks"]["liveness"]["httpGet"]["path"]
+        .as_str()
+        .expect("liveness path")
+        .to_string();
+    let manifest = spin_toml("spin.toml");
+    assert_eq!(
+        component_for_path(&manifest, &liveness).as_deref(),
+        Some("fileserver"),
+        "{liveness} must be routed to the fileserver"
+    );
+    // Map the URL path through the fileserver's `files` mounts.
+    let files = components(&manifest)["fileserver"]["files"]
+        .as_array()
+        .expect("fileserver files");
+    let found = files.iter().any(|mount| {
+        let source = mount["source"].as_str().unwrap_or_default();
+        let destination = mount["destination"].as_str().unwrap_or_default();
+        let prefix = destination.trim_end_matches('/');
+        liveness
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .is_some_and(|rest| root().join(source).join(rest).is_file())
+    });
+    assert!(
+        found,
+        "{liveness} must be a file of the fileserver's static files (static{liveness})"
+    );
+}
+
+#[test]
+fn the_migration_job_runs_the_migrate_image_of_the_same_release_on_the_spin_runtime_class() {
+    let docs = docs();
+    let job = job(&docs);
+    let spec = &job["spec"];
+    assert!(spec["backoffLimit"].as_u64().is_some(), "backoffLimit");
+    assert!(
+        spec["ttlSecondsAfterFinished"].as_u64().is_some(),
+        "ttlSecondsAfterFinished"
+    );
+    let pod = &spec["template"]["spec"];
+    let executor = &only(&docs, "SpinAppExecutor").value;
+    assert_eq!(
+        pod["runtimeClassName"], executor["spec"]["deploymentConfig"]["runtimeClassName"],
+        "the Job runs on the shim's runtime class, like the app"
+    );
+    assert!(
+        matches!(pod["restartPolicy"].as_str(), Some("Never" | "OnFailure")),
+        "a Job's pods must not restart forever"
+    );
+    let container = job_container(&docs);
+    let image = container["image"].as_str().expect("image");
+    let app_image = spin_app(&docs)["spec"]["image"]
+        .as_str()
+        .expect("app image");
+    let (app_repo, app_tag) = app_image.rsplit_once(':').expect("app image tag");
+    assert_eq!(
+        image,
+        format!("{app_repo}-migrate:{app_tag}"),
+        "the migration image is the app's, suffixed -migrate, same release"
+    );
+    // The CA bundle is mounted as the operator mounts the executor's caCertSecret.
+    let ca_secret = executor["spec"]["deploymentConfig"]["caCertSecret"]
+        .as_str()
+        .expect("caCertSecret");
+    let mount = container["volumeMounts"]
+        .as_array()
+        .expect("volumeMounts")
+        .iter()
+        .find(|m| m["mountPath"] == CA_BUNDLE_PATH)
+        .expect("the Job mounts the CA bundle over the system bundle");
+    assert_eq!(mount["subPath"], CA_BUNDLE_KEY);
+    let volume = pod["volumes"]
+        .as_array()
+        .expect("volumes")
+        .iter()
+        .find(|v| v["name"] == mount["name"])
+        .expect("the mounted volume");
+    assert_eq!(volume["secret"]["secretName"].as_str(), Some(ca_secret));
+}
+
+#[test]
+fn the_migration_job_matches_migrate_spin_toml_once_it_exists() {
+    let path = "migrate/spin.toml";
+    if !root().join(path).is_file() {
+        eprintln!("{path} does not exist yet: nothing to compare the Job with");
+        return;
+    }
+    let docs = docs();
+    let manifest = spin_toml(path);
+    let commands = manifest
+        .get("trigger")
+        .and_then(|t| t.get("command"))
+        .and_then(|c| c.as_array())
+        .expect("migrate/spin.toml has a [[trigger.command]]");
+    assert!(
+        commands
+            .iter()
+            .any(|c| c.get("component").and_then(|v| v.as_str()) == Some("migrate")),
+        "the command trigger runs component `migrate`"
+    );
+    for (name, component) in components(&manifest) {
+        let hosts: Vec<&str> = component
+            .get("allowed_outbound_hosts")
+            .and_then(|h| h.as_array())
+            .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+            .unwrap_or_default();
+        assert_eq!(
+            hosts,
+            [PG_ALLOWED_HOST],
+            "{path}: {name}'s allowed_outbound_hosts"
+        );
+    }
+    let declared = spin_variables(&manifest);
+    let bindings = job_bindings(&docs);
+    let set: BTreeSet<&str> = bindings.iter().map(|b| b.name.as_str()).collect();
+    for b in &bindings {
+        assert!(
+            declared.contains_key(&b.name),
+            "the Job sets `{}`, undeclared in {path}",
+            b.name
+        );
+        if declared.get(&b.name).is_some_and(|v| flag(v, "secret")) {
+            assert!(b.secret_ref.is_some(), "`{}` is secret in {path}", b.name);
+        }
+    }
+    for (name, v) in &declared {
+        if flag(v, "required") {
+            assert!(
+                set.contains(name.as_str()),
+                "the Job does not set required `{name}`"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_ingress_sends_every_path_to_the_spinapp_service_on_port_80() {
+    let docs = docs();
+    let app_name = only(&docs, "SpinApp").name().to_string();
+    let ingress = only(&docs, "Ingress");
+    assert_eq!(ingress.value["apiVersion"], "networking.k8s.io/v1");
+    let spec = &ingress.value["spec"];
+    assert_eq!(spec["ingressClassName"], "nginx");
+    let rules = spec["rules"].as_array().expect("rules");
+    assert!(!rules.is_empty());
+    for rule in rules {
+        let paths = rule["http"]["paths"].as_array().expect("paths");
+        let root_path = paths
+            .iter()
+            .find(|p| p["path"] == "/" && p["pathType"] == "Prefix")
+            .expect("a Prefix rule for / (Spin routes the paths itself)");
+        let service = &root_path["backend"]["service"];
+        assert_eq!(
+            service["name"].as_str(),
+            Some(app_name.as_str()),
+            "the operator's Service has the SpinApp's name"
+        );
+        assert_eq!(service["port"]["number"], 80, "the operator's Service port");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// spin.toml: least privilege
+
+#[test]
+fn only_the_api_components_may_reach_postgres_and_only_at_db_host_and_db_port() {
+    let manifest = spin_toml("spin.toml");
+    for (name, component) in components(&manifest) {
+        let hosts: Vec<&str> = component
+            .get("allowed_outbound_hosts")
+            .and_then(|h| h.as_array())
+            .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+            .unwrap_or_default();
+        if API_COMPONENTS.contains(&name.as_str()) {
+            assert_eq!(hosts, [PG_ALLOWED_HOST], "{name}'s allowed_outbound_hosts");
+        } else {
+            assert!(
+                hosts.is_empty(),
+                "{name} must not have outbound access: {hosts:?}"
+            );
+        }
+    }
+    for name in API_COMPONENTS.iter().chain(["fileserver"].iter()) {
+        assert!(
+            components(&manifest).contains_key(*name),
+            "component {name}"
+        );
+    }
+}
+
+#[test]
+fn component_variables_only_refer_to_declared_application_variables() {
+    let manifest = spin_toml("spin.toml");
+    let declared = spin_variables(&manifest);
+    let mut templates: Vec<(String, String)> = Vec::new();
+    for (name, component) in components(&manifest) {
+        for (key, value) in component
+            .get("variables")
+            .and_then(|v| v.as_table())
+            .into_iter()
+            .flatten()
+        {
+            templates.push((
+                format!("{name}.variables.{key}"),
+                value.as_str().unwrap_or_default().to_string(),
+            ));
+        }
+        for host in component
+            .get("allowed_outbound_hosts")
+            .and_then(|h| h.as_array())
+            .into_iter()
+            .flatten()
+        {
+            templates.push((
+                format!("{name}.allowed_outbound_hosts"),
+                host.as_str().unwrap_or_default().to_string(),
+            ));
+        }
+    }
+    for (place, template) in templates {
+        let mut rest = template.as_str();
+        while let Some(start) = rest.find("{{") {
+            let end = rest[start..].find("}}").expect("closed template") + start;
+            let variable = rest[start + 2..end].trim();
+            assert!(
+                declared.contains_key(variable),
+                "{place} refers to undeclared variable `{variable}`"
+            );
+            rest = &rest[end + 2..];
+        }
+    }
+}
