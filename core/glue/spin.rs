@@ -23,6 +23,22 @@ pub fn variable(name: &str) -> Option<String> {
     spin_sdk::variables::get(name).ok()
 }
 
+/// Bar endpoints: `Authorization: Bearer <bar_token>`, compared in constant time; refuses
+/// everything when the variable is empty or unset.
+pub fn authorize_bar(req: &Request) -> Result<(), ApiError> {
+    drinks_core::http::authorize_bar(
+        variable("bar_token").as_deref(),
+        header(req, "authorization"),
+    )
+}
+
+/// The body of a JSON request, after the size and content-type checks.
+pub fn json_body(req: &Request) -> Result<&[u8], ApiError> {
+    drinks_core::http::check_body_size(header(req, "content-length"), req.body().len())?;
+    drinks_core::http::require_json(header(req, "content-type"))?;
+    Ok(req.body())
+}
+
 /// Wraps an unexpected error with its whole cause chain, for logging and a 500.
 pub fn internal(error: anyhow::Error) -> ApiError {
     ApiError::Internal(format!("{error:#}"))
@@ -122,6 +138,18 @@ pub fn json(status: u16, body: Vec<u8>) -> Response {
     Response::builder()
         .status(status)
         .header("content-type", "application/json")
+        .header("cache-control", "no-store")
+        .header("x-content-type-options", "nosniff")
+        .body(body)
+        .build()
+}
+
+/// A 200 download (e.g. the CSV export), not cached.
+pub fn download(content_type: &str, disposition: &str, body: Vec<u8>) -> Response {
+    Response::builder()
+        .status(200)
+        .header("content-type", content_type)
+        .header("content-disposition", disposition)
         .header("cache-control", "no-store")
         .header("x-content-type-options", "nosniff")
         .body(body)

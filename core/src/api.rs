@@ -33,6 +33,117 @@ impl PlaceOrder {
     }
 }
 
+/// `PATCH /api/orders/{id}` body (bar): `{status, version}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusChange {
+    pub status: OrderStatus,
+    /// The version of the order the bar tablet last saw (optimistic concurrency).
+    pub version: i32,
+}
+
+impl StatusChange {
+    pub fn from_json(body: &[u8]) -> Result<Self, ApiError> {
+        let object = json_object(body)?;
+        let status = string_field(&object, "status")?;
+        let status = OrderStatus::parse(status).map_err(invalid("status"))?;
+        let version = match object.get("version") {
+            None | Some(Value::Null) => return Err(ApiError::MissingField { field: "version" }),
+            Some(v @ Value::Number(_)) => int_in(v, 1, i64::from(i32::MAX), "version")?,
+            Some(_) => {
+                return Err(ApiError::WrongType {
+                    field: "version",
+                    expected: "integer",
+                });
+            }
+        };
+        Ok(Self {
+            status,
+            // In range by the check above.
+            version: i32::try_from(version).unwrap_or(i32::MAX),
+        })
+    }
+
+    /// `$4` of `SET_STATUS`: the statuses the order may be in for this change,
+    /// comma-separated ('' when none is, e.g. for `placed`).
+    pub fn from_statuses_param(&self) -> String {
+        OrderStatus::reachable_from(self.status)
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+/// `PATCH /api/drinks/{id}` body (bar): `{available?, stock?}`, at least one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DrinkChange {
+    /// `None` = leave as it is.
+    pub available: Option<bool>,
+    /// `None` = leave as it is; `Some(None)` = unlimited; `Some(Some(n))` = n left.
+    pub stock: Option<Option<i32>>,
+}
+
+impl DrinkChange {
+    pub fn from_json(body: &[u8]) -> Result<Self, ApiError> {
+        let object = json_object(body)?;
+        let available = match object.get("available") {
+            None => None,
+            Some(Value::Bool(b)) => Some(*b),
+            Some(_) => {
+                return Err(ApiError::WrongType {
+                    field: "available",
+                    expected: "boolean",
+                });
+            }
+        };
+        let stock = match object.get("stock") {
+            None => None,
+            Some(Value::Null) => Some(None),
+            Some(v @ Value::Number(_)) => {
+                let n = int_in(v, 0, i64::from(i32::MAX), "stock")?;
+                Some(Some(i32::try_from(n).unwrap_or(i32::MAX)))
+            }
+            Some(_) => {
+                return Err(ApiError::WrongType {
+                    field: "stock",
+                    expected: "integer or null",
+                });
+            }
+        };
+        if available.is_none() && stock.is_none() {
+            return Err(ApiError::NothingToChange);
+        }
+        Ok(Self { available, stock })
+    }
+
+    /// `$2` of `UPDATE_DRINK`: the new switch, or null to keep it.
+    pub fn available_param(&self) -> Option<bool> {
+        self.available
+    }
+
+    /// `$3` of `UPDATE_DRINK`: whether the stock is set at all.
+    pub fn sets_stock_param(&self) -> bool {
+        self.stock.is_some()
+    }
+
+    /// `$4` of `UPDATE_DRINK`: the new stock (null = unlimited, or not set).
+    pub fn stock_param(&self) -> Option<i32> {
+        self.stock.flatten()
+    }
+}
+
+/// A JSON number that is an integer within `min..=max` (1.0 and 1e3 are refused: the API
+/// takes integers written as integers).
+fn int_in(value: &Value, min: i64, max: i64, field: &'static str) -> Result<i64, ApiError> {
+    match value.as_i64() {
+        Some(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(ApiError::InvalidField {
+            field,
+            reason: crate::domain::InvalidValue::OutOfRange { min, max },
+        }),
+    }
+}
+
 fn json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Ok(map),
@@ -74,6 +185,16 @@ pub struct Order {
     pub created_at: i64,
     /// Epoch milliseconds.
     pub updated_at: i64,
+    /// When the order was placed (epoch ms); changing it keeps this time.
+    pub placed_at: i64,
+    /// When the bar started preparing it (epoch ms), if it did.
+    pub preparing_at: Option<i64>,
+    /// When it became ready (epoch ms), if it did.
+    pub ready_at: Option<i64>,
+    /// When it was served (epoch ms), if it was.
+    pub served_at: Option<i64>,
+    /// When it was cancelled (epoch ms), if it was.
+    pub cancelled_at: Option<i64>,
 }
 
 /// One drink of `GET /api/menu`.
@@ -170,6 +291,13 @@ pub struct FeedPage {
     pub events: Vec<FeedEvent>,
     /// Cursor to poll with next (`?after=`); also the response's ETag.
     pub next: String,
+}
+
+/// `DELETE /api/orders?before=` (bar).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Purged {
+    /// How many closed orders were deleted (with their events).
+    pub purged: i64,
 }
 
 /// `GET /api/health`.
@@ -317,11 +445,99 @@ mod tests {
             version: 1,
             created_at: 1_795_000_000_000,
             updated_at: 1_795_000_000_001,
+            placed_at: 1_795_000_000_000,
+            preparing_at: Some(1_795_000_000_001),
+            ready_at: None,
+            served_at: None,
+            cancelled_at: None,
         };
         let v = serde_json::to_value(&o).unwrap();
         assert_eq!(v["status"], "placed");
         assert_eq!(v["created_at"], 1_795_000_000_000_i64);
+        assert_eq!(v["placed_at"], 1_795_000_000_000_i64);
+        assert_eq!(v["preparing_at"], 1_795_000_000_001_i64);
+        assert_eq!(v["ready_at"], Value::Null);
+        assert_eq!(v["served_at"], Value::Null);
+        assert_eq!(v["cancelled_at"], Value::Null);
         assert!(v.get("visitor_id").is_none());
+    }
+
+    #[test]
+    fn status_change_body_is_parsed() {
+        let c = StatusChange::from_json(br#"{"status":"ready","version":3}"#).unwrap();
+        assert_eq!(c.status, OrderStatus::Ready);
+        assert_eq!(c.version, 3);
+        assert_eq!(c.from_statuses_param(), "preparing");
+        let cancel = StatusChange::from_json(br#"{"status":"cancelled","version":1}"#).unwrap();
+        assert_eq!(cancel.from_statuses_param(), "placed,preparing,ready");
+        let back = StatusChange::from_json(br#"{"status":"placed","version":1}"#).unwrap();
+        assert_eq!(back.from_statuses_param(), "");
+    }
+
+    #[test]
+    fn bad_status_change_bodies_name_the_field() {
+        let cases: [(&[u8], u16, Option<&str>); 10] = [
+            (br#"{"version":1}"#, 422, Some("status")),
+            (br#"{"status":"ready"}"#, 422, Some("version")),
+            (br#"{"status":"done","version":1}"#, 422, Some("status")),
+            (br#"{"status":"Ready","version":1}"#, 422, Some("status")),
+            (br#"{"status":3,"version":1}"#, 422, Some("status")),
+            (br#"{"status":"ready","version":0}"#, 422, Some("version")),
+            (br#"{"status":"ready","version":1.5}"#, 422, Some("version")),
+            (br#"{"status":"ready","version":"2"}"#, 422, Some("version")),
+            (
+                br#"{"status":"ready","version":2147483648}"#,
+                422,
+                Some("version"),
+            ),
+            (br#"[]"#, 400, None),
+        ];
+        for (body, status, field) in cases {
+            let p = StatusChange::from_json(body).unwrap_err().problem();
+            assert_eq!(p.status, status, "{}", String::from_utf8_lossy(body));
+            assert_eq!(
+                p.field.as_deref(),
+                field,
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
+
+    #[test]
+    fn drink_change_distinguishes_absent_null_and_a_number() {
+        let only_switch = DrinkChange::from_json(br#"{"available":false}"#).unwrap();
+        assert_eq!(only_switch.available_param(), Some(false));
+        assert!(!only_switch.sets_stock_param());
+        let unlimited = DrinkChange::from_json(br#"{"stock":null}"#).unwrap();
+        assert_eq!(unlimited.available_param(), None);
+        assert!(unlimited.sets_stock_param());
+        assert_eq!(unlimited.stock_param(), None);
+        let both = DrinkChange::from_json(br#"{"available":true,"stock":0}"#).unwrap();
+        assert_eq!(both.stock, Some(Some(0)));
+        assert_eq!(both.stock_param(), Some(0));
+    }
+
+    #[test]
+    fn bad_drink_changes_are_422() {
+        let cases: [(&[u8], Option<&str>); 6] = [
+            (br#"{}"#, None),
+            (br#"{"name":"Tea"}"#, None),
+            (br#"{"stock":-1}"#, Some("stock")),
+            (br#"{"stock":2.5}"#, Some("stock")),
+            (br#"{"stock":"5"}"#, Some("stock")),
+            (br#"{"available":"yes"}"#, Some("available")),
+        ];
+        for (body, field) in cases {
+            let p = DrinkChange::from_json(body).unwrap_err().problem();
+            assert_eq!(p.status, 422, "{}", String::from_utf8_lossy(body));
+            assert_eq!(
+                p.field.as_deref(),
+                field,
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
     }
 
     #[test]

@@ -25,6 +25,8 @@ pub enum InvalidValue {
     NotAPositiveInteger,
     #[error("unknown status {0:?}")]
     UnknownStatus(String),
+    #[error("must be an integer from {min} to {max}")]
+    OutOfRange { min: i64, max: i64 },
 }
 
 /// A visitor's display name, shown to everyone at the bar and in the ticker.
@@ -240,6 +242,17 @@ impl OrderStatus {
     }
 }
 
+impl OrderStatus {
+    /// The statuses from which the bar may move an order to `to` (empty for `placed`):
+    /// the rule of [`OrderStatus::transition_to`], in the form the status statement needs.
+    pub fn reachable_from(to: OrderStatus) -> Vec<OrderStatus> {
+        Self::ALL
+            .into_iter()
+            .filter(|from| from.transition_to(to).is_ok())
+            .collect()
+    }
+}
+
 impl fmt::Display for OrderStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -451,6 +464,28 @@ mod tests {
             .filter(|(a, b)| a.transition_to(*b).is_ok())
             .count();
         assert_eq!(allowed, 6);
+    }
+
+    #[test]
+    fn reachable_from_lists_exactly_the_legal_origins() {
+        use OrderStatus::*;
+        assert_eq!(OrderStatus::reachable_from(Placed), vec![]);
+        assert_eq!(OrderStatus::reachable_from(Preparing), vec![Placed]);
+        assert_eq!(OrderStatus::reachable_from(Ready), vec![Preparing]);
+        assert_eq!(OrderStatus::reachable_from(Served), vec![Ready]);
+        assert_eq!(
+            OrderStatus::reachable_from(Cancelled),
+            vec![Placed, Preparing, Ready]
+        );
+        for to in OrderStatus::ALL {
+            for from in OrderStatus::ALL {
+                assert_eq!(
+                    OrderStatus::reachable_from(to).contains(&from),
+                    from.transition_to(to).is_ok(),
+                    "{from} -> {to}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -17,6 +17,16 @@ pub const QUEUE_MAX_LIMIT: usize = 200;
 pub const FEED_DEFAULT_LIMIT: usize = 100;
 pub const FEED_MAX_LIMIT: usize = 500;
 pub const TAIL_MAX: usize = 50;
+/// Largest `before` of the purge: 9999-12-31T23:59:59.999Z (PostgreSQL's timestamps end
+/// much later, but nothing sensible lies beyond).
+pub const MAX_EPOCH_MS: i64 = 253_402_300_799_999;
+
+/// `Allow` of `/api/orders`: place (visitor) and purge (bar).
+pub const ORDERS_ALLOW: &str = "POST, DELETE";
+/// `Allow` of `/api/orders/{id}`: cancel (visitor) and status change (bar).
+pub const ORDER_ALLOW: &str = "DELETE, PATCH";
+/// `Allow` of `/api/drinks/{id}`: availability and stock (bar).
+pub const DRINK_ALLOW: &str = "PATCH";
 
 /// The body must be declared as JSON (`application/json`, parameters allowed).
 pub fn require_json(content_type: Option<&str>) -> Result<(), ApiError> {
@@ -184,6 +194,8 @@ impl Params {
     }
 }
 
+const QUEUE_PARAMS: &[&str] = &["status", "drink", "include", "after", "limit"];
+
 /// `GET /api/queue` parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueQuery {
@@ -197,7 +209,10 @@ impl QueueQuery {
     /// `?status=a,b` (default: the open statuses; `?include=closed` adds served and
     /// cancelled), `?drink=`, `?after=` (page cursor), `?limit=` (1–200, default 50).
     pub fn parse(query: &str) -> Result<Self, ApiError> {
-        let p = Params::parse(query, &["status", "drink", "include", "after", "limit"])?;
+        Self::from_params(&Params::parse(query, QUEUE_PARAMS)?)
+    }
+
+    fn from_params(p: &Params) -> Result<Self, ApiError> {
         let include_closed = match p.get("include") {
             None => false,
             Some("closed") => true,
@@ -263,6 +278,52 @@ impl QueueQuery {
     }
 }
 
+/// What `GET /api/queue` asks for: a JSON page, or every order as CSV.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueueRequest {
+    Page(QueueQuery),
+    /// `?format=csv`: every order of the event, oldest first; takes no other parameter.
+    Csv,
+}
+
+impl QueueRequest {
+    /// `?format=json` (the default) or `?format=csv`; the JSON form takes the parameters of
+    /// [`QueueQuery::parse`], the CSV form none.
+    pub fn parse(query: &str) -> Result<Self, ApiError> {
+        let mut known = QUEUE_PARAMS.to_vec();
+        known.push("format");
+        let p = Params::parse(query, &known)?;
+        match p.get("format") {
+            None | Some("json") => QueueQuery::from_params(&p).map(QueueRequest::Page),
+            Some("csv") => match p.0.iter().find(|(k, _)| k != "format") {
+                Some((other, _)) => Err(bad_param(other, "cannot be combined with format=csv")),
+                None => Ok(QueueRequest::Csv),
+            },
+            Some(_) => Err(bad_param("format", "must be \"json\" or \"csv\"")),
+        }
+    }
+}
+
+/// `DELETE /api/orders?before=<epoch ms>`: the cut-off of the purge (required).
+pub fn purge_before(query: &str) -> Result<i64, ApiError> {
+    let p = Params::parse(query, &["before"])?;
+    let raw = p
+        .get("before")
+        .ok_or_else(|| bad_param("before", "is required (epoch milliseconds)"))?;
+    match raw.parse::<i64>() {
+        Ok(ms) if raw.bytes().all(|b| b.is_ascii_digit()) && ms <= MAX_EPOCH_MS => Ok(ms),
+        _ => Err(bad_param(
+            "before",
+            &format!("must be epoch milliseconds from 0 to {MAX_EPOCH_MS}"),
+        )),
+    }
+}
+
+/// Refuses any query parameter (for endpoints that take none).
+pub fn no_parameters(query: &str) -> Result<(), ApiError> {
+    Params::parse(query, &[]).map(|_| ())
+}
+
 /// `GET /api/feed` parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FeedQuery {
@@ -300,12 +361,14 @@ impl FeedQuery {
 }
 
 /// The routes of order-fn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OrderRoute {
     /// `/api/orders`
     Orders,
     /// `/api/orders/{id}`
     Order(OrderId),
+    /// `/api/drinks/{id}`
+    Drink(DrinkId),
 }
 
 /// Maps a path of the `/api/orders/...` and `/api/drinks/...` prefixes.
@@ -316,6 +379,11 @@ pub fn order_route(path: &str) -> Result<OrderRoute, ApiError> {
     if let Some(rest) = path.strip_prefix("/api/orders/") {
         return OrderId::parse(rest)
             .map(OrderRoute::Order)
+            .map_err(|_| ApiError::NotFound);
+    }
+    if let Some(rest) = path.strip_prefix("/api/drinks/") {
+        return DrinkId::parse(rest)
+            .map(OrderRoute::Drink)
             .map_err(|_| ApiError::NotFound);
     }
     Err(ApiError::NotFound)
@@ -524,15 +592,81 @@ mod tests {
         assert!(
             matches!(order_route("/api/orders/12").unwrap(), OrderRoute::Order(id) if id.get() == 12)
         );
+        assert!(
+            matches!(order_route("/api/drinks/fruit-juice").unwrap(), OrderRoute::Drink(d) if d.as_str() == "fruit-juice")
+        );
         for bad in [
             "/api/orders/",
             "/api/orders/abc",
             "/api/orders/1/2",
             "/api/orders/0",
-            "/api/drinks/tea",
             "/api/ordersx",
+            "/api/drinks",
+            "/api/drinks/",
+            "/api/drinks/Tea",
+            "/api/drinks/tea/x",
         ] {
             assert!(matches!(order_route(bad), Err(ApiError::NotFound)), "{bad}");
         }
+    }
+
+    #[test]
+    fn queue_request_is_json_by_default_and_csv_on_request() {
+        assert_eq!(
+            QueueRequest::parse("").unwrap(),
+            QueueRequest::Page(QueueQuery::parse("").unwrap())
+        );
+        assert_eq!(
+            QueueRequest::parse("format=json&limit=5").unwrap(),
+            QueueRequest::Page(QueueQuery::parse("limit=5").unwrap())
+        );
+        assert_eq!(
+            QueueRequest::parse("format=csv").unwrap(),
+            QueueRequest::Csv
+        );
+    }
+
+    #[test]
+    fn bad_queue_formats_name_the_parameter() {
+        for (q, field) in [
+            ("format=xml", "format"),
+            ("format=csv&format=csv", "format"),
+            ("format=csv&status=ready", "status"),
+            ("format=json&colour=red", "colour"),
+        ] {
+            let p = QueueRequest::parse(q).unwrap_err().problem();
+            assert_eq!(p.status, 400, "{q}");
+            assert_eq!(p.field.as_deref(), Some(field), "{q}");
+        }
+    }
+
+    #[test]
+    fn purge_needs_a_before_in_epoch_milliseconds() {
+        assert_eq!(
+            purge_before("before=1795240300927").unwrap(),
+            1_795_240_300_927
+        );
+        assert_eq!(purge_before("before=0").unwrap(), 0);
+        for bad in [
+            "",
+            "before=",
+            "before=-1",
+            "before=+5",
+            "before=1.5",
+            "before=2026-11-21",
+            "before=253402300800000",
+            "before=1&before=2",
+            "after=1",
+        ] {
+            let p = purge_before(bad).unwrap_err().problem();
+            assert_eq!(p.status, 400, "{bad}");
+            assert!(p.field.is_some(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn endpoints_without_parameters_refuse_any() {
+        assert!(no_parameters("").is_ok());
+        assert!(no_parameters("x=1").is_err());
     }
 }

@@ -5,6 +5,7 @@
 //! one statement from [`sql`], hand the rows to [`rows`] and send what comes back.
 
 pub mod api;
+pub mod csv;
 pub mod cursor;
 pub mod domain;
 pub mod http;
@@ -12,8 +13,9 @@ pub mod migrations;
 pub mod problem;
 pub mod rows;
 pub mod sql;
+pub mod stats;
 
-pub use api::{Order, PlaceOrder};
+pub use api::{DrinkChange, Order, PlaceOrder, StatusChange};
 pub use cursor::{FeedCursor, PageCursor};
 pub use domain::{DrinkId, Nickname, OrderId, OrderStatus, RequestId, VisitorId};
 pub use migrations::LATEST_MIGRATION;

@@ -62,6 +62,18 @@ pub enum ApiError {
     RequestIdReused,
     #[error("order not found")]
     OrderNotFound,
+    #[error("drink not found")]
+    DrinkNotFound,
+    #[error("the body must contain available and/or stock")]
+    NothingToChange,
+    #[error(
+        "the order was changed meanwhile: it is now version {} ({}); reload it and retry",
+        .0.version,
+        .0.status
+    )]
+    VersionConflict(Box<Order>),
+    #[error("the order is {}; it cannot become {to}", .order.status)]
+    IllegalTransition { order: Box<Order>, to: OrderStatus },
     #[error("the database is unavailable: {0}")]
     DatabaseUnavailable(String),
     #[error("the database schema is at migration {applied}, this build needs {required}")]
@@ -174,7 +186,8 @@ impl ApiError {
                 detail,
             )
             .field("Content-Type")
-            .header("Accept-Post", "application/json"),
+            .header("Accept-Post", "application/json")
+            .header("Accept-Patch", "application/json"),
             ApiError::NotFound => Problem::new(404, "not-found", "Not found", detail),
             ApiError::MethodNotAllowed { allow } => {
                 Problem::new(405, "method-not-allowed", "Method not allowed", detail)
@@ -223,6 +236,30 @@ impl ApiError {
             }
             ApiError::OrderNotFound => {
                 Problem::new(404, "order-not-found", "Order not found", detail)
+            }
+            ApiError::DrinkNotFound => {
+                Problem::new(404, "drink-not-found", "Drink not found", detail)
+            }
+            ApiError::NothingToChange => {
+                Problem::new(422, "invalid-field", "Nothing to change", detail)
+            }
+            ApiError::VersionConflict(order) => {
+                let mut p =
+                    Problem::new(409, "version-conflict", "Order changed meanwhile", detail)
+                        .field("version");
+                p.order = Some((**order).clone());
+                p
+            }
+            ApiError::IllegalTransition { order, .. } => {
+                let mut p = Problem::new(
+                    409,
+                    "illegal-transition",
+                    "Status change not allowed",
+                    detail,
+                )
+                .field("status");
+                p.order = Some((**order).clone());
+                p
             }
             ApiError::DatabaseUnavailable(_) => Problem::new(
                 503,
@@ -313,6 +350,11 @@ mod tests {
             version: 2,
             created_at: 1,
             updated_at: 2,
+            placed_at: 1,
+            preparing_at: None,
+            ready_at: None,
+            served_at: None,
+            cancelled_at: None,
         }
     }
 
@@ -399,6 +441,40 @@ mod tests {
         assert_eq!(p.order.as_ref().map(|o| o.id), Some(7));
         let p = ApiError::OrderLocked(Box::new(sample_order(OrderStatus::Ready))).problem();
         assert!(p.detail.contains("ready"));
+    }
+
+    #[test]
+    fn version_conflict_is_409_with_the_current_order() {
+        let p = ApiError::VersionConflict(Box::new(sample_order(OrderStatus::Ready))).problem();
+        assert_eq!(p.status, 409);
+        assert_eq!(p.kind, "/problems/version-conflict");
+        assert_eq!(p.field.as_deref(), Some("version"));
+        assert!(p.detail.contains("version 2"), "{}", p.detail);
+        assert_eq!(p.order.as_ref().map(|o| o.status), Some(OrderStatus::Ready));
+    }
+
+    #[test]
+    fn illegal_transition_names_the_current_status() {
+        let p = ApiError::IllegalTransition {
+            order: Box::new(sample_order(OrderStatus::Served)),
+            to: OrderStatus::Cancelled,
+        }
+        .problem();
+        assert_eq!(p.status, 409);
+        assert_eq!(p.kind, "/problems/illegal-transition");
+        assert_eq!(p.field.as_deref(), Some("status"));
+        assert_eq!(p.detail, "the order is served; it cannot become cancelled");
+        assert!(p.order.is_some());
+    }
+
+    #[test]
+    fn unknown_drink_in_the_path_is_404_and_an_empty_patch_is_422() {
+        assert_eq!(ApiError::DrinkNotFound.problem().status, 404);
+        let p = ApiError::NothingToChange.problem();
+        assert_eq!(
+            (p.status, p.kind.as_str()),
+            (422, "/problems/invalid-field")
+        );
     }
 
     #[test]

@@ -5,12 +5,16 @@
 
 use crate::api::{
     EventDrink, EventKind, EventOrder, FeedEvent, FeedPage, Menu, MenuItem, MyOrders, Order,
-    QueuePage,
+    Purged, QueuePage,
 };
 use crate::cursor::{FeedCursor, PageCursor};
 use crate::domain::OrderStatus;
 use crate::problem::ApiError;
 use crate::sql::EVENT_COLUMNS;
+use crate::stats::{self, DrinkStats, MinuteCount, StatusCounts, WaitStats, Waits};
+
+/// How many columns an order takes in a result row (see `sql`).
+pub const ORDER_COLUMNS: usize = 13;
 
 /// One database value.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,8 +51,13 @@ fn opt_text(row: &[Cell], i: usize) -> Result<Option<&str>, ApiError> {
 }
 
 fn int8(row: &[Cell], i: usize) -> Result<i64, ApiError> {
+    opt_int8(row, i)?.ok_or_else(|| shape(&format!("column {i}: unexpected null")))
+}
+
+fn opt_int8(row: &[Cell], i: usize) -> Result<Option<i64>, ApiError> {
     match at(row, i)? {
-        Cell::I64(n) => Ok(*n),
+        Cell::Null => Ok(None),
+        Cell::I64(n) => Ok(Some(*n)),
         other => Err(shape(&format!("column {i}: expected int8, got {other:?}"))),
     }
 }
@@ -77,7 +86,7 @@ fn status(raw: &str) -> Result<OrderStatus, ApiError> {
     OrderStatus::parse(raw).map_err(|e| shape(&e.to_string()))
 }
 
-/// The eight order columns starting at `start`; `None` when the order id is null.
+/// The thirteen order columns starting at `start`; `None` when the order id is null.
 pub fn order_at(row: &[Cell], start: usize) -> Result<Option<Order>, ApiError> {
     if matches!(at(row, start)?, Cell::Null) {
         return Ok(None);
@@ -91,6 +100,11 @@ pub fn order_at(row: &[Cell], start: usize) -> Result<Option<Order>, ApiError> {
         version: int4(row, start + 5)?,
         created_at: int8(row, start + 6)?,
         updated_at: int8(row, start + 7)?,
+        placed_at: int8(row, start + 8)?,
+        preparing_at: opt_int8(row, start + 9)?,
+        ready_at: opt_int8(row, start + 10)?,
+        served_at: opt_int8(row, start + 11)?,
+        cancelled_at: opt_int8(row, start + 12)?,
     }))
 }
 
@@ -150,23 +164,133 @@ pub fn cancel_outcome(rows: &[Vec<Cell>]) -> Result<Order, ApiError> {
     }
 }
 
+/// Reads the single row of [`crate::sql::SET_STATUS`]: the changed order, or why not.
+/// `to` is the status that was asked for.
+pub fn status_outcome(rows: &[Vec<Cell>], to: OrderStatus) -> Result<Order, ApiError> {
+    let row = single_row(rows)?;
+    match text(row, 0)? {
+        "changed" => required_order(row, 1),
+        "not_found" => Err(ApiError::OrderNotFound),
+        "stale" => Err(ApiError::VersionConflict(Box::new(required_order(row, 1)?))),
+        "illegal" => Err(ApiError::IllegalTransition {
+            order: Box::new(required_order(row, 1)?),
+            to,
+        }),
+        other => Err(shape(&format!("unknown status action {other:?}"))),
+    }
+}
+
+fn drink(row: &[Cell]) -> Result<MenuItem, ApiError> {
+    let available = opt_bool(row, 2)?.ok_or_else(|| shape("available is null"))?;
+    let stock = opt_int4(row, 3)?;
+    Ok(MenuItem {
+        id: text(row, 0)?.to_owned(),
+        name: text(row, 1)?.to_owned(),
+        available,
+        stock,
+        sold_out: !available || stock == Some(0),
+    })
+}
+
 /// Rows of [`crate::sql::MENU`].
 pub fn menu(rows: &[Vec<Cell>]) -> Result<Menu, ApiError> {
     let drinks = rows
         .iter()
-        .map(|row| {
-            let available = opt_bool(row, 2)?.ok_or_else(|| shape("available is null"))?;
-            let stock = opt_int4(row, 3)?;
-            Ok(MenuItem {
-                id: text(row, 0)?.to_owned(),
-                name: text(row, 1)?.to_owned(),
-                available,
-                stock,
-                sold_out: !available || stock == Some(0),
-            })
-        })
-        .collect::<Result<_, ApiError>>()?;
+        .map(|row| drink(row))
+        .collect::<Result<_, _>>()?;
     Ok(Menu { drinks })
+}
+
+/// Rows of [`crate::sql::UPDATE_DRINK`]: the drink as it is now; no row = no such drink.
+pub fn drink_outcome(rows: &[Vec<Cell>]) -> Result<MenuItem, ApiError> {
+    match rows {
+        [] => Err(ApiError::DrinkNotFound),
+        [row] => drink(row),
+        _ => Err(shape(&format!(
+            "expected at most one drink, got {}",
+            rows.len()
+        ))),
+    }
+}
+
+/// Rows of [`crate::sql::EXPORT_ORDERS`].
+pub fn orders(rows: &[Vec<Cell>]) -> Result<Vec<Order>, ApiError> {
+    rows.iter().map(|row| required_order(row, 0)).collect()
+}
+
+/// The single row of [`crate::sql::PURGE`].
+pub fn purged(rows: &[Vec<Cell>]) -> Result<Purged, ApiError> {
+    Ok(Purged {
+        purged: int8(single_row(rows)?, 0)?,
+    })
+}
+
+/// Rows of [`crate::sql::STATS`], shaped for the bar's charts.
+pub fn stats(rows: &[Vec<Cell>]) -> Result<stats::Stats, ApiError> {
+    let mut generated_at = None;
+    let mut per_status = StatusCounts::default();
+    // (menu position, drink stats), in the order the drinks first appear.
+    let mut drinks: Vec<(i64, DrinkStats)> = Vec::new();
+    let mut minutes = Vec::new();
+    let mut wait = Waits::default();
+    for row in rows {
+        match text(row, 0)? {
+            "now" => generated_at = Some(int8(row, 4)?),
+            "drink" => {
+                let id = text(row, 1)?;
+                let position = int8(row, 3)?;
+                let index = match drinks.iter().position(|(_, d)| d.drink == id) {
+                    Some(i) => i,
+                    None => {
+                        drinks.push((
+                            position,
+                            DrinkStats {
+                                drink: id.to_owned(),
+                                total: 0,
+                                per_status: StatusCounts::default(),
+                            },
+                        ));
+                        drinks.len() - 1
+                    }
+                };
+                // A drink without orders comes with a null status and a count of 0.
+                if let Some(raw) = opt_text(row, 2)? {
+                    let s = status(raw)?;
+                    let n = int8(row, 4)?;
+                    if let Some((_, d)) = drinks.get_mut(index) {
+                        d.per_status.add(s, n);
+                        d.total = d.per_status.total();
+                    }
+                    per_status.add(s, n);
+                }
+            }
+            "minute" => minutes.push(MinuteCount {
+                minute: int8(row, 4)?,
+                orders: int8(row, 5)?,
+            }),
+            "wait" => {
+                let w = WaitStats {
+                    count: int8(row, 4)?,
+                    median_ms: opt_int8(row, 5)?,
+                    p90_ms: opt_int8(row, 6)?,
+                };
+                match text(row, 1)? {
+                    "placed_to_ready" => wait.placed_to_ready = w,
+                    "ready_to_served" => wait.ready_to_served = w,
+                    other => return Err(shape(&format!("unknown wait {other:?}"))),
+                }
+            }
+            other => return Err(shape(&format!("unknown stats row {other:?}"))),
+        }
+    }
+    drinks.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.drink.cmp(&b.1.drink)));
+    Ok(stats::Stats {
+        generated_at: generated_at.ok_or_else(|| shape("stats without the clock row"))?,
+        per_status,
+        per_drink: drinks.into_iter().map(|(_, d)| d).collect(),
+        per_minute: stats::per_minute(minutes),
+        wait,
+    })
 }
 
 /// Rows of [`crate::sql::MY_ORDERS`].
@@ -292,13 +416,173 @@ mod tests {
             Cell::I32(1),
             Cell::I64(1000),
             Cell::I64(2000),
+            Cell::I64(1000),
+            Cell::I64(1500),
+            Cell::Null,
+            Cell::Null,
+            Cell::Null,
         ]
     }
 
     fn with_action(action: &str, order: Option<Vec<Cell>>) -> Vec<Vec<Cell>> {
         let mut row = vec![t(action)];
-        row.extend(order.unwrap_or_else(|| vec![Cell::Null; 8]));
+        row.extend(order.unwrap_or_else(|| vec![Cell::Null; ORDER_COLUMNS]));
         vec![row]
+    }
+
+    #[test]
+    fn order_columns_include_the_status_times() {
+        let o = order_at(&order_cells(3, "preparing"), 0).unwrap().unwrap();
+        assert_eq!(o.placed_at, 1000);
+        assert_eq!(o.preparing_at, Some(1500));
+        assert_eq!(
+            (o.ready_at, o.served_at, o.cancelled_at),
+            (None, None, None)
+        );
+        assert_eq!(order_cells(3, "placed").len(), ORDER_COLUMNS);
+    }
+
+    #[test]
+    fn status_actions_map_to_the_order_or_a_conflict() {
+        use OrderStatus::*;
+        let changed = status_outcome(
+            &with_action("changed", Some(order_cells(3, "ready"))),
+            Ready,
+        );
+        assert_eq!(changed.unwrap().status, Ready);
+        assert!(matches!(
+            status_outcome(&with_action("not_found", None), Ready),
+            Err(ApiError::OrderNotFound)
+        ));
+        assert!(matches!(
+            status_outcome(&with_action("stale", Some(order_cells(3, "preparing"))), Ready),
+            Err(ApiError::VersionConflict(o)) if o.status == Preparing
+        ));
+        assert!(matches!(
+            status_outcome(&with_action("illegal", Some(order_cells(3, "served"))), Cancelled),
+            Err(ApiError::IllegalTransition { order, to: Cancelled }) if order.status == Served
+        ));
+        assert!(
+            status_outcome(&with_action("stale", None), Ready)
+                .unwrap_err()
+                .is_internal()
+        );
+        assert!(
+            status_outcome(&with_action("odd", None), Ready)
+                .unwrap_err()
+                .is_internal()
+        );
+    }
+
+    #[test]
+    fn updated_drink_is_returned_and_a_missing_one_is_404() {
+        let d =
+            drink_outcome(&[vec![t("beer"), t("Beer"), Cell::Bool(true), Cell::I32(0)]]).unwrap();
+        assert_eq!(
+            (d.id.as_str(), d.stock, d.sold_out),
+            ("beer", Some(0), true)
+        );
+        assert!(matches!(drink_outcome(&[]), Err(ApiError::DrinkNotFound)));
+    }
+
+    #[test]
+    fn purge_reads_the_count() {
+        assert_eq!(purged(&[vec![Cell::I64(4)]]).unwrap().purged, 4);
+        assert!(purged(&[]).unwrap_err().is_internal());
+    }
+
+    fn stats_row(
+        kind: &str,
+        label: Option<&str>,
+        status: Option<&str>,
+        n: [Option<i64>; 4],
+    ) -> Vec<Cell> {
+        let opt_t = |v: Option<&str>| v.map(t).unwrap_or(Cell::Null);
+        let opt_i = |v: Option<i64>| v.map(Cell::I64).unwrap_or(Cell::Null);
+        vec![
+            t(kind),
+            opt_t(label),
+            opt_t(status),
+            opt_i(n[0]),
+            opt_i(n[1]),
+            opt_i(n[2]),
+            opt_i(n[3]),
+        ]
+    }
+
+    #[test]
+    fn stats_rows_are_shaped_for_the_charts() {
+        let minute = 1_795_240_260_000;
+        let rows = vec![
+            stats_row("now", None, None, [Some(0), Some(99), None, None]),
+            stats_row(
+                "drink",
+                Some("water"),
+                Some("placed"),
+                [Some(40), Some(2), None, None],
+            ),
+            stats_row(
+                "drink",
+                Some("tea"),
+                Some("served"),
+                [Some(30), Some(3), None, None],
+            ),
+            stats_row(
+                "drink",
+                Some("tea"),
+                Some("placed"),
+                [Some(30), Some(1), None, None],
+            ),
+            stats_row("drink", Some("beer"), None, [Some(60), Some(0), None, None]),
+            stats_row(
+                "minute",
+                None,
+                None,
+                [Some(0), Some(minute + 120_000), Some(2), None],
+            ),
+            stats_row("minute", None, None, [Some(0), Some(minute), Some(4), None]),
+            stats_row(
+                "wait",
+                Some("placed_to_ready"),
+                None,
+                [Some(0), Some(3), Some(60_000), Some(90_000)],
+            ),
+            stats_row(
+                "wait",
+                Some("ready_to_served"),
+                None,
+                [Some(0), Some(0), None, None],
+            ),
+        ];
+        let s = stats(&rows).unwrap();
+        assert_eq!(s.generated_at, 99);
+        assert_eq!((s.per_status.placed, s.per_status.served), (3, 3));
+        assert_eq!(s.per_status.total(), 6);
+        let drinks: Vec<(&str, i64)> = s
+            .per_drink
+            .iter()
+            .map(|d| (d.drink.as_str(), d.total))
+            .collect();
+        assert_eq!(drinks, [("tea", 4), ("water", 2), ("beer", 0)]);
+        assert_eq!(s.per_drink[0].per_status.served, 3);
+        let per_minute: Vec<i64> = s.per_minute.iter().map(|m| m.orders).collect();
+        assert_eq!(per_minute, [4, 0, 2]);
+        assert_eq!(s.wait.placed_to_ready.median_ms, Some(60_000));
+        assert_eq!(s.wait.placed_to_ready.p90_ms, Some(90_000));
+        assert_eq!(s.wait.ready_to_served, WaitStats::default());
+        let json = serde_json::to_value(&s).unwrap();
+        assert_eq!(json["per_status"]["cancelled"], 0);
+        assert_eq!(
+            json["wait"]["ready_to_served"]["median_ms"],
+            serde_json::Value::Null
+        );
+    }
+
+    #[test]
+    fn stats_without_the_clock_row_or_with_odd_rows_are_internal_errors() {
+        assert!(stats(&[]).unwrap_err().is_internal());
+        let odd = vec![stats_row("nope", None, None, [Some(0), None, None, None])];
+        assert!(stats(&odd).unwrap_err().is_internal());
     }
 
     #[test]
@@ -406,7 +690,7 @@ mod tests {
     #[test]
     fn empty_queue_page_still_has_the_feed_cursor() {
         let mut row = vec![t("746"), t("747")];
-        row.extend(vec![Cell::Null; 8]);
+        row.extend(vec![Cell::Null; ORDER_COLUMNS]);
         let page = queue_page(&[row], 50).unwrap();
         assert!(page.orders.is_empty());
         assert_eq!(page.next, None);

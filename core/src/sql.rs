@@ -8,28 +8,35 @@
 //! - values are read by position (a statement that returns no rows returns no columns
 //!   either), which is why several statements `left join` their rows to a one-row header.
 //!
-//! Order rows always use the same eight columns, in this order (see `rows::order`):
+//! Order rows always use the same thirteen columns, in this order (see `rows::order_at`):
 //! `id int8, number int4, nickname text, drink_id text, status text, version int4,
-//!  created_ms int8, updated_ms int8`.
+//!  created_ms int8, updated_ms int8, placed_ms int8, preparing_ms int8?, ready_ms int8?,
+//!  served_ms int8?, cancelled_ms int8?`.
+//!
+//! Every change of a drink's stock or availability writes a `drink` event in the same
+//! statement (also when an order takes, moves or returns stock), so open pages see
+//! "sold out" change live.
 
 /// Place an order, or change the visitor's order that is still `placed`, with its event.
 ///
 /// Parameters: `$1` visitor id (uuid), `$2` nickname (text), `$3` drink id (text),
 /// `$4` request id (uuid).
 ///
-/// Returns one row: `action text` followed by the eight order columns (null when there is
-/// no order to show). `action` is one of
+/// Returns one row: `action text` followed by the thirteen order columns (null when there
+/// is no order to show). `action` is one of
 /// `placed` (201), `changed` (200), `replay` (200, nothing written),
 /// `request_reused` (the request id belongs to another visitor), `unknown_drink`,
 /// `sold_out`, `locked` (the open order is already `preparing` or `ready`; the order
 /// columns show it).
 ///
 /// Concurrency: the visitor's open order is locked (`for update`) before anything is
-/// decided, stock is taken with a conditional update, and the order write depends on that
-/// update's result, so a stock race ends as `sold_out` with nothing written. Two concurrent
-/// first orders of one visitor, or two concurrent copies of one request, end in a unique
-/// violation (23505) of the loser, which rolls the whole statement back; running the
-/// statement again then answers `changed` or `replay`.
+/// decided, stock is taken with a conditional update (`stock > 0` is re-checked on the
+/// newest row version after waiting for a concurrent taker), and the order write depends
+/// on that update's result, so a stock race ends as `sold_out` with nothing written. Two
+/// concurrent first orders of one visitor, or two concurrent copies of one request, end in
+/// a unique violation (23505) of the loser, which rolls the whole statement back; running
+/// the statement again then answers `changed` or `replay`. A locked order is shown as
+/// locked (the newest version), not as the statement's snapshot saw it.
 pub const PLACE_ORDER: &str = "
 with req as (
     select $1::uuid as visitor_id, $2::text as nickname, $3::text as drink_id,
@@ -43,7 +50,9 @@ replayed as (
     where e.request_id = req.request_id
 ),
 cur as (
-    select o.id, o.status, o.drink_id
+    select o.id, o.number, o.nickname, o.drink_id, o.status, o.version, o.created_at,
+           o.updated_at, o.placed_at, o.preparing_at, o.ready_at, o.served_at,
+           o.cancelled_at
     from orders o, req
     where o.visitor_id = req.visitor_id and o.status in ('placed', 'preparing', 'ready')
     for update of o
@@ -69,7 +78,7 @@ take as (
     from decision, req
     where d.id = req.drink_id and decision.action in ('place', 'switch')
       and d.available and d.stock is not null and d.stock > 0
-    returning d.id
+    returning d.id, d.available, d.stock
 ),
 go as (
     select decision.action from decision
@@ -80,7 +89,8 @@ go as (
 ins as (
     insert into orders (visitor_id, nickname, drink_id)
     select req.visitor_id, req.nickname, req.drink_id from req, go where go.action = 'place'
-    returning id, number, nickname, drink_id, status, version, created_at, updated_at
+    returning id, number, nickname, drink_id, status, version, created_at, updated_at,
+              placed_at, preparing_at, ready_at, served_at, cancelled_at
 ),
 upd as (
     update orders o
@@ -89,13 +99,14 @@ upd as (
     from req, go, cur
     where o.id = cur.id and go.action in ('change', 'switch')
     returning o.id, o.number, o.nickname, o.drink_id, o.status, o.version, o.created_at,
-              o.updated_at
+              o.updated_at, o.placed_at, o.preparing_at, o.ready_at, o.served_at,
+              o.cancelled_at
 ),
 give_back as (
     update drinks d set stock = d.stock + 1, updated_at = now()
     from cur, go
     where go.action = 'switch' and d.id = cur.drink_id and d.stock is not null
-    returning d.id
+    returning d.id, d.available, d.stock
 ),
 written as (
     select 'placed' as kind, * from ins
@@ -109,16 +120,29 @@ ev as (
     from written w, req
     returning seq
 ),
+drink_ev as (
+    insert into order_events (kind, drink_id, available, stock)
+    select 'drink', s.id, s.available, s.stock
+    from (select * from take union all select * from give_back) s
+    returning seq
+),
 shown as (
     select w.id, w.number, w.nickname, w.drink_id, w.status, w.version, w.created_at,
-           w.updated_at
+           w.updated_at, w.placed_at, w.preparing_at, w.ready_at, w.served_at,
+           w.cancelled_at
     from written w
     union all
     select o.id, o.number, o.nickname, o.drink_id, o.status, o.version, o.created_at,
-           o.updated_at
+           o.updated_at, o.placed_at, o.preparing_at, o.ready_at, o.served_at,
+           o.cancelled_at
     from orders o, decision
-    where (decision.action = 'replay' and o.id in (select id from replayed))
-       or (decision.action = 'locked' and o.id in (select id from cur))
+    where decision.action = 'replay' and o.id in (select id from replayed)
+    union all
+    select c.id, c.number, c.nickname, c.drink_id, c.status, c.version, c.created_at,
+           c.updated_at, c.placed_at, c.preparing_at, c.ready_at, c.served_at,
+           c.cancelled_at
+    from cur c, decision
+    where decision.action = 'locked'
 )
 select case
            when exists (select from written where kind = 'placed') then 'placed'
@@ -128,24 +152,32 @@ select case
        end,
        s.id, s.number, s.nickname, s.drink_id, s.status, s.version,
        (extract(epoch from s.created_at) * 1000)::int8,
-       (extract(epoch from s.updated_at) * 1000)::int8
+       (extract(epoch from s.updated_at) * 1000)::int8,
+       (extract(epoch from s.placed_at) * 1000)::int8,
+       (extract(epoch from s.preparing_at) * 1000)::int8,
+       (extract(epoch from s.ready_at) * 1000)::int8,
+       (extract(epoch from s.served_at) * 1000)::int8,
+       (extract(epoch from s.cancelled_at) * 1000)::int8
 from decision
 left join shown s on true
 ";
 
-/// Cancel the visitor's own order while it is `placed`, return its stock, write the event.
+/// Cancel the visitor's own order while it is `placed`, return its stock, write the events.
 ///
 /// Parameters: `$1` order id (int8), `$2` visitor id (uuid).
 ///
-/// Returns one row: `action text` followed by the eight order columns. `action` is
+/// Returns one row: `action text` followed by the thirteen order columns. `action` is
 /// `cancelled` (written), `already_cancelled` (nothing written), `not_found` (no such
 /// order of this visitor; order columns null) or `locked` (the order is past `placed`).
+/// The order shown is the newest version (the locked row), never an older snapshot.
 pub const CANCEL_ORDER: &str = "
 with req as (
     select $1::int8 as id, $2::uuid as visitor_id
 ),
 cur as (
-    select o.id, o.status, o.drink_id
+    select o.id, o.number, o.nickname, o.drink_id, o.status, o.version, o.created_at,
+           o.updated_at, o.placed_at, o.preparing_at, o.ready_at, o.served_at,
+           o.cancelled_at
     from orders o, req
     where o.id = req.id and o.visitor_id = req.visitor_id
     for update of o
@@ -164,13 +196,14 @@ upd as (
     from cur, decision
     where o.id = cur.id and decision.action = 'cancel'
     returning o.id, o.number, o.nickname, o.drink_id, o.status, o.version, o.created_at,
-              o.updated_at
+              o.updated_at, o.placed_at, o.preparing_at, o.ready_at, o.served_at,
+              o.cancelled_at
 ),
 give_back as (
     update drinks d set stock = d.stock + 1, updated_at = now()
     from upd
     where d.id = upd.drink_id and d.stock is not null
-    returning d.id
+    returning d.id, d.available, d.stock
 ),
 ev as (
     insert into order_events (kind, order_id, number, nickname, drink_id, status, version)
@@ -178,13 +211,15 @@ ev as (
     from upd u
     returning seq
 ),
+drink_ev as (
+    insert into order_events (kind, drink_id, available, stock)
+    select 'drink', g.id, g.available, g.stock from give_back g
+    returning seq
+),
 shown as (
     select * from upd
     union all
-    select o.id, o.number, o.nickname, o.drink_id, o.status, o.version, o.created_at,
-           o.updated_at
-    from orders o, decision
-    where decision.action <> 'cancel' and o.id in (select id from cur)
+    select c.* from cur c, decision where decision.action <> 'cancel'
 )
 select case
            when exists (select from upd) then 'cancelled'
@@ -192,9 +227,221 @@ select case
        end,
        s.id, s.number, s.nickname, s.drink_id, s.status, s.version,
        (extract(epoch from s.created_at) * 1000)::int8,
-       (extract(epoch from s.updated_at) * 1000)::int8
+       (extract(epoch from s.updated_at) * 1000)::int8,
+       (extract(epoch from s.placed_at) * 1000)::int8,
+       (extract(epoch from s.preparing_at) * 1000)::int8,
+       (extract(epoch from s.ready_at) * 1000)::int8,
+       (extract(epoch from s.served_at) * 1000)::int8,
+       (extract(epoch from s.cancelled_at) * 1000)::int8
 from decision
 left join shown s on true
+";
+
+/// The bar moves an order to another status, if its version is the one the tablet saw and
+/// the rules allow it; stamps the status time, returns stock on cancel, writes the events.
+///
+/// Parameters: `$1` order id (int8), `$2` new status (text), `$3` the version the client
+/// saw (int4), `$4` the statuses the order may be in for this change, comma-separated
+/// (text; from `StatusChange::from_statuses_param`, so the rule lives in core).
+///
+/// Returns one row: `action text` followed by the thirteen order columns. `action` is
+/// `changed` (written; the order as it is now), `not_found` (order columns null), `stale`
+/// (the version differs: someone else changed it; the current order) or `illegal` (the
+/// rules do not allow it from the current status; the current order). A stale version is
+/// reported before an illegal change: the client has to look at the order again first.
+///
+/// Concurrency: the order row is locked first; a second tablet's change waits, then sees
+/// the new version and ends as `stale`, so two tablets never overwrite each other.
+pub const SET_STATUS: &str = "
+with req as (
+    select $1::int8 as id, $2::text as status, $3::int4 as version,
+           string_to_array($4::text, ',') as from_statuses
+),
+cur as (
+    select o.id, o.number, o.nickname, o.drink_id, o.status, o.version, o.created_at,
+           o.updated_at, o.placed_at, o.preparing_at, o.ready_at, o.served_at,
+           o.cancelled_at
+    from orders o, req
+    where o.id = req.id
+    for update of o
+),
+decision as (
+    select case
+        when not exists (select from cur) then 'not_found'
+        when exists (select from cur, req where cur.version <> req.version) then 'stale'
+        when exists (select from cur, req where cur.status = any (req.from_statuses))
+            then 'change'
+        else 'illegal'
+    end as action
+),
+upd as (
+    update orders o
+    set status = req.status, version = o.version + 1, updated_at = now(),
+        preparing_at = case when req.status = 'preparing' then now() else o.preparing_at end,
+        ready_at = case when req.status = 'ready' then now() else o.ready_at end,
+        served_at = case when req.status = 'served' then now() else o.served_at end,
+        cancelled_at = case when req.status = 'cancelled' then now() else o.cancelled_at end
+    from req, cur, decision
+    where o.id = cur.id and decision.action = 'change'
+    returning o.id, o.number, o.nickname, o.drink_id, o.status, o.version, o.created_at,
+              o.updated_at, o.placed_at, o.preparing_at, o.ready_at, o.served_at,
+              o.cancelled_at
+),
+give_back as (
+    update drinks d set stock = d.stock + 1, updated_at = now()
+    from upd
+    where upd.status = 'cancelled' and d.id = upd.drink_id and d.stock is not null
+    returning d.id, d.available, d.stock
+),
+ev as (
+    insert into order_events (kind, order_id, number, nickname, drink_id, status, version)
+    select case when u.status = 'cancelled' then 'cancelled' else 'status' end,
+           u.id, u.number, u.nickname, u.drink_id, u.status, u.version
+    from upd u
+    returning seq
+),
+drink_ev as (
+    insert into order_events (kind, drink_id, available, stock)
+    select 'drink', g.id, g.available, g.stock from give_back g
+    returning seq
+),
+shown as (
+    select * from upd
+    union all
+    select c.* from cur c where not exists (select from upd)
+)
+select case
+           when exists (select from upd) then 'changed'
+           when decision.action = 'change' then 'stale'
+           else decision.action
+       end,
+       s.id, s.number, s.nickname, s.drink_id, s.status, s.version,
+       (extract(epoch from s.created_at) * 1000)::int8,
+       (extract(epoch from s.updated_at) * 1000)::int8,
+       (extract(epoch from s.placed_at) * 1000)::int8,
+       (extract(epoch from s.preparing_at) * 1000)::int8,
+       (extract(epoch from s.ready_at) * 1000)::int8,
+       (extract(epoch from s.served_at) * 1000)::int8,
+       (extract(epoch from s.cancelled_at) * 1000)::int8
+from decision
+left join shown s on true
+";
+
+/// The bar switches a drink on or off and/or sets its stock, with a `drink` event.
+///
+/// Parameters: `$1` drink id (text), `$2` available (bool; null = keep), `$3` whether to
+/// set the stock (bool), `$4` the stock (int4; null = unlimited).
+///
+/// Columns: `id text, name text, available bool, stock int4?`, as in [`MENU`]; no row
+/// when there is no such drink (nothing written).
+pub const UPDATE_DRINK: &str = "
+with upd as (
+    update drinks d
+    set available = coalesce($2::bool, d.available),
+        stock = case when $3::bool then $4::int4 else d.stock end,
+        version = d.version + 1,
+        updated_at = now()
+    where d.id = $1::text
+    returning d.id, d.name, d.available, d.stock
+),
+ev as (
+    insert into order_events (kind, drink_id, available, stock)
+    select 'drink', u.id, u.available, u.stock from upd u
+    returning seq
+)
+select u.id, u.name, u.available, u.stock from upd u
+";
+
+/// Every order of the event, oldest first, for the CSV export.
+///
+/// Columns: the thirteen order columns.
+pub const EXPORT_ORDERS: &str = "
+select id, number, nickname, drink_id, status, version,
+       (extract(epoch from created_at) * 1000)::int8,
+       (extract(epoch from updated_at) * 1000)::int8,
+       (extract(epoch from placed_at) * 1000)::int8,
+       (extract(epoch from preparing_at) * 1000)::int8,
+       (extract(epoch from ready_at) * 1000)::int8,
+       (extract(epoch from served_at) * 1000)::int8,
+       (extract(epoch from cancelled_at) * 1000)::int8
+from orders
+order by id
+";
+
+/// The bar's statistics over every order in the table, as tagged rows.
+///
+/// Columns: `kind text, label text?, status text?, sort int8, a int8?, b int8?, c int8?`:
+/// - `now`: `a` = the database's clock (epoch ms); always exactly one such row, so the
+///   result is never empty;
+/// - `drink`: one row per drink and status (`status` null, `a` = 0 for a drink without
+///   orders); `label` = drink id, `sort` = menu position, `a` = orders;
+/// - `minute`: `a` = start of the minute the orders were placed in (epoch ms), `b` = orders;
+/// - `wait`: `label` = `placed_to_ready` or `ready_to_served`, `a` = orders that went
+///   through it, `b` = median, `c` = 90th percentile (ms, interpolated; null without orders).
+pub const STATS: &str = "
+with per_drink as (
+    select d.id, d.position, o.status, count(o.id)::int8 as n
+    from drinks d
+    left join orders o on o.drink_id = d.id
+    group by d.id, d.position, o.status
+),
+per_minute as (
+    select (floor(extract(epoch from o.placed_at) / 60) * 60000)::int8 as minute,
+           count(*)::int8 as n
+    from orders o
+    group by 1
+),
+waits as (
+    select 'placed_to_ready'::text as label, count(*)::int8 as n,
+           round(percentile_cont(0.5) within group (order by t.ms))::int8 as median,
+           round(percentile_cont(0.9) within group (order by t.ms))::int8 as p90
+    from (select (extract(epoch from o.ready_at - o.placed_at) * 1000)::float8 as ms
+          from orders o where o.ready_at is not null) t
+    union all
+    select 'ready_to_served'::text, count(*)::int8,
+           round(percentile_cont(0.5) within group (order by t.ms))::int8,
+           round(percentile_cont(0.9) within group (order by t.ms))::int8
+    from (select (extract(epoch from o.served_at - o.ready_at) * 1000)::float8 as ms
+          from orders o where o.served_at is not null and o.ready_at is not null) t
+)
+select 'now'::text, null::text, null::text, 0::int8,
+       (extract(epoch from now()) * 1000)::int8, null::int8, null::int8
+union all
+select 'drink', p.id, p.status, p.position::int8, p.n, null, null from per_drink p
+union all
+select 'minute', null, null, 0, m.minute, m.n, null from per_minute m
+union all
+select 'wait', w.label, null, 0, w.n, w.median, w.p90 from waits w
+";
+
+/// Purges closed orders (`served`, `cancelled`) last changed before a time, with their
+/// events; open orders are never touched. Drink events stay.
+///
+/// Parameters: `$1` the cut-off (epoch ms, int8). Columns (one row): `purged int8`.
+///
+/// The events go in the same statement as their orders; the foreign key from
+/// `order_events` is checked at the end of the statement, when both are gone.
+pub const PURGE: &str = "
+with doomed as (
+    select o.id
+    from orders o
+    where o.status in ('served', 'cancelled')
+      and o.updated_at < to_timestamp($1::int8 / 1000.0)
+    for update of o
+),
+ev as (
+    delete from order_events e
+    using doomed d
+    where e.order_id = d.id
+    returning e.seq
+),
+gone as (
+    delete from orders o
+    using doomed d
+    where o.id = d.id
+    returning o.id
+)
+select count(*)::int8 from gone
 ";
 
 /// The menu in display order.
@@ -208,11 +455,17 @@ order by position, id
 
 /// The visitor's orders, newest first.
 ///
-/// Parameters: `$1` visitor id (uuid), `$2` limit (int8). Columns: the eight order columns.
+/// Parameters: `$1` visitor id (uuid), `$2` limit (int8). Columns: the thirteen order
+/// columns.
 pub const MY_ORDERS: &str = "
 select id, number, nickname, drink_id, status, version,
        (extract(epoch from created_at) * 1000)::int8,
-       (extract(epoch from updated_at) * 1000)::int8
+       (extract(epoch from updated_at) * 1000)::int8,
+       (extract(epoch from placed_at) * 1000)::int8,
+       (extract(epoch from preparing_at) * 1000)::int8,
+       (extract(epoch from ready_at) * 1000)::int8,
+       (extract(epoch from served_at) * 1000)::int8,
+       (extract(epoch from cancelled_at) * 1000)::int8
 from orders
 where visitor_id = $1::uuid
 order by id desc
@@ -226,7 +479,7 @@ limit $2::int8
 /// `$4` rows to fetch (int8; ask for one more than the page size to learn whether there
 /// is a next page).
 ///
-/// Returns at least one row: `feed_tx text, feed_skip text`, then the eight order
+/// Returns at least one row: `feed_tx text, feed_skip text`, then the thirteen order
 /// columns, which are null in the single row of an empty page. `feed_tx` is the snapshot's
 /// xmin; `feed_skip` lists (comma-separated) the transactions at or above it whose events
 /// are already visible in this snapshot, so the feed neither repeats nor misses anything.
@@ -234,7 +487,12 @@ pub const QUEUE: &str = "
 with page as (
     select o.id, o.number, o.nickname, o.drink_id, o.status, o.version,
            (extract(epoch from o.created_at) * 1000)::int8 as created_ms,
-           (extract(epoch from o.updated_at) * 1000)::int8 as updated_ms
+           (extract(epoch from o.updated_at) * 1000)::int8 as updated_ms,
+           (extract(epoch from o.placed_at) * 1000)::int8 as placed_ms,
+           (extract(epoch from o.preparing_at) * 1000)::int8 as preparing_ms,
+           (extract(epoch from o.ready_at) * 1000)::int8 as ready_ms,
+           (extract(epoch from o.served_at) * 1000)::int8 as served_ms,
+           (extract(epoch from o.cancelled_at) * 1000)::int8 as cancelled_ms
     from orders o
     where o.status = any (string_to_array($1::text, ','))
       and ($2::text = '' or o.drink_id = $2::text)
@@ -250,7 +508,7 @@ select pos.xmin::text,
                  from order_events e
                  where e.tx >= pos.xmin), ''),
        p.id, p.number, p.nickname, p.drink_id, p.status, p.version, p.created_ms,
-       p.updated_ms
+       p.updated_ms, p.placed_ms, p.preparing_ms, p.ready_ms, p.served_ms, p.cancelled_ms
 from pos
 left join page p on true
 order by p.id
@@ -322,9 +580,14 @@ select coalesce(max(version), 0)::int8 from schema_migrations
 mod tests {
     use super::*;
 
-    const ALL: [(&str, &str); 9] = [
+    const ALL: [(&str, &str); 14] = [
         ("PLACE_ORDER", PLACE_ORDER),
         ("CANCEL_ORDER", CANCEL_ORDER),
+        ("SET_STATUS", SET_STATUS),
+        ("UPDATE_DRINK", UPDATE_DRINK),
+        ("EXPORT_ORDERS", EXPORT_ORDERS),
+        ("STATS", STATS),
+        ("PURGE", PURGE),
         ("MENU", MENU),
         ("MY_ORDERS", MY_ORDERS),
         ("QUEUE", QUEUE),

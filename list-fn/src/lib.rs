@@ -2,16 +2,17 @@
 //!
 //! - `GET /api/menu` the drinks with availability (public)
 //! - `GET /api/mine` (header `X-Visitor-Id`) the visitor's orders, newest first
-//! - `GET /api/queue` (bar token) orders oldest first + the feed cursor of that snapshot
+//! - `GET /api/queue` (bar token) orders oldest first + the feed cursor of that snapshot;
+//!   `?format=csv` every order of the event as a CSV download
+//! - `GET /api/stats` (bar token) counts per drink/status, orders per minute, wait times
 //! - `GET /api/health` database reachable and migrated to this build's schema
-//!
-//! `/api/stats` is routed here too and has no endpoint yet (404).
 
 #[path = "../../core/glue/spin.rs"]
 mod glue;
 
 use drinks_core::api::to_json;
-use drinks_core::http::{self as rules, MY_ORDERS_LIMIT, QueueQuery};
+use drinks_core::csv::{CSV_CONTENT_TYPE, CSV_DISPOSITION, orders_csv};
+use drinks_core::http::{self as rules, MY_ORDERS_LIMIT, QueueRequest};
 use drinks_core::migrations::check_migrated;
 use drinks_core::{ApiError, DbFailure, rows, sql};
 use spin_sdk::http::{Method, Request, Response};
@@ -28,6 +29,7 @@ fn route(req: &Request) -> Result<Response, ApiError> {
         "/api/menu" => menu,
         "/api/mine" => mine,
         "/api/queue" => queue,
+        "/api/stats" => stats,
         "/api/health" => health,
         _ => return Err(ApiError::NotFound),
     };
@@ -53,11 +55,11 @@ fn mine(req: &Request) -> Result<Response, ApiError> {
 }
 
 fn queue(req: &Request) -> Result<Response, ApiError> {
-    rules::authorize_bar(
-        glue::variable("bar_token").as_deref(),
-        glue::header(req, "authorization"),
-    )?;
-    let q = QueueQuery::parse(req.query())?;
+    glue::authorize_bar(req)?;
+    let q = match QueueRequest::parse(req.query())? {
+        QueueRequest::Page(q) => q,
+        QueueRequest::Csv => return export(),
+    };
     let rows = glue::query(
         "QUEUE",
         sql::QUEUE,
@@ -74,6 +76,23 @@ fn queue(req: &Request) -> Result<Response, ApiError> {
     ))
 }
 
+fn export() -> Result<Response, ApiError> {
+    let rows = glue::query("EXPORT_ORDERS", sql::EXPORT_ORDERS, &[])?;
+    let csv = orders_csv(&rows::orders(&rows)?);
+    Ok(glue::download(
+        CSV_CONTENT_TYPE,
+        CSV_DISPOSITION,
+        csv.into_bytes(),
+    ))
+}
+
+fn stats(req: &Request) -> Result<Response, ApiError> {
+    glue::authorize_bar(req)?;
+    rules::no_parameters(req.query())?;
+    let rows = glue::query("STATS", sql::STATS, &[])?;
+    Ok(glue::json(200, to_json(&rows::stats(&rows)?)?))
+}
+
 fn health(_req: &Request) -> Result<Response, ApiError> {
     let applied = match glue::query_raw(sql::HEALTH, &[]) {
         Ok(rows) => rows::applied_migration(&rows)?,
@@ -83,6 +102,10 @@ fn health(_req: &Request) -> Result<Response, ApiError> {
             let error = failure.final_error();
             if error.is_internal() {
                 eprintln!("error: health check: {error}");
+            } else {
+                // Readiness failures must be visible in the pod log (an untrusted CA, a
+                // wrong db_host/db_port): one line per probe, bounded by the probe period.
+                eprintln!("warning: health check: database unavailable: {error}");
             }
             return Err(ApiError::DatabaseUnavailable(error.to_string()));
         }

@@ -1,17 +1,18 @@
-//! order-fn: every write of an order, each with its feed event in one statement.
+//! order-fn: every write of an order or a drink, each with its feed events in one statement.
 //!
 //! - `POST /api/orders` place an order, or change the visitor's order that is still placed
 //! - `DELETE /api/orders/{id}` (header `X-Visitor-Id`) cancel one's own placed order
-//!
-//! `/api/drinks/...` is routed here too (bar menu changes); it has no endpoint yet (404).
+//! - `PATCH /api/orders/{id}` (bar) `{status, version}`: move the order on, or cancel it
+//! - `DELETE /api/orders?before=<ms>` (bar) purge closed orders and their events
+//! - `PATCH /api/drinks/{id}` (bar) `{available?, stock?}`
 
 #[path = "../../core/glue/spin.rs"]
 mod glue;
 
 use drinks_core::api::to_json;
-use drinks_core::http::{self as rules, OrderRoute};
+use drinks_core::http::{self as rules, DRINK_ALLOW, ORDER_ALLOW, ORDERS_ALLOW, OrderRoute};
 use drinks_core::rows::{self, Placed};
-use drinks_core::{ApiError, OrderId, PlaceOrder, sql};
+use drinks_core::{ApiError, DrinkChange, DrinkId, OrderId, PlaceOrder, StatusChange, sql};
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::http_component;
 use spin_sdk::pg4::ParameterValue as P;
@@ -24,16 +25,20 @@ fn handle(req: Request) -> Response {
 fn route(req: &Request) -> Result<Response, ApiError> {
     match (rules::order_route(req.path())?, req.method()) {
         (OrderRoute::Orders, Method::Post) => place(req),
-        (OrderRoute::Orders, _) => Err(ApiError::MethodNotAllowed { allow: "POST" }),
+        (OrderRoute::Orders, Method::Delete) => purge(req),
+        (OrderRoute::Orders, _) => Err(ApiError::MethodNotAllowed {
+            allow: ORDERS_ALLOW,
+        }),
         (OrderRoute::Order(id), Method::Delete) => cancel(req, id),
-        (OrderRoute::Order(_), _) => Err(ApiError::MethodNotAllowed { allow: "DELETE" }),
+        (OrderRoute::Order(id), Method::Patch) => set_status(req, id),
+        (OrderRoute::Order(_), _) => Err(ApiError::MethodNotAllowed { allow: ORDER_ALLOW }),
+        (OrderRoute::Drink(id), Method::Patch) => update_drink(req, &id),
+        (OrderRoute::Drink(_), _) => Err(ApiError::MethodNotAllowed { allow: DRINK_ALLOW }),
     }
 }
 
 fn place(req: &Request) -> Result<Response, ApiError> {
-    rules::check_body_size(glue::header(req, "content-length"), req.body().len())?;
-    rules::require_json(glue::header(req, "content-type"))?;
-    let order = PlaceOrder::from_json(req.body())?;
+    let order = PlaceOrder::from_json(glue::json_body(req)?)?;
     let rows = glue::query(
         "PLACE_ORDER",
         sql::PLACE_ORDER,
@@ -59,4 +64,45 @@ fn cancel(req: &Request, id: OrderId) -> Result<Response, ApiError> {
     )?;
     let order = rows::cancel_outcome(&rows)?;
     Ok(glue::json(200, to_json(&order)?))
+}
+
+fn set_status(req: &Request, id: OrderId) -> Result<Response, ApiError> {
+    glue::authorize_bar(req)?;
+    let change = StatusChange::from_json(glue::json_body(req)?)?;
+    let rows = glue::query(
+        "SET_STATUS",
+        sql::SET_STATUS,
+        &[
+            P::Int64(id.get()),
+            P::Str(change.status.as_str().to_owned()),
+            P::Int32(change.version),
+            P::Str(change.from_statuses_param()),
+        ],
+    )?;
+    let order = rows::status_outcome(&rows, change.status)?;
+    Ok(glue::json(200, to_json(&order)?))
+}
+
+fn update_drink(req: &Request, id: &DrinkId) -> Result<Response, ApiError> {
+    glue::authorize_bar(req)?;
+    let change = DrinkChange::from_json(glue::json_body(req)?)?;
+    let rows = glue::query(
+        "UPDATE_DRINK",
+        sql::UPDATE_DRINK,
+        &[
+            P::Str(id.as_str().to_owned()),
+            change.available_param().map_or(P::DbNull, P::Boolean),
+            P::Boolean(change.sets_stock_param()),
+            change.stock_param().map_or(P::DbNull, P::Int32),
+        ],
+    )?;
+    let drink = rows::drink_outcome(&rows)?;
+    Ok(glue::json(200, to_json(&drink)?))
+}
+
+fn purge(req: &Request) -> Result<Response, ApiError> {
+    glue::authorize_bar(req)?;
+    let before = rules::purge_before(req.query())?;
+    let rows = glue::query("PURGE", sql::PURGE, &[P::Int64(before)])?;
+    Ok(glue::json(200, to_json(&rows::purged(&rows)?)?))
 }
