@@ -1,0 +1,213 @@
+//! Browser tests (issue 5): the static frontend in headless Chromium against the development
+//! host and a fresh PostgreSQL database per test.
+//!
+//! Each test starts the app, then runs one scenario script `web/tests/<name>.mjs` with Node
+//! (playwright-core driving `/usr/bin/chromium`), passing `APP_URL`, `BAR_TOKEN` and
+//! `SCREENSHOT_DIR` (target/screenshots). The script exits 0 on success; on failure its
+//! output is printed. Needs `npm ci --prefix web` (done by `cargo xtask build`).
+//!
+//! Without /usr/bin/chromium (or node) the tests are skipped with a loud message, but only
+//! outside CI: when the `CI` variable is set they fail instead.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+/// Chromium instances at once (each scenario opens one browser with several contexts).
+const PARALLEL_BROWSERS: usize = 3;
+const SCENARIO_LIMIT: Duration = Duration::from_secs(180);
+
+fn browsers() -> &'static Semaphore {
+    static SEMAPHORE: OnceLock<Semaphore> = OnceLock::new();
+    SEMAPHORE.get_or_init(|| Semaphore::new(PARALLEL_BROWSERS))
+}
+
+fn chromium_path() -> PathBuf {
+    std::env::var_os("CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(CHROMIUM))
+}
+
+fn node_available() -> bool {
+    std::process::Command::new("node")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// `None` when the browser tests can run; otherwise why not. In CI a missing tool is a
+/// failure, never a skip.
+fn missing_tools() -> Option<String> {
+    let mut missing = Vec::new();
+    if !chromium_path().exists() {
+        missing.push(format!(
+            "{} (apt-get install -y chromium)",
+            chromium_path().display()
+        ));
+    }
+    if !node_available() {
+        missing.push("node (apt-get install -y nodejs npm)".to_string());
+    }
+    if missing.is_empty() {
+        return None;
+    }
+    let message = format!("browser tests need {}", missing.join(" and "));
+    if std::env::var_os("CI").is_some() {
+        panic!("{message}; CI is set, so this is a failure, not a skip");
+    }
+    Some(message)
+}
+
+/// Starts the app and runs `web/tests/<name>.mjs` against it; returns the app (for database
+/// assertions) or `None` when skipped.
+async fn run_scenario(name: &str) -> Option<e2e::TestApp> {
+    if let Some(why) = missing_tools() {
+        eprintln!(
+            "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
+             !!! SKIPPED browser scenario {name}: {why}\n\
+             !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
+        );
+        return None;
+    }
+    let root = e2e::workspace_root();
+    assert!(
+        root.join("web/node_modules/playwright-core").exists(),
+        "web/node_modules is missing: run `cargo xtask build` (or `npm ci --prefix web`)"
+    );
+    assert!(
+        root.join("static/vendor/uqr.mjs").exists(),
+        "static/vendor is missing: run `cargo xtask build` (or `node web/build.mjs`)"
+    );
+    let app = e2e::spawn_app().await;
+    let _permit = browsers().acquire().await.expect("semaphore");
+    let screenshots = root.join("target/screenshots");
+    let mut command = tokio::process::Command::new("node");
+    command
+        .arg(root.join(format!("web/tests/{name}.mjs")))
+        .current_dir(&root)
+        .env("APP_URL", &app.address)
+        .env("BAR_TOKEN", &app.bar_token)
+        .env("SCREENSHOT_DIR", &screenshots)
+        .env("CHROMIUM", chromium_path())
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    let output = tokio::time::timeout(SCENARIO_LIMIT, command.output())
+        .await
+        .unwrap_or_else(|_| panic!("scenario {name} ran longer than {SCENARIO_LIMIT:?}"))
+        .expect("start node");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "browser scenario {name} failed ({}):\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}",
+        output.status
+    );
+    println!("{stdout}");
+    Some(app)
+}
+
+async fn count_where(app: &e2e::TestApp, sql: &str) -> i64 {
+    app.db
+        .client()
+        .await
+        .query_one(sql, &[])
+        .await
+        .expect("count")
+        .get(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn visitor_sees_ready_after_the_bar_advances_the_order() {
+    let Some(app) = run_scenario("visitor_ready").await else {
+        return;
+    };
+    let served = count_where(
+        &app,
+        "SELECT count(*) FROM orders WHERE nickname = 'Ana' AND status = 'served'",
+    )
+    .await;
+    assert_eq!(served, 1, "the order went all the way to served");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_nickname_is_text_everywhere_and_runs_nothing() {
+    let Some(app) = run_scenario("xss").await else {
+        return;
+    };
+    let stored = count_where(
+        &app,
+        "SELECT count(*) FROM orders WHERE nickname = '<img src=x onerror=alert(1)>'",
+    )
+    .await;
+    assert_eq!(stored, 1, "the nickname is stored as typed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sold_out_shows_live_on_the_visitor_page() {
+    run_scenario("sold_out").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_keeps_the_order() {
+    let Some(app) = run_scenario("reload").await else {
+        return;
+    };
+    let orders = count_where(
+        &app,
+        "SELECT count(*) FROM orders WHERE nickname = 'Reloader'",
+    )
+    .await;
+    assert_eq!(orders, 1, "reloads and the pending change made one order");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_then_online_delivers_exactly_one_order() {
+    let Some(app) = run_scenario("offline").await else {
+        return;
+    };
+    assert_eq!(app.count("orders").await, 1, "exactly one order");
+    let placed = count_where(
+        &app,
+        "SELECT count(*) FROM order_events WHERE kind = 'placed'",
+    )
+    .await;
+    assert_eq!(placed, 1, "exactly one placed event");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_poster_qr_code_decodes_to_the_visitor_url() {
+    run_scenario("qr").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bar_page_refuses_a_wrong_token() {
+    run_scenario("bar_auth").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_is_translated_and_fits_320_px() {
+    run_scenario("i18n").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn screenshots_of_the_three_pages_at_phone_and_tablet_size() {
+    let Some(_app) = run_scenario("screenshots").await else {
+        return;
+    };
+    let dir = e2e::workspace_root().join("target/screenshots");
+    for page in ["visitor", "bar", "poster"] {
+        for size in ["phone", "tablet"] {
+            let file = dir.join(format!("{page}-{size}.png"));
+            let len = std::fs::metadata(&file)
+                .unwrap_or_else(|e| panic!("{}: {e}", file.display()))
+                .len();
+            assert!(len > 10_000, "{} looks empty ({len} bytes)", file.display());
+        }
+    }
+}
