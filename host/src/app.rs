@@ -413,13 +413,15 @@ impl App {
     /// Handles one request; never fails: host errors and traps become a logged 500.
     pub async fn handle(
         &self,
-        req: hyper::Request<hyper::body::Incoming>,
+        mut req: hyper::Request<hyper::body::Incoming>,
         client: SocketAddr,
     ) -> hyper::Response<HyperOutgoingBody> {
         let started = Instant::now();
         let method = req.method().clone();
         let path = req.uri().path().to_string();
+        let host_ok = check_host(&mut req);
         let (component, response) = match self.router.route(&path) {
+            _ if !host_ok => (String::from("-"), plain(400, "Bad Request: invalid or missing Host header")),
             None => (String::from("-"), plain(404, "Not Found")),
             Some(route) => {
                 let component = route.component.clone();
@@ -485,6 +487,25 @@ impl App {
                 Err(cause.context(format!("component {} trapped or failed", route.component)))
             }
         }
+    }
+}
+
+/// A request must name its authority (RFC 9112 §3.2): HTTP/1.1 needs a valid `Host`
+/// header (400 otherwise); an HTTP/1.0 request without one is served as `localhost`, as
+/// Spin does. wasi:http cannot represent a request without an authority.
+fn check_host<B>(req: &mut hyper::Request<B>) -> bool {
+    match req.headers().get(hyper::header::HOST) {
+        Some(value) => value
+            .to_str()
+            .ok()
+            .and_then(|h| h.parse::<hyper::http::uri::Authority>().ok())
+            .is_some_and(|a| !a.host().is_empty()),
+        None if req.version() < hyper::Version::HTTP_11 => {
+            req.headers_mut()
+                .insert(hyper::header::HOST, HeaderValue::from_static("localhost"));
+            true
+        }
+        None => false,
     }
 }
 

@@ -3,8 +3,12 @@
 //! - `build`: the components for wasm32-wasip2 (adding the target if missing).
 //! - `up [--listen ADDR]`: build, find or start PostgreSQL, migrate, serve on 127.0.0.1:3000.
 //! - `test`: everything CI runs: fmt check, clippy -D warnings, build, all tests.
+//! - `bench [ARGS]`: the load benchmark (crate `bench`); results in docs/bench/.
+//! - `schemathesis`: fuzz the running app against docs/openapi.yaml (also run by `test`).
 
+mod bench;
 mod db;
+mod schemathesis;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,7 +18,11 @@ use anyhow::{Context, bail};
 const USAGE: &str = "usage: cargo xtask <command>
   build                 build every component for wasm32-wasip2 (release)
   up [--listen ADDR]    run the app locally (database included) on 127.0.0.1:3000
-  test                  everything CI runs: fmt, clippy, build, unit + e2e tests";
+  test                  everything CI runs: fmt, clippy, build, unit + e2e tests
+  bench [ARGS]          load benchmark on the development host; writes docs/bench/
+                        (ARGS go to the bench binary, e.g. --scale 0.3 --rush-secs 10)
+  schemathesis [--max-examples N] [--seed N] [--workers N]
+                        fuzz the app against docs/openapi.yaml (pip install schemathesis)";
 
 /// Components of spin.toml plus the test-only probe, built in one cargo invocation.
 const WASM_PACKAGES: &[&str] = &[
@@ -57,6 +65,10 @@ fn run(args: Vec<String>) -> anyhow::Result<()> {
             up(&root, &listen)
         }
         "test" => test(&root),
+        "bench" => bench::run(&root, &args[1..]),
+        "schemathesis" => {
+            schemathesis::run(&root, None, &schemathesis::Options::parse(&args[1..])?)
+        }
         "" | "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())
@@ -250,7 +262,14 @@ fn test(root: &Path) -> anyhow::Result<()> {
         cargo()
             .args(["test", "--workspace"])
             .env("DATABASE_URL", server.admin_url()),
-    );
+    )
+    .and_then(|()| {
+        schemathesis::run(
+            root,
+            Some(server.admin_url()),
+            &schemathesis::Options::default(),
+        )
+    });
     runtime.block_on(async { drop(server) });
     result?;
     println!("\nall checks passed");
