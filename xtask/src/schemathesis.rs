@@ -104,19 +104,58 @@ impl Options {
     }
 }
 
-/// The `schemathesis` executable, or a clear message on how to install it.
-fn executable() -> anyhow::Result<String> {
-    let program = std::env::var("SCHEMATHESIS").unwrap_or_else(|_| "schemathesis".to_string());
-    match Command::new(&program).arg("--version").output() {
+fn installed_version(program: &str) -> Option<String> {
+    match Command::new(program).arg("--version").output() {
         Ok(out) if out.status.success() => {
-            let version = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            Some(String::from_utf8_lossy(&out.stdout).trim().to_string())
+        }
+        _ => None,
+    }
+}
+
+/// The `schemathesis` executable. When it is missing (and `SCHEMATHESIS` does not name
+/// another one), the pinned version is installed from PyPI, as `build` installs the npm
+/// packages, so `cargo xtask test` works on a fresh machine.
+fn executable() -> anyhow::Result<String> {
+    if let Ok(program) = std::env::var("SCHEMATHESIS") {
+        return match installed_version(&program) {
+            Some(version) => {
+                println!("    {version}");
+                Ok(program)
+            }
+            None => bail!("SCHEMATHESIS={program} does not run"),
+        };
+    }
+    let program = "schemathesis".to_string();
+    if let Some(version) = installed_version(&program)
+        && version.ends_with(PINNED_VERSION)
+    {
+        println!("    {version}");
+        return Ok(program);
+    }
+    println!("    installing schemathesis=={PINNED_VERSION} from PyPI");
+    let package = format!("schemathesis=={PINNED_VERSION}");
+    let pip = |extra: &[&str]| {
+        Command::new("python3")
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+            .args(extra)
+            .arg(&package)
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    // Debian's Python refuses system-wide installs without the flag (PEP 668).
+    if !pip(&[]) && !pip(&["--break-system-packages"]) {
+        bail!(
+            "could not install {package}: run `python3 -m pip install {package}` \
+             (needs Python 3 with pip), or set SCHEMATHESIS to an installed executable"
+        );
+    }
+    match installed_version(&program) {
+        Some(version) => {
             println!("    {version}");
             Ok(program)
         }
-        _ => bail!(
-            "`{program}` was not found; install it with \
-             `python3 -m pip install schemathesis=={PINNED_VERSION}` (or set SCHEMATHESIS)"
-        ),
+        None => bail!("{package} was installed but `schemathesis` is not on PATH"),
     }
 }
 
