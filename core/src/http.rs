@@ -51,6 +51,41 @@ pub fn check_body_size(content_length: Option<&str>, actual: usize) -> Result<()
     Ok(())
 }
 
+/// A request body read with a bound: the reader asks for [`BodyBuffer::wanted`] bytes at a
+/// time and stops at the first error, so a body declared (`Content-Length`) over
+/// [`MAX_BODY_BYTES`] is refused before anything is read, and any other oversized body after
+/// at most `MAX_BODY_BYTES + 1` bytes. The I/O loop is the component glue's; this is the rule.
+#[derive(Debug)]
+pub struct BodyBuffer {
+    bytes: Vec<u8>,
+}
+
+impl BodyBuffer {
+    /// Starts reading a body; 413 when its declared length is already over the limit.
+    pub fn new(content_length: Option<&str>) -> Result<Self, ApiError> {
+        check_body_size(content_length, 0)?;
+        Ok(Self { bytes: Vec::new() })
+    }
+
+    /// How many bytes to ask for next: one more than still fits, so that reaching the limit
+    /// and going past it are told apart without reading further.
+    pub fn wanted(&self) -> u64 {
+        (MAX_BODY_BYTES + 1).saturating_sub(self.bytes.len()).max(1) as u64
+    }
+
+    /// Adds what was read; 413 (and nothing kept) once the body is over the limit.
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), ApiError> {
+        check_body_size(None, self.bytes.len().saturating_add(chunk.len()))?;
+        self.bytes.extend_from_slice(chunk);
+        Ok(())
+    }
+
+    /// The whole body (the stream ended within the limit).
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+}
+
 /// The visitor id from its header.
 pub fn visitor_from_header(value: Option<&str>) -> Result<VisitorId, ApiError> {
     let raw = value.ok_or(ApiError::MissingHeader {
@@ -113,13 +148,17 @@ pub fn feed_etag(next: &str) -> String {
     format!("\"{next}\"")
 }
 
-/// Decoded `application/x-www-form-urlencoded` query pairs. Rejects malformed escapes.
+/// Decoded `application/x-www-form-urlencoded` query pairs. Rejects malformed escapes and
+/// parameters with an empty name (`?=x`).
 pub fn parse_query(query: &str) -> Result<Vec<(String, String)>, ApiError> {
     query
         .split('&')
         .filter(|p| !p.is_empty())
         .map(|pair| {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            if k.is_empty() {
+                return Err(ApiError::EmptyParameterName);
+            }
             let key =
                 percent_decode(k).ok_or_else(|| bad_param("query", "not valid URL encoding"))?;
             let value =
@@ -422,6 +461,50 @@ mod tests {
         assert!(check_body_size(Some("garbage"), 10).is_ok());
     }
 
+    /// Feeds `chunks` the way the glue does; the error, or the body.
+    fn read(declared: Option<&str>, chunks: &[usize]) -> Result<Vec<u8>, ApiError> {
+        let mut body = BodyBuffer::new(declared)?;
+        for &n in chunks {
+            assert!(body.wanted() >= 1);
+            body.push(&vec![b' '; n])?;
+        }
+        Ok(body.into_bytes())
+    }
+
+    #[test]
+    fn a_body_is_read_up_to_16_kib_and_refused_one_byte_later() {
+        let fresh = BodyBuffer::new(None).unwrap();
+        assert_eq!(fresh.wanted(), MAX_BODY_BYTES as u64 + 1);
+        assert_eq!(read(None, &[]).unwrap().len(), 0);
+        assert_eq!(read(None, &[10, 20]).unwrap().len(), 30);
+        assert_eq!(read(None, &[MAX_BODY_BYTES]).unwrap().len(), MAX_BODY_BYTES);
+        assert_eq!(
+            read(None, &[MAX_BODY_BYTES - 1, 1]).unwrap().len(),
+            MAX_BODY_BYTES
+        );
+        let mut full = BodyBuffer::new(None).unwrap();
+        full.push(&[b'x'; MAX_BODY_BYTES]).unwrap();
+        assert_eq!(full.wanted(), 1, "asks for the one byte that tells");
+        for chunks in [&[MAX_BODY_BYTES + 1][..], &[MAX_BODY_BYTES, 1], &[1 << 20]] {
+            assert!(matches!(
+                read(None, chunks),
+                Err(ApiError::BodyTooLarge { .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn a_declared_length_over_16_kib_is_refused_before_reading() {
+        assert!(matches!(
+            BodyBuffer::new(Some("16385")),
+            Err(ApiError::BodyTooLarge { .. })
+        ));
+        assert!(BodyBuffer::new(Some("314572800")).is_err());
+        assert!(BodyBuffer::new(Some("16384")).is_ok());
+        // An unparsable length is the host's business; the bound still holds while reading.
+        assert!(read(Some("lots"), &[MAX_BODY_BYTES + 1]).is_err());
+    }
+
     #[test]
     fn visitor_header_is_required_and_must_be_a_uuid() {
         assert!(matches!(
@@ -499,6 +582,27 @@ mod tests {
         assert!(parse_query("a=%zz").is_err());
         assert!(parse_query("a=%e2%28").is_err());
         assert!(parse_query("a=%4").is_err());
+    }
+
+    #[test]
+    fn a_parameter_with_an_empty_name_says_so() {
+        for query in ["=x", "a=1&=x", "=", "=%zz"] {
+            let p = parse_query(query).unwrap_err().problem();
+            assert_eq!(p.status, 400, "{query}");
+            assert_eq!(p.kind, "/problems/invalid-parameter", "{query}");
+            assert_eq!(p.field.as_deref(), Some(""), "{query}");
+            assert_eq!(p.detail, "a query parameter has an empty name", "{query}");
+        }
+        assert!(matches!(
+            FeedQuery::parse("=x"),
+            Err(ApiError::EmptyParameterName)
+        ));
+        assert!(matches!(
+            no_parameters("&&=1"),
+            Err(ApiError::EmptyParameterName)
+        ));
+        // Empty pairs are not parameters.
+        assert_eq!(parse_query("&&a=1&").unwrap().len(), 1);
     }
 
     #[test]

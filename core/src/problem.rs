@@ -31,6 +31,9 @@ pub enum ApiError {
     },
     #[error("query parameter {field}: {reason}")]
     InvalidParameter { field: String, reason: String },
+    /// `?=x`: a parameter without a name (answered with `field: ""`).
+    #[error("a query parameter has an empty name")]
+    EmptyParameterName,
     #[error("header {header} {reason}")]
     InvalidHeader {
         header: &'static str,
@@ -78,6 +81,10 @@ pub enum ApiError {
     DatabaseUnavailable(String),
     #[error("the database schema is at migration {applied}, this build needs {required}")]
     NotMigrated { applied: i64, required: i64 },
+    /// A statement met a missing table or column: the database was not migrated (yet) to
+    /// this build's schema. Carries the database's message, for the log only.
+    #[error("the database lacks a table or column of this build's schema: {0}")]
+    SchemaMissing(String),
     #[error("the database is busy, retry")]
     Contention,
     #[error("internal error: {0}")]
@@ -147,6 +154,18 @@ impl ApiError {
         matches!(self, ApiError::Internal(_))
     }
 
+    /// The one line to log for this error, if it is one the operator must see: internal
+    /// errors with their cause chain, and statements that met an unmigrated database.
+    pub fn log_line(&self) -> Option<String> {
+        match self {
+            ApiError::Internal(_) => Some(format!("error: {self}")),
+            ApiError::SchemaMissing(msg) => Some(format!(
+                "warning: database not migrated (run the migrate component): {msg}"
+            )),
+            _ => None,
+        }
+    }
+
     /// The single mapping from errors to HTTP status, problem type and headers.
     pub fn problem(&self) -> Problem {
         let detail = self.to_string();
@@ -169,6 +188,10 @@ impl ApiError {
             ApiError::InvalidParameter { field, .. } => {
                 Problem::new(400, "invalid-parameter", "Invalid query parameter", detail)
                     .field(field.clone())
+            }
+            ApiError::EmptyParameterName => {
+                Problem::new(400, "invalid-parameter", "Invalid query parameter", detail)
+                    .field("")
             }
             ApiError::InvalidHeader { header, .. } => {
                 Problem::new(400, "invalid-header", "Invalid header", detail).field(*header)
@@ -272,6 +295,14 @@ impl ApiError {
                 Problem::new(503, "not-migrated", "Database not migrated", detail)
                     .header("Retry-After", RETRY_AFTER_SECONDS.to_string())
             }
+            ApiError::SchemaMissing(_) => Problem::new(
+                503,
+                "not-migrated",
+                "Database not migrated",
+                "the database is not migrated to this build's schema; retry after the migrations ran"
+                    .into(),
+            )
+            .header("Retry-After", RETRY_AFTER_SECONDS.to_string()),
             ApiError::Contention => {
                 Problem::new(503, "busy", "Busy", detail).header("Retry-After", "1")
             }
@@ -318,6 +349,11 @@ impl DbFailure {
                 // connection exceptions, shutdown, too many connections, cannot connect now
                 c if c.starts_with("08") || matches!(c, "57P01" | "57P02" | "57P03" | "53300") => {
                     DbVerdict::Fail(ApiError::DatabaseUnavailable(message.clone()))
+                }
+                // undefined_table, undefined_column: the schema is older than this build
+                // (not migrated yet, or a deploy is under way), not a bug of the request.
+                "42P01" | "42703" => {
+                    DbVerdict::Fail(ApiError::SchemaMissing(format!("[{code}] {message}")))
                 }
                 _ => DbVerdict::Fail(ApiError::Internal(format!(
                     "query failed [{code}]: {message}"
@@ -423,14 +459,41 @@ mod tests {
     #[test]
     fn unexpected_query_failure_is_500_without_internals() {
         let f = DbFailure::Query {
-            code: "42P01".into(),
-            message: "relation \"x\" does not exist".into(),
+            code: "42601".into(),
+            message: "syntax error at or near \"SELEKT\"".into(),
         };
         let e = f.final_error();
         assert!(e.is_internal());
+        assert!(e.log_line().is_some_and(|l| l.contains("SELEKT")));
         let p = e.problem();
         assert_eq!(p.status, 500);
-        assert!(!p.detail.contains("relation"));
+        assert!(!p.detail.contains("SELEKT"));
+    }
+
+    #[test]
+    fn a_missing_table_or_column_is_503_not_migrated_and_logged() {
+        for (code, message) in [
+            ("42P01", "relation \"orders\" does not exist"),
+            ("42703", "column \"placed_at\" does not exist"),
+        ] {
+            let f = DbFailure::Query {
+                code: code.into(),
+                message: message.into(),
+            };
+            assert!(matches!(f.verdict(), DbVerdict::Fail(_)), "never retried");
+            let e = f.final_error();
+            assert!(!e.is_internal(), "{code}");
+            let line = e.log_line().expect("logged");
+            assert!(line.contains(code) && line.contains(message), "{line}");
+            let p = e.problem();
+            assert_eq!(p.status, 503, "{code}");
+            assert_eq!(p.kind, "/problems/not-migrated");
+            assert!(p.headers.iter().any(|(k, _)| *k == "Retry-After"));
+            assert!(
+                !p.detail.contains("does not exist"),
+                "no internals in the answer"
+            );
+        }
     }
 
     #[test]

@@ -150,8 +150,19 @@ fn cell() -> impl Strategy<Value = Cell> {
         prop_oneof![
             any::<String>(),
             proptest::sample::select(vec![
-                "placed", "changed", "status", "cancelled", "drink", "replay", "locked",
-                "sold_out", "unknown_drink", "request_reused", "tea", "746", "",
+                "placed",
+                "changed",
+                "status",
+                "cancelled",
+                "drink",
+                "replay",
+                "locked",
+                "sold_out",
+                "unknown_drink",
+                "request_reused",
+                "tea",
+                "746",
+                "",
             ])
             .prop_map(str::to_string),
         ]
@@ -214,14 +225,14 @@ proptest! {
 
     #[test]
     fn uuid_ids_parse_never_panics_and_print_as_lower_case_hyphenated(raw in any_text()) {
-        for parsed in [VisitorId::parse(&raw).map(|v| v.to_hyphenated()),
-                       RequestId::parse(&raw).map(|r| r.to_hyphenated())] {
-            if let Ok(text) = parsed {
-                prop_assert_eq!(text.len(), 36);
-                prop_assert_eq!(text.to_lowercase(), text.clone());
-                prop_assert_ne!(text.as_str(), "00000000-0000-0000-0000-000000000000");
-                prop_assert_eq!(VisitorId::parse(&text).map(|v| v.to_hyphenated()), Ok(text));
-            }
+        let parsed = [VisitorId::parse(&raw).map(|v| v.to_hyphenated()),
+                      RequestId::parse(&raw).map(|r| r.to_hyphenated())];
+        prop_assert_eq!(parsed[0].is_ok(), parsed[1].is_ok());
+        for text in parsed.into_iter().flatten() {
+            prop_assert_eq!(text.len(), 36);
+            prop_assert_eq!(text.to_lowercase(), text.clone());
+            prop_assert_ne!(text.as_str(), "00000000-0000-0000-0000-000000000000");
+            prop_assert_eq!(VisitorId::parse(&text).map(|v| v.to_hyphenated()), Ok(text));
         }
     }
 
@@ -641,7 +652,13 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
         any::<f64>().prop_map(Value::from),
         any_text().prop_map(Value::String),
         proptest::sample::select(vec![
-            "placed", "preparing", "ready", "served", "cancelled", "tea", "Ana",
+            "placed",
+            "preparing",
+            "ready",
+            "served",
+            "cancelled",
+            "tea",
+            "Ana",
             "6f1c2a52-8a7e-4b8e-9d43-2a0f7c3b5e10",
         ])
         .prop_map(|s| Value::String(s.to_string())),
@@ -651,8 +668,15 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
             proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
             proptest::collection::btree_map(
                 proptest::sample::select(vec![
-                    "visitor_id", "nickname", "drink", "request_id", "status", "version",
-                    "available", "stock", "x",
+                    "visitor_id",
+                    "nickname",
+                    "drink",
+                    "request_id",
+                    "status",
+                    "version",
+                    "available",
+                    "stock",
+                    "x",
                 ])
                 .prop_map(str::to_string),
                 inner,

@@ -11,13 +11,16 @@ mod glue;
 use drinks_core::api::{FeedPage, to_json};
 use drinks_core::http::{self as rules, FeedQuery};
 use drinks_core::{ApiError, FeedCursor, rows, sql};
-use spin_sdk::http::{Method, Request, Response};
+use glue::Request;
+use spin_sdk::http::{IncomingRequest, Method, Response};
 use spin_sdk::http_component;
 use spin_sdk::pg4::ParameterValue as P;
 
+/// Takes the `IncomingRequest`, not spin-sdk's `Request`: the body stays with the host
+/// until an endpoint that takes one reads it, bounded (see `glue::json_body`).
 #[http_component]
-fn handle(req: Request) -> Response {
-    glue::respond(route(&req))
+fn handle(req: IncomingRequest) -> Response {
+    glue::respond(route(&Request::new(req)))
 }
 
 fn route(req: &Request) -> Result<Response, ApiError> {

@@ -421,7 +421,10 @@ impl App {
         let path = req.uri().path().to_string();
         let host_ok = check_host(&mut req);
         let (component, response) = match self.router.route(&path) {
-            _ if !host_ok => (String::from("-"), plain(400, "Bad Request: invalid or missing Host header")),
+            _ if !host_ok => (
+                String::from("-"),
+                plain(400, "Bad Request: invalid or missing Host header"),
+            ),
             None => (String::from("-"), plain(404, "Not Found")),
             Some(route) => {
                 let component = route.component.clone();

@@ -13,13 +13,16 @@ use drinks_core::api::to_json;
 use drinks_core::http::{self as rules, DRINK_ALLOW, ORDER_ALLOW, ORDERS_ALLOW, OrderRoute};
 use drinks_core::rows::{self, Placed};
 use drinks_core::{ApiError, DrinkChange, DrinkId, OrderId, PlaceOrder, StatusChange, sql};
-use spin_sdk::http::{Method, Request, Response};
+use glue::Request;
+use spin_sdk::http::{IncomingRequest, Method, Response};
 use spin_sdk::http_component;
 use spin_sdk::pg4::ParameterValue as P;
 
+/// Takes the `IncomingRequest`, not spin-sdk's `Request`: the body stays with the host
+/// until an endpoint that takes one reads it, bounded (see `glue::json_body`).
 #[http_component]
-fn handle(req: Request) -> Response {
-    glue::respond(route(&req))
+fn handle(req: IncomingRequest) -> Response {
+    glue::respond(route(&Request::new(req)))
 }
 
 fn route(req: &Request) -> Result<Response, ApiError> {
@@ -38,7 +41,7 @@ fn route(req: &Request) -> Result<Response, ApiError> {
 }
 
 fn place(req: &Request) -> Result<Response, ApiError> {
-    let order = PlaceOrder::from_json(glue::json_body(req)?)?;
+    let order = PlaceOrder::from_json(&glue::json_body(req)?)?;
     let rows = glue::query(
         "PLACE_ORDER",
         sql::PLACE_ORDER,
@@ -68,7 +71,7 @@ fn cancel(req: &Request, id: OrderId) -> Result<Response, ApiError> {
 
 fn set_status(req: &Request, id: OrderId) -> Result<Response, ApiError> {
     glue::authorize_bar(req)?;
-    let change = StatusChange::from_json(glue::json_body(req)?)?;
+    let change = StatusChange::from_json(&glue::json_body(req)?)?;
     let rows = glue::query(
         "SET_STATUS",
         sql::SET_STATUS,
@@ -85,7 +88,7 @@ fn set_status(req: &Request, id: OrderId) -> Result<Response, ApiError> {
 
 fn update_drink(req: &Request, id: &DrinkId) -> Result<Response, ApiError> {
     glue::authorize_bar(req)?;
-    let change = DrinkChange::from_json(glue::json_body(req)?)?;
+    let change = DrinkChange::from_json(&glue::json_body(req)?)?;
     let rows = glue::query(
         "UPDATE_DRINK",
         sql::UPDATE_DRINK,

@@ -137,7 +137,13 @@ fn executable() -> anyhow::Result<String> {
     let package = format!("schemathesis=={PINNED_VERSION}");
     let pip = |extra: &[&str]| {
         Command::new("python3")
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
             .args(extra)
             .arg(&package)
             .status()
