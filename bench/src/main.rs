@@ -1,0 +1,269 @@
+//! `cargo xtask bench`: a load benchmark of Drink Orders on the development host.
+//!
+//! Starts the development host in-process on 127.0.0.1 against a fresh database (created
+//! on the server given by `--admin-url`, migrated by the migrate component, dropped after),
+//! drives it from a load generator in the same process (reqwest, connection reuse), and
+//! writes `results.json` and `results.svg` into `--out` (default `docs/bench`).
+//!
+//! ```text
+//! bench --admin-url postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
+//!       [--root DIR] [--out DIR] [--scale 1.0] [--rush-secs 30]
+//! ```
+//! Every phase is bounded in time; `--scale 0.3` shortens them for a smoke run.
+
+mod load;
+mod phases;
+mod report;
+mod rush;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+const USAGE: &str =
+    "usage: bench --admin-url URL [--root DIR] [--out DIR] [--scale F] [--rush-secs N]";
+
+/// Everything the phases need to reach the app and the database.
+pub struct Target {
+    pub base: String,
+    pub db_url: String,
+    pub bar_token: String,
+    pub http: reqwest::Client,
+    /// Multiplies every phase's duration.
+    pub scale: f64,
+}
+
+impl Target {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn secs(&self, seconds: f64) -> Duration {
+        Duration::from_secs_f64((seconds * self.scale).max(0.5))
+    }
+}
+
+struct Args {
+    admin_url: String,
+    root: PathBuf,
+    out: Option<PathBuf>,
+    scale: f64,
+    rush_secs: f64,
+}
+
+fn parse_args() -> anyhow::Result<Args> {
+    let mut args = std::env::args().skip(1);
+    let mut admin_url = std::env::var("DATABASE_URL").ok();
+    let mut root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .context("bench lives in the workspace")?
+        .to_path_buf();
+    let mut out = None;
+    let mut scale = 1.0;
+    let mut rush_secs = 30.0;
+    while let Some(flag) = args.next() {
+        let mut value = || {
+            args.next()
+                .with_context(|| format!("{flag} needs a value\n{USAGE}"))
+        };
+        match flag.as_str() {
+            "--admin-url" => admin_url = Some(value()?),
+            "--root" => root = PathBuf::from(value()?),
+            "--out" => out = Some(PathBuf::from(value()?)),
+            "--scale" => scale = value()?.parse().context("--scale")?,
+            "--rush-secs" => rush_secs = value()?.parse().context("--rush-secs")?,
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            other => bail!("unknown flag {other}\n{USAGE}"),
+        }
+    }
+    if !(0.05..=10.0).contains(&scale) || !(1.0..=600.0).contains(&rush_secs) {
+        bail!("--scale must be within 0.05..10 and --rush-secs within 1..600");
+    }
+    Ok(Args {
+        admin_url: admin_url.context("--admin-url (or DATABASE_URL) is required")?,
+        root,
+        out,
+        scale,
+        rush_secs,
+    })
+}
+
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bench: error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
+    let args = parse_args()?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| args.root.join("docs/bench"));
+    // The host gets its own runtime (its own worker threads), as it would be its own
+    // process; the load generator runs on another. Both share the machine's cores.
+    let host_rt = tokio::runtime::Builder::new_multi_thread()
+        .thread_name("devhost")
+        .enable_all()
+        .build()?;
+    let load_rt = tokio::runtime::Builder::new_multi_thread()
+        .thread_name("loadgen")
+        .enable_all()
+        .build()?;
+
+    // The main database, and a second one that holds 1k orders for the table-size
+    // comparison (served by a second host).
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let names = [
+        format!("drinks_bench_{id}"),
+        format!("drinks_bench_{id}_1k"),
+    ];
+    println!("bench: databases {} and {}", names[0], names[1]);
+    let created = load_rt.block_on(async {
+        let admin = devhost::connect(&args.admin_url).await?;
+        for name in &names {
+            admin
+                .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .with_context(|| format!("creating database {name}"))?;
+        }
+        anyhow::Ok(())
+    });
+    let urls = names
+        .clone()
+        .map(|name| devhost::dburl::with_database(&args.admin_url, &name));
+    let result = created.and_then(|()| bench(&args, &out, &urls, &host_rt, &load_rt));
+
+    load_rt.block_on(async {
+        if let Ok(admin) = devhost::connect(&args.admin_url).await {
+            for name in &names {
+                let dropped = admin
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .await;
+                if let Err(e) = dropped {
+                    eprintln!("bench: could not drop {name}: {e}");
+                }
+            }
+        }
+    });
+    result
+}
+
+/// Migrates `db_url` and serves spin.toml against it on a free port of 127.0.0.1.
+fn start_host(
+    args: &Args,
+    engine: &wasmtime::Engine,
+    db_url: &str,
+    bar_token: &str,
+    host_rt: &tokio::runtime::Runtime,
+) -> anyhow::Result<devhost::RunningHost> {
+    let cache = Some(args.root.join("target/devhost-cache"));
+    let printed = host_rt
+        .block_on(devhost::migrate(
+            engine,
+            &args.root.join("migrate/spin.toml"),
+            db_url,
+            cache.clone(),
+        ))
+        .map_err(|e| anyhow::anyhow!(devhost::error_chain(&e)))
+        .context("migrating the bench database")?;
+    for line in printed.lines() {
+        println!("bench: migrate: {line}");
+    }
+    let (db_host, db_port) = devhost::dburl::host_and_port(db_url);
+    let options = devhost::AppOptions {
+        manifest: args.root.join("spin.toml"),
+        variables: devhost::VariableSource {
+            overrides: [
+                ("db_url".to_string(), db_url.to_string()),
+                ("db_host".to_string(), db_host),
+                ("db_port".to_string(), db_port.to_string()),
+                ("bar_token".to_string(), bar_token.to_string()),
+            ]
+            .into(),
+            read_environment: false,
+        },
+        cache_dir: cache,
+    };
+    host_rt
+        .block_on(devhost::spawn(
+            engine,
+            &options,
+            "127.0.0.1:0".parse().expect("address"),
+        ))
+        .map_err(|e| anyhow::anyhow!(devhost::error_chain(&e)))
+        .context("starting the development host (run `cargo xtask build` first)")
+}
+
+fn bench(
+    args: &Args,
+    out: &std::path::Path,
+    urls: &[String; 2],
+    host_rt: &tokio::runtime::Runtime,
+    load_rt: &tokio::runtime::Runtime,
+) -> anyhow::Result<()> {
+    let engine = devhost::new_engine()?;
+    let bar_token = format!("bench-{}", uuid::Uuid::new_v4().simple());
+    let host = start_host(args, &engine, &urls[0], &bar_token, host_rt)?;
+    let small_host = start_host(args, &engine, &urls[1], &bar_token, host_rt)?;
+    println!(
+        "bench: development hosts on http://{} and http://{} (1k orders)",
+        host.addr, small_host.addr
+    );
+
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .connect_timeout(Duration::from_secs(5))
+        .pool_max_idle_per_host(2_000)
+        .tcp_nodelay(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let target = |host: &devhost::RunningHost, db_url: &str| {
+        std::sync::Arc::new(Target {
+            base: format!("http://{}", host.addr),
+            db_url: db_url.to_string(),
+            bar_token: bar_token.clone(),
+            http: http.clone(),
+            scale: args.scale,
+        })
+    };
+    let (main_target, small_target) = (target(&host, &urls[0]), target(&small_host, &urls[1]));
+
+    let started = std::time::Instant::now();
+    let machine = report::Machine::describe(&args.admin_url, load_rt);
+    let results = load_rt.block_on(phases::all(
+        main_target,
+        small_target,
+        args.rush_secs * args.scale,
+    ));
+    let stopped = host_rt.block_on(async {
+        small_host.stop().await?;
+        host.stop().await
+    });
+    let mut results = results?;
+    stopped.context("stopping the host")?;
+    results.machine = machine;
+    results.total_seconds = load::round3(started.elapsed().as_secs_f64());
+    results.scale = args.scale;
+
+    report::print(&results);
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let json = serde_json::to_string_pretty(&results)?;
+    std::fs::write(out.join("results.json"), json + "\n")?;
+    std::fs::write(out.join("results.svg"), report::svg(&results))?;
+    std::fs::write(out.join("plans.txt"), &results.plans_text)?;
+    println!(
+        "\nbench: wrote {}/results.json, results.svg, plans.txt ({:.0} s)",
+        out.display(),
+        results.total_seconds
+    );
+    Ok(())
+}
