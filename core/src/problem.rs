@@ -343,6 +343,12 @@ impl DbFailure {
             DbFailure::Connection(msg) => {
                 DbVerdict::Fail(ApiError::DatabaseUnavailable(msg.clone()))
             }
+            // No SQLSTATE: the driver's own error, as text. A connection that broke under
+            // the statement (a database restart, a network cut) is "unavailable, retry",
+            // not a bug.
+            DbFailure::Query { code, message } if code.is_empty() && connection_lost(message) => {
+                DbVerdict::Fail(ApiError::DatabaseUnavailable(message.clone()))
+            }
             DbFailure::Query { code, message } => match code.as_str() {
                 // unique_violation, serialization_failure, deadlock_detected
                 "23505" | "40001" | "40P01" => DbVerdict::Retry,
@@ -372,9 +378,49 @@ impl DbFailure {
     }
 }
 
+/// Whether a driver error text (no SQLSTATE) says the connection was lost. Spin's pg4 host
+/// (and ours) reports such errors as the Debug text of tokio-postgres's error, whose `kind`
+/// names the cause: `Closed` (the server went away), `Io` (the socket failed) or `Connect`.
+pub fn connection_lost(message: &str) -> bool {
+    ["kind: Closed", "kind: Io", "kind: Connect"]
+        .iter()
+        .any(|kind| message.contains(kind))
+        || message.contains("connection closed")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_connection_cut_under_a_statement_is_unavailable_not_internal() {
+        for text in [
+            "Error { kind: Closed, cause: None }",
+            "Error { kind: Io, cause: Some(Os { code: 104, kind: ConnectionReset }) }",
+            "connection closed",
+        ] {
+            let failure = DbFailure::Query {
+                code: String::new(),
+                message: text.to_string(),
+            };
+            match failure.verdict() {
+                DbVerdict::Fail(ApiError::DatabaseUnavailable(_)) => {}
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn other_driver_errors_without_sqlstate_stay_internal() {
+        let failure = DbFailure::Query {
+            code: String::new(),
+            message: "error deserializing column 0".to_string(),
+        };
+        assert!(matches!(
+            failure.verdict(),
+            DbVerdict::Fail(ApiError::Internal(_))
+        ));
+    }
 
     fn sample_order(status: OrderStatus) -> Order {
         Order {

@@ -226,9 +226,7 @@ async fn a_postgres_restart_amid_orders_loses_none_and_duplicates_none() {
 /// Known defect (see docs/bench/README.md, "Faults"): a statement whose connection the
 /// restart closes fails with pg4 `QueryFailed(Text("Error { kind: Closed, .. }"))`, no
 /// SQLSTATE, which `DbFailure::verdict` maps to 500 instead of 503 `database-unavailable`.
-/// Un-ignore once core classifies a lost connection as unavailable.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "known defect: a connection closed mid-statement answers 500, not 503"]
 async fn statements_cut_by_a_postgres_restart_answer_503_not_500() {
     let run = restart_amid_orders(12).await;
     assert!(
