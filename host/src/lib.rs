@@ -9,6 +9,7 @@
 
 pub mod app;
 mod bindings;
+pub mod cluster;
 pub mod dburl;
 pub mod manifest;
 pub mod outbound;

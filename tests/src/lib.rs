@@ -34,11 +34,28 @@ pub fn admin_url() -> String {
     })
 }
 
-/// A freshly created, migrated database that is dropped when this value is dropped.
+/// Applies the migrations to `url` with the migrate component, as in every environment.
+pub async fn migrate(url: &str) {
+    let engine = devhost::shared_engine().expect("wasmtime engine");
+    if let Err(e) = devhost::migrate(
+        &engine,
+        &workspace_root().join("migrate/spin.toml"),
+        url,
+        Some(workspace_root().join("target/devhost-cache")),
+    )
+    .await
+    {
+        panic!("migrating {url}: {}", devhost::error_chain(&e));
+    }
+}
+
+/// A freshly created, migrated database that is dropped when this value is dropped, or a
+/// database the test brought itself ([`TestDatabase::external`]), which is left alone.
 pub struct TestDatabase {
     pub name: String,
     pub url: String,
     admin: String,
+    owned: bool,
 }
 
 impl TestDatabase {
@@ -54,19 +71,24 @@ impl TestDatabase {
             .expect("create the test database");
         let url = devhost::dburl::with_database(&admin, &name);
         if migrate {
-            let engine = devhost::shared_engine().expect("wasmtime engine");
-            if let Err(e) = devhost::migrate(
-                &engine,
-                &workspace_root().join("migrate/spin.toml"),
-                &url,
-                Some(workspace_root().join("target/devhost-cache")),
-            )
-            .await
-            {
-                panic!("migrating the test database: {}", devhost::error_chain(&e));
-            }
+            self::migrate(&url).await;
         }
-        TestDatabase { name, url, admin }
+        TestDatabase {
+            name,
+            url,
+            admin,
+            owned: true,
+        }
+    }
+
+    /// A database the test manages itself (e.g. on a throwaway cluster it restarts).
+    pub fn external(url: &str) -> TestDatabase {
+        TestDatabase {
+            name: String::new(),
+            url: url.to_string(),
+            admin: String::new(),
+            owned: false,
+        }
     }
 
     /// A direct connection, for arranging and asserting.
@@ -79,6 +101,9 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
+        if !self.owned {
+            return;
+        }
         let admin = self.admin.clone();
         let name = self.name.clone();
         // Drop runs outside async; use a private runtime on a helper thread.
@@ -107,6 +132,8 @@ pub struct TestAppBuilder {
     variables: HashMap<String, String>,
     migrate: bool,
     bar_token: Option<String>,
+    database_url: Option<String>,
+    request_timeout: Option<std::time::Duration>,
 }
 
 impl Default for TestAppBuilder {
@@ -116,6 +143,8 @@ impl Default for TestAppBuilder {
             variables: HashMap::new(),
             migrate: true,
             bar_token: Some(format!("test-token-{}", uuid::Uuid::new_v4().simple())),
+            database_url: None,
+            request_timeout: None,
         }
     }
 }
@@ -145,8 +174,24 @@ impl TestAppBuilder {
         self
     }
 
+    /// Serve an existing database (migrated or not, as the test arranged) instead of a
+    /// fresh one; it is not dropped afterwards.
+    pub fn database_url(mut self, url: &str) -> Self {
+        self.database_url = Some(url.to_string());
+        self
+    }
+
+    /// Give up on every request of `TestApp::http` after `timeout` (a hang is a failure).
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.request_timeout = Some(timeout);
+        self
+    }
+
     pub async fn spawn(self) -> TestApp {
-        let db = TestDatabase::create(self.migrate).await;
+        let db = match &self.database_url {
+            Some(url) => TestDatabase::external(url),
+            None => TestDatabase::create(self.migrate).await,
+        };
         let (db_host, db_port) = devhost::dburl::host_and_port(&db.url);
         let mut overrides = HashMap::from([
             ("db_url".to_string(), db.url.clone()),
@@ -177,10 +222,14 @@ impl TestAppBuilder {
             address,
             addr: host.addr,
             bar_token: self.bar_token.unwrap_or_default(),
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("http client"),
+            http: {
+                let mut client =
+                    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+                if let Some(timeout) = self.request_timeout {
+                    client = client.timeout(timeout);
+                }
+                client.build().expect("http client")
+            },
             db,
             host: Some(host),
         }

@@ -3,39 +3,44 @@
 //! The database tests run against a throwaway cluster of their own (never the shared
 //! server), which they stop and restart; the host is never restarted.
 
-#[path = "support/cluster.rs"]
-mod cluster;
-// Until `pub mod external;` is in tests/src/lib.rs (then: `use e2e::external`).
-#[path = "../src/external.rs"]
-#[allow(dead_code)]
-mod external;
-
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use cluster::Cluster;
-use e2e::probe_builder;
-use external::{ExternalApp, migrate, spawn_app_on};
+use devhost::cluster::Cluster;
+use e2e::{TestApp, app_builder, migrate, probe_builder};
 use serde_json::{Value, json};
 
 /// A cluster with a migrated database and the host serving it.
-async fn app_on_own_cluster() -> (Arc<Cluster>, ExternalApp, String) {
-    let cluster = tokio::task::spawn_blocking(Cluster::start)
+async fn app_on_own_cluster() -> (Arc<Cluster>, TestApp, String) {
+    let cluster = tokio::task::spawn_blocking(|| {
+        let cluster = Cluster::init(None, false)?;
+        cluster.start()?;
+        anyhow::Ok(cluster)
+    })
+    .await
+    .expect("join")
+    .expect("a throwaway cluster starts (PostgreSQL server binaries installed?)");
+    let url = cluster
+        .create_database("drinks")
         .await
-        .expect("cluster start");
-    let url = cluster.create_database("drinks").await;
+        .expect("create the database");
     migrate(&url).await;
-    let app = spawn_app_on(&url).await;
+    let app = app_builder()
+        .database_url(&url)
+        .request_timeout(Duration::from_secs(5))
+        .spawn()
+        .await;
     (Arc::new(cluster), app, url)
 }
 
 /// Runs a blocking cluster operation without stalling the host on this runtime.
-async fn on_cluster(cluster: &Arc<Cluster>, op: fn(&Cluster)) {
+async fn on_cluster(cluster: &Arc<Cluster>, op: fn(&Cluster) -> anyhow::Result<()>) {
     let cluster = cluster.clone();
     tokio::task::spawn_blocking(move || op(&cluster))
         .await
+        .expect("join")
         .expect("cluster operation");
 }
 
@@ -56,7 +61,7 @@ struct Attempts {
 /// (the answer to the first attempt may have been lost), until acknowledged (201, or the
 /// 200 replay) or `deadline`. Returns the order id.
 async fn place_until_acknowledged(
-    app: &ExternalApp,
+    app: &TestApp,
     body: &Value,
     deadline: Instant,
     seen: &mut Attempts,
@@ -144,7 +149,7 @@ async fn restart_amid_orders(phones: usize) -> RestartRun {
 
     // Let orders flow, restart in the middle of them, let them flow again.
     tokio::time::sleep(Duration::from_millis(800)).await;
-    on_cluster(&cluster, Cluster::restart_server).await;
+    on_cluster(&cluster, Cluster::restart).await;
     restarted.store(true, Ordering::Relaxed);
     let wait_until = Instant::now() + Duration::from_secs(20);
     while acknowledged_after_restart.load(Ordering::Relaxed) < 12 && Instant::now() < wait_until {
@@ -208,7 +213,8 @@ async fn restart_amid_orders(phones: usize) -> RestartRun {
         "no event of an unacknowledged or retried request"
     );
     drop(db);
-    Arc::try_unwrap(app).ok().expect("phones done").stop().await;
+    let mut app = Arc::try_unwrap(app).ok().expect("phones done");
+    app.stop_host().await;
     RestartRun { seen }
 }
 
@@ -276,7 +282,7 @@ async fn assert_unavailable(request: reqwest::RequestBuilder, what: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn while_postgres_is_down_the_api_answers_503_and_recovers_without_a_host_restart() {
-    let (cluster, app, _url) = app_on_own_cluster().await;
+    let (cluster, mut app, _url) = app_on_own_cluster().await;
     let visitor = uuid::Uuid::new_v4().to_string();
     // Warm the pool: the first requests after the stop meet dead pooled connections.
     let placed = app
@@ -288,7 +294,7 @@ async fn while_postgres_is_down_the_api_answers_503_and_recovers_without_a_host_
         .expect("order");
     assert_eq!(placed.status(), 201);
 
-    on_cluster(&cluster, Cluster::stop_server).await;
+    on_cluster(&cluster, Cluster::stop).await;
     for round in 0..2 {
         let body = order_body(
             &uuid::Uuid::new_v4().to_string(),
@@ -319,7 +325,7 @@ async fn while_postgres_is_down_the_api_answers_503_and_recovers_without_a_host_
         .await;
     }
 
-    on_cluster(&cluster, Cluster::start_server).await;
+    on_cluster(&cluster, Cluster::start).await;
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let status = app
@@ -364,7 +370,7 @@ async fn while_postgres_is_down_the_api_answers_503_and_recovers_without_a_host_
         Some(1),
         "the order placed before the outage is still there"
     );
-    app.stop().await;
+    app.stop_host().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -15,8 +15,6 @@
 //! /usr/lib/postgresql/*/bin) and, when running as root, the `postgres` user.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
@@ -84,163 +82,62 @@ impl TestCa {
 
 /// A cluster this test started; stopped and removed on drop, also when the test fails.
 struct TlsServer {
-    bin: PathBuf,
-    data: PathBuf,
-    as_user: Option<String>,
-    port: u16,
+    cluster: devhost::cluster::Cluster,
     /// PEM file of the CA that issued the server's certificate.
     ca_file: PathBuf,
     /// PEM file of another CA, which did not.
     other_ca_file: PathBuf,
+    /// Keeps the CA files alive; removed on drop.
+    _ca_dir: TempDir,
 }
 
-static CLUSTERS: AtomicU32 = AtomicU32::new(0);
+/// A directory removed on drop.
+struct TempDir(PathBuf);
 
-fn postgres_bin_dir() -> PathBuf {
-    let on_path = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .find(|p| p.join("initdb").is_file() && p.join("pg_ctl").is_file())
-    });
-    if let Some(dir) = on_path {
-        return dir;
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
-    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            let version = e.file_name().to_str()?.parse::<u32>().ok()?;
-            let bin = e.path().join("bin");
-            bin.join("initdb").is_file().then_some((version, bin))
-        })
-        .collect();
-    versions.sort();
-    versions
-        .pop()
-        .map(|(_, bin)| bin)
-        .expect("the TLS tests need the PostgreSQL server binaries (initdb, pg_ctl): on Debian `apt-get install postgresql`")
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
-
-fn check(what: &str, output: std::io::Result<Output>) {
-    let output = output.unwrap_or_else(|e| panic!("{what}: {e}"));
-    assert!(
-        output.status.success(),
-        "{what} failed: {}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
 }
 
 impl TlsServer {
     fn start() -> TlsServer {
-        let bin = postgres_bin_dir();
-        // initdb refuses to run as root: the cluster then belongs to `postgres`.
-        let as_user = is_root().then(|| "postgres".to_string());
-        let data = std::env::temp_dir().join(format!(
-            "drink-orders-tls-{}-{}",
-            std::process::id(),
-            CLUSTERS.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&data);
-        std::fs::create_dir_all(&data).expect("create the data directory");
-        let mut server = TlsServer {
-            bin,
-            data: data.clone(),
-            as_user,
-            port: 0,
-            ca_file: data.with_extension("ca.pem"),
-            other_ca_file: data.with_extension("other-ca.pem"),
-        };
-        server.chown(&data);
-        check(
-            "initdb",
-            server
-                .command("initdb")
-                .args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "-D"])
-                .arg(&data)
-                .output(),
+        let mut cluster = devhost::cluster::Cluster::init(None, false).expect(
+            "the TLS tests need the PostgreSQL server binaries (initdb, pg_ctl): \
+             on Debian `apt-get install postgresql`",
         );
-
         let ca = TestCa::new("drink-orders test CA");
         let (cert, key) = ca.server_certificate();
-        std::fs::write(&server.ca_file, ca.pem()).expect("write the CA file");
-        std::fs::write(&server.other_ca_file, TestCa::new("an unrelated CA").pem())
-            .expect("write the other CA file");
-        let cert_file = data.join("server.crt");
-        let key_file = data.join("server.key");
-        std::fs::write(&cert_file, cert).expect("write the server certificate");
-        std::fs::write(&key_file, key).expect("write the server key");
+        let cert_file = cluster
+            .write_file("server.crt", cert.as_bytes(), 0o644)
+            .expect("write the server certificate");
         // PostgreSQL refuses a key file that others can read.
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600))
-            .expect("chmod the key");
-        server.chown(&cert_file);
-        server.chown(&key_file);
+        let key_file = cluster
+            .write_file("server.key", key.as_bytes(), 0o600)
+            .expect("write the server key");
+        cluster
+            .set("log_connections", "on")
+            .set("ssl", "on")
+            .set("ssl_cert_file", &cert_file.display().to_string())
+            .set("ssl_key_file", &key_file.display().to_string());
+        cluster.start().expect("a TLS PostgreSQL starts");
 
-        server.port = free_port();
-        let options = format!(
-            "-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories={} -c fsync=off \
-             -c log_connections=on -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
-            server.port,
-            data.display(),
-            cert_file.display(),
-            key_file.display()
-        );
-        let log = data.join("server.log");
-        let started = server
-            .command("pg_ctl")
-            .args(["start", "-w", "-t", "60", "-D"])
-            .arg(&data)
-            .arg("-l")
-            .arg(&log)
-            .args(["-o", &options])
-            .output();
-        if !started.as_ref().is_ok_and(|o| o.status.success()) {
-            panic!(
-                "pg_ctl start failed: {:?}\n{}",
-                started.map(|o| String::from_utf8_lossy(&o.stderr).into_owned()),
-                std::fs::read_to_string(&log).unwrap_or_default()
-            );
-        }
-        server
-    }
-
-    fn command(&self, tool: &str) -> Command {
-        let program = self.bin.join(tool);
-        match &self.as_user {
-            Some(user) => {
-                let mut cmd = Command::new("runuser");
-                cmd.args(["-u", user, "--"]).arg(program);
-                cmd
-            }
-            None => Command::new(program),
-        }
-    }
-
-    fn chown(&self, path: &Path) {
-        if let Some(user) = &self.as_user {
-            check(
-                "chown",
-                Command::new("chown")
-                    .arg(format!("{user}:{user}"))
-                    .arg(path)
-                    .output(),
-            );
+        let ca_dir = std::env::temp_dir().join(format!(
+            "drink-orders-tls-cas-{}-{}",
+            std::process::id(),
+            cluster.port()
+        ));
+        std::fs::create_dir_all(&ca_dir).expect("CA directory");
+        let ca_file = ca_dir.join("ca.pem");
+        let other_ca_file = ca_dir.join("other-ca.pem");
+        std::fs::write(&ca_file, ca.pem()).expect("write the CA file");
+        std::fs::write(&other_ca_file, TestCa::new("an unrelated CA").pem())
+            .expect("write the other CA file");
+        TlsServer {
+            cluster,
+            ca_file,
+            other_ca_file,
+            _ca_dir: TempDir(ca_dir),
         }
     }
 
@@ -249,7 +146,7 @@ impl TlsServer {
     fn url(&self, sslmode: Option<&str>, name: &str) -> String {
         let mut url = format!(
             "postgres://postgres@127.0.0.1:{}/postgres?application_name={name}",
-            self.port
+            self.cluster.port()
         );
         if let Some(mode) = sslmode {
             url.push_str(&format!("&sslmode={mode}"));
@@ -262,7 +159,7 @@ impl TlsServer {
     async fn probe_app(&self) -> e2e::TestApp {
         e2e::probe_builder()
             .variable("db_host", "127.0.0.1")
-            .variable("db_port", &self.port.to_string())
+            .variable("db_port", &self.cluster.port().to_string())
             .spawn()
             .await
     }
@@ -277,20 +174,7 @@ impl TlsServer {
     }
 
     fn log(&self) -> String {
-        std::fs::read_to_string(self.data.join("server.log")).unwrap_or_default()
-    }
-}
-
-impl Drop for TlsServer {
-    fn drop(&mut self) {
-        let _ = self
-            .command("pg_ctl")
-            .args(["stop", "-m", "immediate", "-D"])
-            .arg(&self.data)
-            .output();
-        let _ = std::fs::remove_dir_all(&self.data);
-        let _ = std::fs::remove_file(&self.ca_file);
-        let _ = std::fs::remove_file(&self.other_ca_file);
+        self.cluster.log()
     }
 }
 
