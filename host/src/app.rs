@@ -80,9 +80,28 @@ pub fn new_engine() -> anyhow::Result<Engine> {
     let mut config = Config::new();
     config
         .wasm_component_model(true)
+        .epoch_interruption(true)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
-    Engine::new(&config).wt_context(|| "creating the Wasmtime engine")
+    let engine = Engine::new(&config).wt_context(|| "creating the Wasmtime engine")?;
+    // The epoch ticks every EPOCH_TICK; each store yields to the async executor at every
+    // tick, so a guest that computes for long never pins an executor thread and other
+    // requests keep being served. The ticker ends with the engine.
+    let weak = engine.weak();
+    std::thread::Builder::new()
+        .name("wasm-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })
+        .context("starting the epoch ticker")?;
+    Ok(engine)
 }
+
+/// How often a running guest yields to other requests.
+const EPOCH_TICK: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// One engine per process, so that tests starting many hosts share its compiled code and
 /// its pooling reservation.
@@ -203,7 +222,7 @@ impl Prepared {
             wasi.preopened_dir(host, guest, DirPerms::READ, FilePerms::READ)
                 .wt_context(|| format!("mounting {}", host.display()))?;
         }
-        Ok(Store::new(
+        let mut store = Store::new(
             self.pre.engine(),
             HostState {
                 wasi: wasi.build(),
@@ -212,7 +231,9 @@ impl Prepared {
                 component: self.context.clone(),
                 pools: pools.clone(),
             },
-        ))
+        );
+        store.epoch_deadline_async_yield_and_update(1);
+        Ok(store)
     }
 }
 

@@ -168,6 +168,36 @@ async fn a_slow_component_does_not_block_other_requests() {
     assert_eq!(slow.status(), 200);
 }
 
+/// More guests computing for seconds than there are executor threads must still leave
+/// room for other requests: the host makes every guest yield at each epoch tick. Without
+/// that, the fast request would wait until the computing guests finish.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn computing_guests_do_not_starve_other_requests() {
+    let app = probe_builder().spawn().await;
+    let busy: Vec<_> = (0..4)
+        .map(|_| {
+            let http = app.http.clone();
+            let url = app.url("/probe/busy?ms=4000");
+            tokio::spawn(async move { http.get(url).send().await })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = Instant::now();
+    assert_eq!(app.get("/probe/headers").await.status(), 200);
+    assert!(
+        started.elapsed() < Duration::from_millis(2000),
+        "a fast request waited {:?} behind computing guests",
+        started.elapsed()
+    );
+    assert!(
+        busy.iter().all(|b| !b.is_finished()),
+        "the computing guests were still running when the fast request was answered"
+    );
+    for b in busy {
+        assert_eq!(b.await.expect("join").expect("busy request").status(), 200);
+    }
+}
+
 #[tokio::test]
 async fn a_database_outside_allowed_outbound_hosts_is_refused() {
     let app = probe_builder().spawn().await;

@@ -129,6 +129,20 @@ fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
             std::thread::sleep(std::time::Duration::from_millis(ms));
             json_response(200, json!({"slept_ms": ms}))
         }
+        "/busy" => {
+            // Computes without calling the host until `ms` have passed.
+            let ms = query_param(&req, "ms")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1000u64);
+            let started = std::time::Instant::now();
+            let mut x = 0u64;
+            while started.elapsed() < std::time::Duration::from_millis(ms) {
+                for i in 0..10_000u64 {
+                    x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(i));
+                }
+            }
+            json_response(200, json!({"busy_ms": ms, "x": x % 7}))
+        }
         "/trap" => panic!("probe asked to trap"),
         "/loop-alloc" => {
             // Grows memory until the host's limit stops it: must trap, not take the host down.
