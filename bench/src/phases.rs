@@ -111,38 +111,48 @@ pub async fn all(t: Arc<Target>, small: Arc<Target>, rush_secs: f64) -> anyhow::
     }
 
     println!("bench: [3/5] where placement time goes");
-    create_place_function(&db).await?;
+    // Before migration 0002 the components sent the body of `place_order` as a plain
+    // statement: measured from the migration's own text, so there is no second copy.
+    let body: Arc<str> = FunctionBody::of("place_order")?.sql.into();
+    let call: Arc<str> = drinks_core::sql::PLACE_ORDER.into();
     for clients in [1, 32] {
-        let m = statement_prepared_once(&t, clients).await?;
-        progress("PLACE_ORDER prepared once", &m);
-        results.push(
-            "profile-cte",
-            "PLACE_ORDER statement, tokio-postgres, prepared once",
-            m,
-        );
-        let m = statement_per_call(&t, clients, false, drinks_core::sql::PLACE_ORDER).await?;
-        progress("PLACE_ORDER prepared per call", &m);
-        results.push(
-            "profile-replan",
-            "PLACE_ORDER prepared (parsed + planned) per call",
-            m,
-        );
-        let m = statement_per_call(&t, clients, true, drinks_core::sql::PLACE_ORDER).await?;
-        progress("PLACE_ORDER as the host runs it", &m);
-        results.push(
-            "profile-hostlike",
-            "PLACE_ORDER + checkout cleanup batch + prepare per call",
-            m,
-        );
-        let m = statement_per_call(&t, clients, true, CALL_PLACE_FUNCTION).await?;
-        progress("plpgsql wrapper as the host runs it", &m);
-        results.push(
-            "profile-function",
-            "proposed: same CTE in a plpgsql function (cached plan), host-style call",
-            m,
-        );
+        for (sql, clean, id, label) in [
+            (
+                &body,
+                None,
+                "profile-cte",
+                "before 0002: place_order's body as a plain statement, prepared once",
+            ),
+            (
+                &body,
+                Some(true),
+                "profile-hostlike",
+                "before 0002: the same statement + checkout cleanup batch + prepare per call \
+                 (the host's way)",
+            ),
+            (
+                &call,
+                None,
+                "profile-function-once",
+                "PLACE_ORDER = select * from place_order(…), prepared once",
+            ),
+            (
+                &call,
+                Some(true),
+                "profile-function",
+                "PLACE_ORDER = select * from place_order(…) + checkout cleanup batch + \
+                 prepare per call (the host's way, now)",
+            ),
+        ] {
+            let m = match clean {
+                None => statement_prepared_once(&t, clients, sql).await?,
+                Some(clean) => statement_per_call(&t, clients, clean, sql.clone()).await?,
+            };
+            progress(id, &m);
+            results.push(id, label, m);
+        }
     }
-    let m = statement_per_call(&t, 32, true, RAW_INSERT_RETURNING).await?;
+    let m = statement_per_call(&t, 32, true, RAW_INSERT_RETURNING.into()).await?;
     progress("raw INSERT as the host runs it", &m);
     results.push(
         "profile-raw-hostlike",
@@ -157,9 +167,9 @@ pub async fn all(t: Arc<Target>, small: Arc<Target>, rush_secs: f64) -> anyhow::
         m,
     );
     results.plans.push(
-        explain_place_order(&db)
+        explain_writes(&db)
             .await
-            .context("EXPLAIN PLACE_ORDER")?,
+            .context("EXPLAIN of the write functions")?,
     );
 
     println!("bench: [4/5] feed polls");
@@ -333,11 +343,15 @@ fn placed_outcome(result: Result<Vec<tokio_postgres::Row>, tokio_postgres::Error
     }
 }
 
-/// Our placement statement alone, prepared once: what the statement costs the database.
-async fn statement_prepared_once(t: &Arc<Target>, clients: usize) -> anyhow::Result<Measurement> {
+/// A placement statement alone, prepared once: what the statement costs the database.
+async fn statement_prepared_once(
+    t: &Arc<Target>,
+    clients: usize,
+    sql: &str,
+) -> anyhow::Result<Measurement> {
     let mut prepared = Vec::new();
     for client in connections(&t.db_url, clients).await? {
-        let statement = client.prepare(drinks_core::sql::PLACE_ORDER).await?;
+        let statement = client.prepare(sql).await?;
         prepared.push((client, statement));
     }
     let prepared = Arc::new(prepared);
@@ -359,28 +373,62 @@ async fn statement_prepared_once(t: &Arc<Target>, clients: usize) -> anyhow::Res
     .await)
 }
 
-/// The proposed rewrite, measured: the placement CTE inside a plpgsql function, whose
-/// plan PostgreSQL caches per backend (pooled connections keep it across checkouts).
-const CALL_PLACE_FUNCTION: &str =
-    "select * from bench_place_order($1::uuid, $2::text, $3::text, $4::uuid)";
+/// The body of a write function of the migrations (`create or replace function NAME(...)
+/// ... as $fn$ begin return query BODY; end $fn$`) as the plain statement the components
+/// sent before migration 0002: each argument becomes `$n::type`.
+struct FunctionBody {
+    sql: String,
+}
 
-async fn create_place_function(db: &Client) -> anyhow::Result<()> {
-    let statement = db.prepare(drinks_core::sql::PLACE_ORDER).await?;
-    let columns: Vec<String> = statement
-        .columns()
-        .iter()
-        .enumerate()
-        .map(|(i, c)| format!("c{i} {}", c.type_().name()))
-        .collect();
-    db.batch_execute(&format!(
-        "create function bench_place_order(uuid, text, text, uuid) returns table ({}) \
-         language plpgsql as $fn$ begin return query {}; end $fn$",
-        columns.join(", "),
-        drinks_core::sql::PLACE_ORDER
-    ))
-    .await
-    .context("creating the plpgsql wrapper of PLACE_ORDER")?;
-    Ok(())
+impl FunctionBody {
+    fn of(name: &str) -> anyhow::Result<FunctionBody> {
+        let head = format!("create or replace function {name}(");
+        let text = drinks_core::migrations::MIGRATIONS
+            .iter()
+            .rev()
+            .find_map(|m| m.sql.rfind(&head).map(|at| &m.sql[at + head.len()..]))
+            .with_context(|| format!("no migration creates {name}"))?;
+        let params = &text[..text.find(')').context("parameter list")?];
+        let start = text.find("$fn$").context("body start")? + "$fn$".len();
+        let len = text[start..].find("$fn$").context("body end")?;
+        let body = text[start..start + len]
+            .trim()
+            .strip_prefix("begin")
+            .map(str::trim_start)
+            .and_then(|b| b.strip_prefix("return query"))
+            .and_then(|b| b.trim_end().strip_suffix("end"))
+            .and_then(|b| b.trim_end().strip_suffix(';'))
+            .with_context(|| format!("{name}: not `begin return query …; end`"))?;
+        let mut sql = body.trim().to_string();
+        for (i, param) in params.split(',').enumerate() {
+            let mut words = param.split_whitespace();
+            let (Some(arg), Some(ty)) = (words.next(), words.next()) else {
+                bail!("{name}: parameter {param:?}");
+            };
+            sql = replace_word(&sql, arg, &format!("${}::{ty}", i + 1));
+        }
+        Ok(FunctionBody { sql })
+    }
+}
+
+/// Replaces whole identifiers only.
+fn replace_word(text: &str, word: &str, with: &str) -> String {
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(word) {
+        out.push_str(&rest[..at]);
+        let before = out.chars().last();
+        let after = rest[at + word.len()..].chars().next();
+        if before.is_some_and(is_ident) || after.is_some_and(is_ident) {
+            out.push_str(word);
+        } else {
+            out.push_str(with);
+        }
+        rest = &rest[at + word.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A placement statement prepared anew on every call (no statement cache), optionally
@@ -389,11 +437,11 @@ async fn statement_per_call(
     t: &Arc<Target>,
     clients: usize,
     clean: bool,
-    sql: &'static str,
+    sql: Arc<str>,
 ) -> anyhow::Result<Measurement> {
     let conns = Arc::new(connections(&t.db_url, clients).await?);
     Ok(closed_loop(clients, t.secs(0.5), t.secs(4.0), move |w, i| {
-        let conns = conns.clone();
+        let (conns, sql) = (conns.clone(), sql.clone());
         async move {
             let client = &conns[w];
             if clean && let Err(e) = client.batch_execute(CLEAN_BATCH).await {
@@ -402,7 +450,10 @@ async fn statement_per_call(
             let nickname = format!("host {w}-{i}");
             let drink = DRINKS[(i % 5) as usize];
             let result = client
-                .query(sql, &[&Uuid::new_v4(), &nickname, &drink, &Uuid::new_v4()])
+                .query(
+                    &*sql,
+                    &[&Uuid::new_v4(), &nickname, &drink, &Uuid::new_v4()],
+                )
                 .await;
             placed_outcome(result)
         }
@@ -683,18 +734,114 @@ async fn explain_reads(db: &Client, tip: &str) -> anyhow::Result<String> {
     Ok(out)
 }
 
-/// The placement statement's plan, in a transaction that is rolled back.
-async fn explain_place_order(db: &Client) -> anyhow::Result<String> {
+/// Plans of the three write functions, in one transaction that is rolled back: each body
+/// as the plain statement it was before migration 0002 (a custom plan: its `Planning
+/// Time` is what every request paid), the call as the components send it now, and the
+/// body's generic plan (`plan_cache_mode = force_generic_plan`), which is the plan a
+/// function keeps after its fifth call on a connection.
+async fn explain_writes(db: &Client) -> anyhow::Result<String> {
     db.batch_execute("BEGIN").await?;
-    let plan = explain(
-        db,
-        "PLACE_ORDER (new visitor), rolled back",
-        drinks_core::sql::PLACE_ORDER,
-        &[&Uuid::new_v4(), &"plan", &"tea", &Uuid::new_v4()],
-    )
-    .await;
+    let plans = explain_writes_in_transaction(db).await;
     db.batch_execute("ROLLBACK").await?;
-    plan
+    plans
+}
+
+async fn explain_writes_in_transaction(db: &Client) -> anyhow::Result<String> {
+    use drinks_core::sql::PLACE_ORDER;
+    let place = FunctionBody::of("place_order")?.sql;
+    let cancel = FunctionBody::of("cancel_order")?.sql;
+    let status = FunctionBody::of("set_order_status")?.sql;
+    let visitors: Vec<Uuid> = (0..4).map(|_| Uuid::new_v4()).collect();
+    let order_of = async |visitor: &Uuid| -> anyhow::Result<i64> {
+        Ok(db
+            .query_one(
+                "select id from orders where visitor_id = $1::uuid order by id desc limit 1",
+                &[visitor],
+            )
+            .await?
+            .get(0))
+    };
+    let (tea, preparing, placed, one) = ("tea", "preparing", "placed", 1_i32);
+    let mut out = String::new();
+
+    out += &explain(
+        db,
+        "before 0002: place_order's body as a plain statement (new visitor), custom plan",
+        &place,
+        &[&visitors[0], &"plan", &tea, &Uuid::new_v4()],
+    )
+    .await?;
+    for i in 0..10 {
+        let nickname = format!("warm {i}");
+        db.query(
+            PLACE_ORDER,
+            &[&Uuid::new_v4(), &nickname, &tea, &Uuid::new_v4()],
+        )
+        .await?;
+    }
+    out += &explain(
+        db,
+        "PLACE_ORDER = select * from place_order(…) (new visitor, 11th call on the connection)",
+        PLACE_ORDER,
+        &[&visitors[1], &"plan", &tea, &Uuid::new_v4()],
+    )
+    .await?;
+    let a = order_of(&visitors[0]).await?;
+    out += &explain(
+        db,
+        "before 0002: cancel_order's body as a plain statement (a placed order), custom plan",
+        &cancel,
+        &[&a, &visitors[0]],
+    )
+    .await?;
+    let b = order_of(&visitors[1]).await?;
+    out += &explain(
+        db,
+        "before 0002: set_order_status's body as a plain statement (placed → preparing), \
+         custom plan",
+        &status,
+        &[&b, &preparing, &one, &placed],
+    )
+    .await?;
+
+    db.batch_execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        .await?;
+    let generic = async |title: &str, name: &str, sql: &str, types: &str, args: String| {
+        db.batch_execute(&format!("PREPARE {name} ({types}) AS {sql}"))
+            .await?;
+        let plan = explain(db, title, &format!("EXECUTE {name} ({args})"), &[]).await;
+        db.batch_execute(&format!("DEALLOCATE {name}")).await?;
+        plan
+    };
+    out += &generic(
+        "place_order's body, generic plan (what the function caches; new visitor)",
+        "bench_place_generic",
+        &place,
+        "uuid, text, text, uuid",
+        format!("'{}', 'plan', 'tea', '{}'", visitors[2], Uuid::new_v4()),
+    )
+    .await?;
+    let c = order_of(&visitors[2]).await?;
+    out += &generic(
+        "cancel_order's body, generic plan (what the function caches; a placed order)",
+        "bench_cancel_generic",
+        &cancel,
+        "int8, uuid",
+        format!("{c}, '{}'", visitors[2]),
+    )
+    .await?;
+    db.query(PLACE_ORDER, &[&visitors[3], &"plan", &tea, &Uuid::new_v4()])
+        .await?;
+    let d = order_of(&visitors[3]).await?;
+    out += &generic(
+        "set_order_status's body, generic plan (what the function caches; placed → preparing)",
+        "bench_status_generic",
+        &status,
+        "int8, text, int4, text",
+        format!("{d}, 'preparing', 1, 'placed'"),
+    )
+    .await?;
+    Ok(out)
 }
 
 impl Results {
@@ -705,5 +852,44 @@ impl Results {
             label: label.to_string(),
             measurement: m,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn function_bodies_become_the_plain_statements() {
+        for (name, casts) in [
+            (
+                "place_order",
+                &["$1::uuid", "$2::text", "$3::text", "$4::uuid"][..],
+            ),
+            ("cancel_order", &["$1::int8", "$2::uuid"][..]),
+            (
+                "set_order_status",
+                &["$1::int8", "$2::text", "$3::int4", "$4::text"][..],
+            ),
+        ] {
+            let sql = FunctionBody::of(name).unwrap().sql;
+            assert!(sql.starts_with("with req as ("), "{name}: {sql}");
+            assert!(
+                sql.trim_end().ends_with("left join shown s on true"),
+                "{name}"
+            );
+            assert!(!sql.contains("p_"), "{name}: an argument was left");
+            for cast in casts {
+                assert!(sql.contains(cast), "{name}: {cast}");
+            }
+        }
+    }
+
+    #[test]
+    fn only_whole_words_are_replaced() {
+        assert_eq!(
+            replace_word("p_status, p_statuses, xp_status p_status", "p_status", "$2"),
+            "$2, p_statuses, xp_status $2"
+        );
     }
 }

@@ -356,9 +356,10 @@ impl DbFailure {
                 c if c.starts_with("08") || matches!(c, "57P01" | "57P02" | "57P03" | "53300") => {
                     DbVerdict::Fail(ApiError::DatabaseUnavailable(message.clone()))
                 }
-                // undefined_table, undefined_column: the schema is older than this build
+                // undefined_table, undefined_column, undefined_function (the write statements
+                // call functions of migration 0002): the schema is older than this build
                 // (not migrated yet, or a deploy is under way), not a bug of the request.
-                "42P01" | "42703" => {
+                "42P01" | "42703" | "42883" => {
                     DbVerdict::Fail(ApiError::SchemaMissing(format!("[{code}] {message}")))
                 }
                 _ => DbVerdict::Fail(ApiError::Internal(format!(
@@ -407,6 +408,20 @@ mod tests {
                 DbVerdict::Fail(ApiError::DatabaseUnavailable(_)) => {}
                 other => panic!("{text}: {other:?}"),
             }
+        }
+    }
+
+    #[test]
+    fn a_missing_table_column_or_function_means_not_migrated() {
+        for code in ["42P01", "42703", "42883"] {
+            let failure = DbFailure::Query {
+                code: code.to_string(),
+                message: "missing".to_string(),
+            };
+            assert!(
+                matches!(failure.verdict(), DbVerdict::Fail(ApiError::SchemaMissing(_))),
+                "{code}"
+            );
         }
     }
 

@@ -16,14 +16,25 @@
 //! Every change of a drink's stock or availability writes a `drink` event in the same
 //! statement (also when an order takes, moves or returns stock), so open pages see
 //! "sold out" change live.
+//!
+//! The three long write statements ([`PLACE_ORDER`], [`CANCEL_ORDER`], [`SET_STATUS`]) call
+//! PL/pgSQL functions of `migrations/0002_write_functions.sql`, whose bodies are the
+//! statements these constants used to hold. The pg4 host prepares every statement anew,
+//! and those statements cost more to plan than to run; a function's statement is planned
+//! once per pooled connection and its plan kept (docs/bench/README.md). Each function runs
+//! its body as one statement in the caller's transaction, without an exception block, so
+//! the semantics are those of the statement: one snapshot, the same locks, errors (such as
+//! a unique violation, 23505) reach the caller unchanged, and its events carry the caller's
+//! transaction id. A change to a body needs a new migration (`create or replace function`).
 
-/// Place an order, or change the visitor's order that is still `placed`, with its event.
+/// Place an order, or change the visitor's order that is still `placed`, with its event:
+/// the function `place_order` (migration 0002).
 ///
 /// Parameters: `$1` visitor id (uuid), `$2` nickname (text), `$3` drink id (text),
 /// `$4` request id (uuid).
 ///
-/// Returns one row: `action text` followed by the thirteen order columns (null when there
-/// is no order to show). `action` is one of
+/// Returns one row: `action text` (the function names it `outcome`) followed by the
+/// thirteen order columns (null when there is no order to show). `action` is one of
 /// `placed` (201), `changed` (200), `replay` (200, nothing written),
 /// `request_reused` (the request id belongs to another visitor), `unknown_drink`,
 /// `sold_out`, `locked` (the open order is already `preparing` or `ready`; the order
@@ -37,132 +48,10 @@
 /// a unique violation (23505) of the loser, which rolls the whole statement back; running
 /// the statement again then answers `changed` or `replay`. A locked order is shown as
 /// locked (the newest version), not as the statement's snapshot saw it.
-pub const PLACE_ORDER: &str = "
-with req as (
-    select $1::uuid as visitor_id, $2::text as nickname, $3::text as drink_id,
-           $4::uuid as request_id
-),
-replayed as (
-    select o.id, o.visitor_id = req.visitor_id as same_visitor
-    from order_events e
-    join orders o on o.id = e.order_id
-    cross join req
-    where e.request_id = req.request_id
-),
-cur as (
-    select o.id, o.number, o.nickname, o.drink_id, o.status, o.version, o.created_at,
-           o.updated_at, o.placed_at, o.preparing_at, o.ready_at, o.served_at,
-           o.cancelled_at
-    from orders o, req
-    where o.visitor_id = req.visitor_id and o.status in ('placed', 'preparing', 'ready')
-    for update of o
-),
-drink as (
-    select d.id, d.available, d.stock from drinks d, req where d.id = req.drink_id
-),
-decision as (
-    select case
-        when exists (select from replayed where same_visitor) then 'replay'
-        when exists (select from replayed) then 'request_reused'
-        when not exists (select from drink) then 'unknown_drink'
-        when exists (select from cur where status <> 'placed') then 'locked'
-        when exists (select from cur, req where cur.drink_id = req.drink_id) then 'change'
-        when not exists (select from drink where available and coalesce(stock, 1) > 0)
-            then 'sold_out'
-        when exists (select from cur) then 'switch'
-        else 'place'
-    end as action
-),
-take as (
-    update drinks d set stock = d.stock - 1, updated_at = now()
-    from decision, req
-    where d.id = req.drink_id and decision.action in ('place', 'switch')
-      and d.available and d.stock is not null and d.stock > 0
-    returning d.id, d.available, d.stock
-),
-go as (
-    select decision.action from decision
-    where decision.action = 'change'
-       or (decision.action in ('place', 'switch')
-           and (exists (select from take) or exists (select from drink where stock is null)))
-),
-ins as (
-    insert into orders (visitor_id, nickname, drink_id)
-    select req.visitor_id, req.nickname, req.drink_id from req, go where go.action = 'place'
-    returning id, number, nickname, drink_id, status, version, created_at, updated_at,
-              placed_at, preparing_at, ready_at, served_at, cancelled_at
-),
-upd as (
-    update orders o
-    set nickname = req.nickname, drink_id = req.drink_id, version = o.version + 1,
-        updated_at = now()
-    from req, go, cur
-    where o.id = cur.id and go.action in ('change', 'switch')
-    returning o.id, o.number, o.nickname, o.drink_id, o.status, o.version, o.created_at,
-              o.updated_at, o.placed_at, o.preparing_at, o.ready_at, o.served_at,
-              o.cancelled_at
-),
-give_back as (
-    update drinks d set stock = d.stock + 1, updated_at = now()
-    from cur, go
-    where go.action = 'switch' and d.id = cur.drink_id and d.stock is not null
-    returning d.id, d.available, d.stock
-),
-written as (
-    select 'placed' as kind, * from ins
-    union all
-    select 'changed' as kind, * from upd
-),
-ev as (
-    insert into order_events
-        (kind, order_id, number, nickname, drink_id, status, version, request_id)
-    select w.kind, w.id, w.number, w.nickname, w.drink_id, w.status, w.version, req.request_id
-    from written w, req
-    returning seq
-),
-drink_ev as (
-    insert into order_events (kind, drink_id, available, stock)
-    select 'drink', s.id, s.available, s.stock
-    from (select * from take union all select * from give_back) s
-    returning seq
-),
-shown as (
-    select w.id, w.number, w.nickname, w.drink_id, w.status, w.version, w.created_at,
-           w.updated_at, w.placed_at, w.preparing_at, w.ready_at, w.served_at,
-           w.cancelled_at
-    from written w
-    union all
-    select o.id, o.number, o.nickname, o.drink_id, o.status, o.version, o.created_at,
-           o.updated_at, o.placed_at, o.preparing_at, o.ready_at, o.served_at,
-           o.cancelled_at
-    from orders o, decision
-    where decision.action = 'replay' and o.id in (select id from replayed)
-    union all
-    select c.id, c.number, c.nickname, c.drink_id, c.status, c.version, c.created_at,
-           c.updated_at, c.placed_at, c.preparing_at, c.ready_at, c.served_at,
-           c.cancelled_at
-    from cur c, decision
-    where decision.action = 'locked'
-)
-select case
-           when exists (select from written where kind = 'placed') then 'placed'
-           when exists (select from written where kind = 'changed') then 'changed'
-           when decision.action in ('place', 'switch', 'change') then 'sold_out'
-           else decision.action
-       end,
-       s.id, s.number, s.nickname, s.drink_id, s.status, s.version,
-       (extract(epoch from s.created_at) * 1000)::int8,
-       (extract(epoch from s.updated_at) * 1000)::int8,
-       (extract(epoch from s.placed_at) * 1000)::int8,
-       (extract(epoch from s.preparing_at) * 1000)::int8,
-       (extract(epoch from s.ready_at) * 1000)::int8,
-       (extract(epoch from s.served_at) * 1000)::int8,
-       (extract(epoch from s.cancelled_at) * 1000)::int8
-from decision
-left join shown s on true
-";
+pub const PLACE_ORDER: &str = "select * from place_order($1::uuid, $2::text, $3::text, $4::uuid)";
 
-/// Cancel the visitor's own order while it is `placed`, return its stock, write the events.
+/// Cancel the visitor's own order while it is `placed`, return its stock, write the events:
+/// the function `cancel_order` (migration 0002).
 ///
 /// Parameters: `$1` order id (int8), `$2` visitor id (uuid).
 ///
@@ -170,75 +59,11 @@ left join shown s on true
 /// `cancelled` (written), `already_cancelled` (nothing written), `not_found` (no such
 /// order of this visitor; order columns null) or `locked` (the order is past `placed`).
 /// The order shown is the newest version (the locked row), never an older snapshot.
-pub const CANCEL_ORDER: &str = "
-with req as (
-    select $1::int8 as id, $2::uuid as visitor_id
-),
-cur as (
-    select o.id, o.number, o.nickname, o.drink_id, o.status, o.version, o.created_at,
-           o.updated_at, o.placed_at, o.preparing_at, o.ready_at, o.served_at,
-           o.cancelled_at
-    from orders o, req
-    where o.id = req.id and o.visitor_id = req.visitor_id
-    for update of o
-),
-decision as (
-    select case
-        when not exists (select from cur) then 'not_found'
-        when exists (select from cur where status = 'cancelled') then 'already_cancelled'
-        when exists (select from cur where status = 'placed') then 'cancel'
-        else 'locked'
-    end as action
-),
-upd as (
-    update orders o
-    set status = 'cancelled', version = o.version + 1, updated_at = now(), cancelled_at = now()
-    from cur, decision
-    where o.id = cur.id and decision.action = 'cancel'
-    returning o.id, o.number, o.nickname, o.drink_id, o.status, o.version, o.created_at,
-              o.updated_at, o.placed_at, o.preparing_at, o.ready_at, o.served_at,
-              o.cancelled_at
-),
-give_back as (
-    update drinks d set stock = d.stock + 1, updated_at = now()
-    from upd
-    where d.id = upd.drink_id and d.stock is not null
-    returning d.id, d.available, d.stock
-),
-ev as (
-    insert into order_events (kind, order_id, number, nickname, drink_id, status, version)
-    select 'cancelled', u.id, u.number, u.nickname, u.drink_id, u.status, u.version
-    from upd u
-    returning seq
-),
-drink_ev as (
-    insert into order_events (kind, drink_id, available, stock)
-    select 'drink', g.id, g.available, g.stock from give_back g
-    returning seq
-),
-shown as (
-    select * from upd
-    union all
-    select c.* from cur c, decision where decision.action <> 'cancel'
-)
-select case
-           when exists (select from upd) then 'cancelled'
-           else decision.action
-       end,
-       s.id, s.number, s.nickname, s.drink_id, s.status, s.version,
-       (extract(epoch from s.created_at) * 1000)::int8,
-       (extract(epoch from s.updated_at) * 1000)::int8,
-       (extract(epoch from s.placed_at) * 1000)::int8,
-       (extract(epoch from s.preparing_at) * 1000)::int8,
-       (extract(epoch from s.ready_at) * 1000)::int8,
-       (extract(epoch from s.served_at) * 1000)::int8,
-       (extract(epoch from s.cancelled_at) * 1000)::int8
-from decision
-left join shown s on true
-";
+pub const CANCEL_ORDER: &str = "select * from cancel_order($1::int8, $2::uuid)";
 
 /// The bar moves an order to another status, if its version is the one the tablet saw and
-/// the rules allow it; stamps the status time, returns stock on cancel, writes the events.
+/// the rules allow it; stamps the status time, returns stock on cancel, writes the events:
+/// the function `set_order_status` (migration 0002).
 ///
 /// Parameters: `$1` order id (int8), `$2` new status (text), `$3` the version the client
 /// saw (int4), `$4` the statuses the order may be in for this change, comma-separated
@@ -252,80 +77,8 @@ left join shown s on true
 ///
 /// Concurrency: the order row is locked first; a second tablet's change waits, then sees
 /// the new version and ends as `stale`, so two tablets never overwrite each other.
-pub const SET_STATUS: &str = "
-with req as (
-    select $1::int8 as id, $2::text as status, $3::int4 as version,
-           string_to_array($4::text, ',') as from_statuses
-),
-cur as (
-    select o.id, o.number, o.nickname, o.drink_id, o.status, o.version, o.created_at,
-           o.updated_at, o.placed_at, o.preparing_at, o.ready_at, o.served_at,
-           o.cancelled_at
-    from orders o, req
-    where o.id = req.id
-    for update of o
-),
-decision as (
-    select case
-        when not exists (select from cur) then 'not_found'
-        when exists (select from cur, req where cur.version <> req.version) then 'stale'
-        when exists (select from cur, req where cur.status = any (req.from_statuses))
-            then 'change'
-        else 'illegal'
-    end as action
-),
-upd as (
-    update orders o
-    set status = req.status, version = o.version + 1, updated_at = now(),
-        preparing_at = case when req.status = 'preparing' then now() else o.preparing_at end,
-        ready_at = case when req.status = 'ready' then now() else o.ready_at end,
-        served_at = case when req.status = 'served' then now() else o.served_at end,
-        cancelled_at = case when req.status = 'cancelled' then now() else o.cancelled_at end
-    from req, cur, decision
-    where o.id = cur.id and decision.action = 'change'
-    returning o.id, o.number, o.nickname, o.drink_id, o.status, o.version, o.created_at,
-              o.updated_at, o.placed_at, o.preparing_at, o.ready_at, o.served_at,
-              o.cancelled_at
-),
-give_back as (
-    update drinks d set stock = d.stock + 1, updated_at = now()
-    from upd
-    where upd.status = 'cancelled' and d.id = upd.drink_id and d.stock is not null
-    returning d.id, d.available, d.stock
-),
-ev as (
-    insert into order_events (kind, order_id, number, nickname, drink_id, status, version)
-    select case when u.status = 'cancelled' then 'cancelled' else 'status' end,
-           u.id, u.number, u.nickname, u.drink_id, u.status, u.version
-    from upd u
-    returning seq
-),
-drink_ev as (
-    insert into order_events (kind, drink_id, available, stock)
-    select 'drink', g.id, g.available, g.stock from give_back g
-    returning seq
-),
-shown as (
-    select * from upd
-    union all
-    select c.* from cur c where not exists (select from upd)
-)
-select case
-           when exists (select from upd) then 'changed'
-           when decision.action = 'change' then 'stale'
-           else decision.action
-       end,
-       s.id, s.number, s.nickname, s.drink_id, s.status, s.version,
-       (extract(epoch from s.created_at) * 1000)::int8,
-       (extract(epoch from s.updated_at) * 1000)::int8,
-       (extract(epoch from s.placed_at) * 1000)::int8,
-       (extract(epoch from s.preparing_at) * 1000)::int8,
-       (extract(epoch from s.ready_at) * 1000)::int8,
-       (extract(epoch from s.served_at) * 1000)::int8,
-       (extract(epoch from s.cancelled_at) * 1000)::int8
-from decision
-left join shown s on true
-";
+pub const SET_STATUS: &str =
+    "select * from set_order_status($1::int8, $2::text, $3::int4, $4::text)";
 
 /// The bar switches a drink on or off and/or sets its stock, with a `drink` event.
 ///
@@ -615,6 +368,43 @@ mod tests {
                     &sql[i + 1..i + 1 + digits]
                 );
             }
+        }
+    }
+
+    /// The statements that call a function of a migration: each call's casts must be the
+    /// function's parameter types, in order, so the call resolves to exactly that function.
+    #[test]
+    fn function_calls_match_the_migrated_signatures() {
+        let all_sql: String = crate::migrations::MIGRATIONS
+            .iter()
+            .map(|m| m.sql)
+            .collect::<Vec<_>>()
+            .join("\n");
+        for (call, function) in [
+            (PLACE_ORDER, "place_order"),
+            (CANCEL_ORDER, "cancel_order"),
+            (SET_STATUS, "set_order_status"),
+        ] {
+            let prefix = format!("select * from {function}(");
+            let args = call
+                .strip_prefix(&prefix)
+                .and_then(|rest| rest.strip_suffix(')'))
+                .unwrap_or_else(|| panic!("{function}: {call}"));
+            let cast_types: Vec<&str> = args
+                .split(", ")
+                .map(|a| a.split_once("::").expect("cast").1)
+                .collect();
+            let head = format!("create or replace function {function}(");
+            let start = all_sql
+                .rfind(&head)
+                .unwrap_or_else(|| panic!("no migration creates {function}"));
+            let params = &all_sql[start + head.len()..];
+            let params = &params[..params.find(')').expect("closing parenthesis")];
+            let param_types: Vec<&str> = params
+                .split(',')
+                .map(|p| p.split_whitespace().nth(1).expect("name type"))
+                .collect();
+            assert_eq!(cast_types, param_types, "{function}");
         }
     }
 
