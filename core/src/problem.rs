@@ -419,7 +419,10 @@ mod tests {
                 message: "missing".to_string(),
             };
             assert!(
-                matches!(failure.verdict(), DbVerdict::Fail(ApiError::SchemaMissing(_))),
+                matches!(
+                    failure.verdict(),
+                    DbVerdict::Fail(ApiError::SchemaMissing(_))
+                ),
                 "{code}"
             );
         }
