@@ -15,23 +15,18 @@
 -- scans only (docs/bench/plans.txt).
 --
 -- Rules for these functions:
--- - the result columns are read by position (core/src/rows.rs): `outcome text`, then the
---   thirteen order columns, in the same order and types as the statements returned; their
---   names start with `order_` or end in `_ms` so that none of them equals a column the
---   body refers to (an OUT column is a PL/pgSQL variable; with the default
---   `variable_conflict = error` a clash fails loudly instead of reading the variable);
+-- - they return `setof order_outcome`, whose columns are read by position
+--   (core/src/rows.rs): `outcome text`, then the thirteen order columns, in the same order
+--   and types as the statements returned;
 -- - no EXCEPTION block: errors (a unique violation is 23505) reach the caller unchanged
 --   and no subtransaction is opened, so events keep the caller's transaction id
 --   (`order_events.tx` defaults to pg_current_xact_id());
 -- - to change a body, add a migration with `create or replace function`; never edit this
 --   file after it has been applied (its checksum is recorded).
 
--- PLACE_ORDER: place an order, or change the visitor's order that is still `placed`.
--- See the doc comment of `sql::PLACE_ORDER` for the outcomes and the concurrency rules.
-create or replace function place_order(
-    p_visitor_id uuid, p_nickname text, p_drink_id text, p_request_id uuid
-)
-returns table (
+-- The row every write function returns: `outcome`, then the thirteen order columns (read
+-- by position in core/src/rows.rs). One type, so the three functions cannot drift apart.
+create type order_outcome as (
     outcome        text,
     order_id       int8,
     order_number   int4,
@@ -46,7 +41,14 @@ returns table (
     ready_ms       int8,
     served_ms      int8,
     cancelled_ms   int8
+);
+
+-- PLACE_ORDER: place an order, or change the visitor's order that is still `placed`.
+-- See the doc comment of `sql::PLACE_ORDER` for the outcomes and the concurrency rules.
+create or replace function place_order(
+    p_visitor_id uuid, p_nickname text, p_drink_id text, p_request_id uuid
 )
+returns setof order_outcome
 language plpgsql
 volatile
 rows 1
@@ -181,22 +183,7 @@ $fn$;
 -- CANCEL_ORDER: the visitor cancels their own order while it is `placed`.
 -- See `sql::CANCEL_ORDER`.
 create or replace function cancel_order(p_order_id int8, p_visitor_id uuid)
-returns table (
-    outcome        text,
-    order_id       int8,
-    order_number   int4,
-    order_nickname text,
-    order_drink_id text,
-    order_status   text,
-    order_version  int4,
-    created_ms     int8,
-    updated_ms     int8,
-    placed_ms      int8,
-    preparing_ms   int8,
-    ready_ms       int8,
-    served_ms      int8,
-    cancelled_ms   int8
-)
+returns setof order_outcome
 language plpgsql
 volatile
 rows 1
@@ -275,22 +262,7 @@ $fn$;
 create or replace function set_order_status(
     p_order_id int8, p_status text, p_version int4, p_from_statuses text
 )
-returns table (
-    outcome        text,
-    order_id       int8,
-    order_number   int4,
-    order_nickname text,
-    order_drink_id text,
-    order_status   text,
-    order_version  int4,
-    created_ms     int8,
-    updated_ms     int8,
-    placed_ms      int8,
-    preparing_ms   int8,
-    ready_ms       int8,
-    served_ms      int8,
-    cancelled_ms   int8
-)
+returns setof order_outcome
 language plpgsql
 volatile
 rows 1
