@@ -315,6 +315,16 @@ impl TestApp {
         }
     }
 
+    /// Runs SQL directly on the test database (to arrange a situation).
+    pub async fn arrange_sql(&self, statements: &str) {
+        self.db
+            .client()
+            .await
+            .batch_execute(statements)
+            .await
+            .expect("arrange SQL");
+    }
+
     /// Number of rows of `table` (for "nothing was written" assertions).
     pub async fn count(&self, table: &str) -> i64 {
         self.db

@@ -2,23 +2,10 @@
 //! CSV export, purge), through the real components on the development host against a
 //! fresh database.
 
-use e2e::api::{feed_start, feed_until};
+use e2e::api::{feed_start, feed_until, new_visitor as visitor, place_order as place_as};
 use e2e::{TestApp, app_builder, json, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-
-fn visitor() -> String {
-    uuid::Uuid::new_v4().to_string()
-}
-
-async fn place_as(app: &TestApp, visitor: &str, nickname: &str, drink: &str) -> reqwest::Response {
-    app.post_json(
-        "/api/orders",
-        &json!({"visitor_id": visitor, "nickname": nickname, "drink": drink,
-                "request_id": uuid::Uuid::new_v4().to_string()}),
-    )
-    .await
-}
 
 /// Places an order for a new visitor; returns the order and the visitor id.
 async fn place(app: &TestApp, nickname: &str, drink: &str) -> (Value, String) {
@@ -74,15 +61,6 @@ async fn menu_drink(app: &TestApp, drink: &str) -> Value {
         .as_array()
         .and_then(|a| a.iter().find(|d| d["id"] == drink).cloned())
         .unwrap_or_else(|| panic!("{drink} is on the menu"))
-}
-
-async fn sql(app: &TestApp, statement: &str) {
-    app.db
-        .client()
-        .await
-        .batch_execute(statement)
-        .await
-        .expect("arrange SQL");
 }
 
 async fn order_row(app: &TestApp, id: i64) -> (String, i32) {
@@ -622,10 +600,8 @@ async fn stats_count_orders_per_drink_and_status_and_measure_wait_times() {
     }
     // Fixed times for exact figures: placed in two minutes three minutes apart; ready
     // after 60, 120 and 180 s; served 30 s and 90 s after ready.
-    sql(
-        &app,
-        &format!(
-            "UPDATE orders SET placed_at = timestamptz '2026-11-21 18:00:10+00'
+    app.arrange_sql(&format!(
+        "UPDATE orders SET placed_at = timestamptz '2026-11-21 18:00:10+00'
                  WHERE id IN ({a}, {b}, {c});
              UPDATE orders SET placed_at = timestamptz '2026-11-21 18:03:59+00'
                  WHERE id IN ({d}, {e}, {f});
@@ -634,14 +610,13 @@ async fn stats_count_orders_per_drink_and_status_and_measure_wait_times() {
                                served_at = placed_at + interval '150 s' WHERE id = {b};
              UPDATE orders SET ready_at = placed_at + interval '180 s',
                                served_at = placed_at + interval '270 s' WHERE id = {c};",
-            a = ids[0],
-            b = ids[1],
-            c = ids[2],
-            d = ids[3],
-            e = ids[4],
-            f = ids[5]
-        ),
-    )
+        a = ids[0],
+        b = ids[1],
+        c = ids[2],
+        d = ids[3],
+        e = ids[4],
+        f = ids[5]
+    ))
     .await;
     let before = db_now_ms(&app).await;
     let response = app
@@ -744,8 +719,7 @@ async fn csv_export_has_every_order_quoted_per_rfc_4180_with_formulas_defused() 
     move_to(&app, served, "served").await;
     // Leading TAB and CR cannot come through the API (control characters), but a cell
     // must be safe whatever the table holds.
-    sql(
-        &app,
+    app.arrange_sql(
         "INSERT INTO orders (visitor_id, nickname, drink_id)
          VALUES (gen_random_uuid(), E'\\tTab', 'tea'), (gen_random_uuid(), E'\\rCR', 'tea')",
     )
@@ -833,8 +807,7 @@ async fn purge_deletes_closed_orders_and_their_events_but_never_open_ones() {
         keep.push(id_of(&move_to(&app, order, status).await));
     }
     // Open orders that have not changed for a long time are still never purged.
-    sql(
-        &app,
+    app.arrange_sql(
         "UPDATE orders SET updated_at = now() - interval '1 day'
          WHERE status IN ('placed', 'preparing', 'ready')",
     )

@@ -1,35 +1,10 @@
 //! End-to-end tests of issue 3: orders, lists, feed and health, through the real components
 //! on the development host against a fresh database.
 
-use e2e::{TestApp, app_builder, json, spawn_app};
+use e2e::api::{new_visitor as visitor, order_body, place_order as place};
+use e2e::{app_builder, json, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-
-fn visitor() -> String {
-    uuid::Uuid::new_v4().to_string()
-}
-
-fn order_body(visitor: &str, nickname: &str, drink: &str, request: &str) -> Value {
-    json!({"visitor_id": visitor, "nickname": nickname, "drink": drink, "request_id": request})
-}
-
-async fn place(app: &TestApp, visitor: &str, nickname: &str, drink: &str) -> reqwest::Response {
-    let request = uuid::Uuid::new_v4().to_string();
-    app.post_json(
-        "/api/orders",
-        &order_body(visitor, nickname, drink, &request),
-    )
-    .await
-}
-
-async fn sql(app: &TestApp, statement: &str) {
-    app.db
-        .client()
-        .await
-        .batch_execute(statement)
-        .await
-        .expect("arrange SQL");
-}
 
 fn is_problem(response: &reqwest::Response) -> bool {
     response
@@ -88,11 +63,8 @@ async fn an_order_in_preparation_can_no_longer_be_changed() {
     let app = spawn_app().await;
     let v = visitor();
     place(&app, &v, "Ana", "tea").await;
-    sql(
-        &app,
-        "UPDATE orders SET status = 'preparing', preparing_at = now()",
-    )
-    .await;
+    app.arrange_sql("UPDATE orders SET status = 'preparing', preparing_at = now()")
+        .await;
     let response = place(&app, &v, "Ana", "water").await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
     assert!(is_problem(&response));
@@ -117,7 +89,8 @@ async fn unknown_drink_is_422_and_unavailable_drink_is_409_sold_out() {
 #[tokio::test]
 async fn stock_is_taken_on_place_and_returned_on_cancel() {
     let app = spawn_app().await;
-    sql(&app, "UPDATE drinks SET stock = 1 WHERE id = 'water'").await;
+    app.arrange_sql("UPDATE drinks SET stock = 1 WHERE id = 'water'")
+        .await;
     let v = visitor();
     let order = json(place(&app, &v, "Ana", "water").await).await;
     let second = place(&app, &visitor(), "Bob", "water").await;
@@ -160,11 +133,8 @@ async fn only_the_owner_can_cancel_and_only_while_placed() {
         .expect("DELETE");
     assert_eq!(missing.status(), StatusCode::BAD_REQUEST);
     assert_eq!(json(missing).await["field"], "X-Visitor-Id");
-    sql(
-        &app,
-        "UPDATE orders SET status = 'ready', preparing_at = now(), ready_at = now()",
-    )
-    .await;
+    app.arrange_sql("UPDATE orders SET status = 'ready', preparing_at = now(), ready_at = now()")
+        .await;
     assert_eq!(
         delete(v.clone()).await.expect("DELETE").status(),
         StatusCode::CONFLICT
