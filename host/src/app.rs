@@ -62,7 +62,6 @@ struct LoadedComponent {
 
 /// A loaded application: router plus pre-instantiated components. Cheap to share.
 pub struct App {
-    name: String,
     router: Router,
     components: HashMap<String, LoadedComponent>,
     pools: SharedPools,
@@ -415,20 +414,10 @@ impl App {
                 .map(|t| (t.route.as_str(), t.component.as_str())),
         )?;
         Ok(Self {
-            name: loader.manifest.application.name,
             router,
             components,
             pools: Arc::new(PgPools::default()),
         })
-    }
-
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The routes, for the start-up banner.
-    pub fn route_of(&self, path: &str) -> Option<RouteMatch> {
-        self.router.route(path)
     }
 
     /// Handles one request; never fails: host errors and traps become a logged 500.

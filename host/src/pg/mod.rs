@@ -55,15 +55,6 @@ impl PgPools {
         let pool = self.pool_for(address)?;
         Ok(pool.get().await?)
     }
-
-    /// Number of pools (distinct connection strings) opened so far.
-    pub fn len(&self) -> usize {
-        self.pools.lock().unwrap_or_else(|p| p.into_inner()).len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 fn create_pool(address: &str) -> anyhow::Result<Pool> {
