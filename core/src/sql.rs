@@ -27,6 +27,24 @@
 //! a unique violation, 23505) reach the caller unchanged, and its events carry the caller's
 //! transaction id. A change to a body needs a new migration (`create or replace function`).
 
+/// The thirteen order columns as every order statement returns them, times as epoch
+/// milliseconds (Spin's pg4 cannot return `timestamptz`): id, number, nickname, drink_id,
+/// status, version, created, updated, placed, preparing, ready, served, cancelled. Read by
+/// position in `rows.rs`. Unqualified: use it where `orders` is the only table in scope.
+/// (The write functions of migration 0002 return the same columns as `order_outcome`.)
+macro_rules! order_columns {
+    () => {
+        "id, number, nickname, drink_id, status, version,
+       (extract(epoch from created_at) * 1000)::int8 as created_ms,
+       (extract(epoch from updated_at) * 1000)::int8 as updated_ms,
+       (extract(epoch from placed_at) * 1000)::int8 as placed_ms,
+       (extract(epoch from preparing_at) * 1000)::int8 as preparing_ms,
+       (extract(epoch from ready_at) * 1000)::int8 as ready_ms,
+       (extract(epoch from served_at) * 1000)::int8 as served_ms,
+       (extract(epoch from cancelled_at) * 1000)::int8 as cancelled_ms"
+    };
+}
+
 /// Place an order, or change the visitor's order that is still `placed`, with its event:
 /// the function `place_order` (migration 0002).
 ///
@@ -108,18 +126,15 @@ select u.id, u.name, u.available, u.stock from upd u
 /// Every order of the event, oldest first, for the CSV export.
 ///
 /// Columns: the thirteen order columns.
-pub const EXPORT_ORDERS: &str = "
-select id, number, nickname, drink_id, status, version,
-       (extract(epoch from created_at) * 1000)::int8,
-       (extract(epoch from updated_at) * 1000)::int8,
-       (extract(epoch from placed_at) * 1000)::int8,
-       (extract(epoch from preparing_at) * 1000)::int8,
-       (extract(epoch from ready_at) * 1000)::int8,
-       (extract(epoch from served_at) * 1000)::int8,
-       (extract(epoch from cancelled_at) * 1000)::int8
+pub const EXPORT_ORDERS: &str = concat!(
+    "
+select ",
+    order_columns!(),
+    "
 from orders
 order by id
-";
+"
+);
 
 /// The bar's statistics over every order in the table, as tagged rows.
 ///
@@ -210,20 +225,17 @@ order by position, id
 ///
 /// Parameters: `$1` visitor id (uuid), `$2` limit (int8). Columns: the thirteen order
 /// columns.
-pub const MY_ORDERS: &str = "
-select id, number, nickname, drink_id, status, version,
-       (extract(epoch from created_at) * 1000)::int8,
-       (extract(epoch from updated_at) * 1000)::int8,
-       (extract(epoch from placed_at) * 1000)::int8,
-       (extract(epoch from preparing_at) * 1000)::int8,
-       (extract(epoch from ready_at) * 1000)::int8,
-       (extract(epoch from served_at) * 1000)::int8,
-       (extract(epoch from cancelled_at) * 1000)::int8
+pub const MY_ORDERS: &str = concat!(
+    "
+select ",
+    order_columns!(),
+    "
 from orders
 where visitor_id = $1::uuid
 order by id desc
 limit $2::int8
-";
+"
+);
 
 /// One page of the bar queue, oldest first, with the feed position of the same snapshot.
 ///
@@ -236,16 +248,11 @@ limit $2::int8
 /// columns, which are null in the single row of an empty page. `feed_tx` is the snapshot's
 /// xmin; `feed_skip` lists (comma-separated) the transactions at or above it whose events
 /// are already visible in this snapshot, so the feed neither repeats nor misses anything.
-pub const QUEUE: &str = "
-with page as (
-    select o.id, o.number, o.nickname, o.drink_id, o.status, o.version,
-           (extract(epoch from o.created_at) * 1000)::int8 as created_ms,
-           (extract(epoch from o.updated_at) * 1000)::int8 as updated_ms,
-           (extract(epoch from o.placed_at) * 1000)::int8 as placed_ms,
-           (extract(epoch from o.preparing_at) * 1000)::int8 as preparing_ms,
-           (extract(epoch from o.ready_at) * 1000)::int8 as ready_ms,
-           (extract(epoch from o.served_at) * 1000)::int8 as served_ms,
-           (extract(epoch from o.cancelled_at) * 1000)::int8 as cancelled_ms
+pub const QUEUE: &str = concat!(
+    "with page as (
+    select ",
+    order_columns!(),
+    "
     from orders o
     where o.status = any (string_to_array($1::text, ','))
       and ($2::text = '' or o.drink_id = $2::text)
@@ -265,7 +272,8 @@ select pos.xmin::text,
 from pos
 left join page p on true
 order by p.id
-";
+"
+);
 
 /// The current feed position: everything committed so far is before it.
 ///
