@@ -1,0 +1,16 @@
+// Generated from core/src/domain.rs (OrderStatus, Nickname). Do not edit by hand: change the
+// rules there, then run `UPDATE_GENERATED=1 cargo test -p drinks-core --test generated`.
+// A test fails while this file and core disagree.
+
+/** Every status, in the order an order goes through them. */
+export const STATUSES = ["placed", "preparing", "ready", "served", "cancelled"];
+/** Statuses the bar still works on; a visitor has at most one order in one of them. */
+export const OPEN = ["placed", "preparing", "ready"];
+/** The bar's one-tap move from each open status. */
+export const NEXT = { "placed": "preparing", "preparing": "ready", "ready": "served" };
+/** Statuses from which the bar may cancel an order. */
+export const BAR_MAY_CANCEL = ["placed", "preparing", "ready"];
+/** Statuses in which the visitor may still change or cancel their order. */
+export const VISITOR_MAY_CHANGE = ["placed"];
+/** The longest nickname, in characters (Unicode scalar values). */
+export const NICKNAME_MAX_CHARS = 32;
