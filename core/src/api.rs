@@ -1,13 +1,81 @@
 //! JSON shapes of requests and responses.
 
-use serde::Serialize;
-use serde_json::{Map, Value};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use crate::domain::{DrinkId, Nickname, OrderStatus, RequestId, VisitorId};
 use crate::problem::ApiError;
 
-/// `POST /api/orders` body: `{visitor_id, nickname, drink, request_id}`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Parses a JSON request body into its input type. Syntax errors are 400 (malformed JSON,
+/// or not an object); everything else is a 422 naming the field: missing (or null), of the
+/// wrong type, or a value the domain refuses.
+pub fn from_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    // Parsed as a JSON value first: a duplicate key takes the last value (as before
+    // typed parsing), the nesting limit applies, and only an object is a body.
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    if !value.is_object() {
+        return Err(ApiError::BodyNotAnObject);
+    }
+    serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
+        let field = e.path().to_string();
+        let inner = e.into_inner();
+        let message = inner.to_string();
+        if !inner.is_data() {
+            return ApiError::MalformedJson(message);
+        }
+        if field == "." {
+            // Serde's own errors about the body as a whole.
+            return match between(&message, "missing field `", "`") {
+                Some(missing) => ApiError::MissingField {
+                    field: missing.to_owned(),
+                },
+                None => ApiError::BodyNotAnObject,
+            };
+        }
+        if message.starts_with("invalid type: null") {
+            return ApiError::MissingField { field };
+        }
+        if message.starts_with("invalid type:") {
+            let expected = message
+                .rsplit_once("expected ")
+                .map(|(_, e)| e.split(" at line").next().unwrap_or(e))
+                .unwrap_or("");
+            return ApiError::WrongType {
+                field,
+                expected: plain_type(expected),
+            };
+        }
+        let reason = message
+            .split(" at line ")
+            .next()
+            .unwrap_or(&message)
+            .to_owned();
+        ApiError::InvalidField { field, reason }
+    })
+}
+
+/// The text between `start` and the next `end` in `s`.
+pub(crate) fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let rest = &s[s.find(start)? + start.len()..];
+    Some(&rest[..rest.find(end)?])
+}
+
+/// Serde's "expected ..." in the API's words.
+fn plain_type(expected: &str) -> String {
+    match expected {
+        "a string" => "string",
+        "a boolean" => "boolean",
+        "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" => "integer",
+        "an integer or null" => "integer or null",
+        other => other,
+    }
+    .to_owned()
+}
+
+/// `POST /api/orders` body: `{visitor_id, nickname, drink, request_id}`. Unknown fields are
+/// ignored.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct PlaceOrder {
     pub visitor_id: VisitorId,
     pub nickname: Nickname,
@@ -16,61 +84,66 @@ pub struct PlaceOrder {
 }
 
 impl PlaceOrder {
-    /// Parses and validates the body; the error names the first offending field.
-    /// Unknown fields are ignored.
     pub fn from_json(body: &[u8]) -> Result<Self, ApiError> {
-        let object = json_object(body)?;
-        let visitor_id = string_field(&object, "visitor_id")?;
-        let nickname = string_field(&object, "nickname")?;
-        let drink = string_field(&object, "drink")?;
-        let request_id = string_field(&object, "request_id")?;
-        Ok(Self {
-            visitor_id: VisitorId::parse(visitor_id).map_err(invalid("visitor_id"))?,
-            nickname: Nickname::parse(nickname).map_err(invalid("nickname"))?,
-            drink: DrinkId::parse(drink).map_err(invalid("drink"))?,
-            request_id: RequestId::parse(request_id).map_err(invalid("request_id"))?,
-        })
+        from_json(body)
     }
 }
 
-/// `PATCH /api/orders/{id}` body (bar): `{status, version}`.
+/// An integer written as an integer within `MIN..=MAX` (1.0 and 1e3 are refused: the API
+/// takes integers written as integers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bounded<const MIN: i64, const MAX: i64>(pub i32);
+
+impl<'de, const MIN: i64, const MAX: i64> Deserialize<'de> for Bounded<MIN, MAX> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let n = i64::deserialize(d)?;
+        match i32::try_from(n) {
+            Ok(v) if (MIN..=MAX).contains(&n) => Ok(Self(v)),
+            _ => Err(serde::de::Error::custom(
+                crate::domain::InvalidValue::OutOfRange { min: MIN, max: MAX },
+            )),
+        }
+    }
+}
+
+/// The version of an order a client saw: 1 or more.
+pub type Version = Bounded<1, { i32::MAX as i64 }>;
+/// Portions of a drink: 0 or more.
+pub type Portions = Bounded<0, { i32::MAX as i64 }>;
+
+/// `PATCH /api/orders/{id}` body (bar): `{status, version}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "StatusChangeBody")]
 pub struct StatusChange {
     pub status: OrderStatus,
     /// The version of the order the bar tablet last saw (optimistic concurrency).
     pub version: i32,
 }
 
+#[derive(Deserialize)]
+struct StatusChangeBody {
+    status: OrderStatus,
+    version: Version,
+}
+
+impl From<StatusChangeBody> for StatusChange {
+    fn from(b: StatusChangeBody) -> Self {
+        Self {
+            status: b.status,
+            version: b.version.0,
+        }
+    }
+}
+
 impl StatusChange {
     pub fn from_json(body: &[u8]) -> Result<Self, ApiError> {
-        let object = json_object(body)?;
-        let status = string_field(&object, "status")?;
-        let status = OrderStatus::parse(status).map_err(invalid("status"))?;
-        let version = match object.get("version") {
-            None | Some(Value::Null) => return Err(ApiError::MissingField { field: "version" }),
-            Some(v @ Value::Number(_)) => int_in(v, 1, i64::from(i32::MAX), "version")?,
-            Some(_) => {
-                return Err(ApiError::WrongType {
-                    field: "version",
-                    expected: "integer",
-                });
-            }
-        };
-        Ok(Self {
-            status,
-            // In range by the check above.
-            version: i32::try_from(version).unwrap_or(i32::MAX),
-        })
+        from_json::<StatusChangeBody>(body).map(Self::from)
     }
 
     /// `$4` of `SET_STATUS`: the statuses the order may be in for this change,
     /// comma-separated ('' when none is, e.g. for `placed`).
     pub fn from_statuses_param(&self) -> String {
-        OrderStatus::reachable_from(self.status)
-            .iter()
-            .map(|s| s.as_str())
-            .collect::<Vec<_>>()
-            .join(",")
+        OrderStatus::sql_list(&OrderStatus::reachable_from(self.status))
     }
 }
 
@@ -83,37 +156,35 @@ pub struct DrinkChange {
     pub stock: Option<Option<i32>>,
 }
 
+#[derive(Deserialize)]
+struct DrinkChangeBody {
+    /// Absent = keep; null is refused.
+    #[serde(default, deserialize_with = "present")]
+    available: Option<bool>,
+    /// Absent = keep; null = unlimited.
+    #[serde(default, deserialize_with = "present")]
+    stock: Option<Option<Portions>>,
+}
+
+/// A field that is present (possibly null), as opposed to absent (`#[serde(default)]`).
+fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
 impl DrinkChange {
     pub fn from_json(body: &[u8]) -> Result<Self, ApiError> {
-        let object = json_object(body)?;
-        let available = match object.get("available") {
-            None => None,
-            Some(Value::Bool(b)) => Some(*b),
-            Some(_) => {
-                return Err(ApiError::WrongType {
-                    field: "available",
-                    expected: "boolean",
-                });
-            }
-        };
-        let stock = match object.get("stock") {
-            None => None,
-            Some(Value::Null) => Some(None),
-            Some(v @ Value::Number(_)) => {
-                let n = int_in(v, 0, i64::from(i32::MAX), "stock")?;
-                Some(Some(i32::try_from(n).unwrap_or(i32::MAX)))
-            }
-            Some(_) => {
-                return Err(ApiError::WrongType {
-                    field: "stock",
-                    expected: "integer or null",
-                });
-            }
-        };
-        if available.is_none() && stock.is_none() {
+        let b: DrinkChangeBody = from_json(body)?;
+        if b.available.is_none() && b.stock.is_none() {
             return Err(ApiError::NothingToChange);
         }
-        Ok(Self { available, stock })
+        Ok(Self {
+            available: b.available,
+            stock: b.stock.map(|s| s.map(|p| p.0)),
+        })
     }
 
     /// `$2` of `UPDATE_DRINK`: the new switch, or null to keep it.
@@ -132,46 +203,9 @@ impl DrinkChange {
     }
 }
 
-/// A JSON number that is an integer within `min..=max` (1.0 and 1e3 are refused: the API
-/// takes integers written as integers).
-fn int_in(value: &Value, min: i64, max: i64, field: &'static str) -> Result<i64, ApiError> {
-    match value.as_i64() {
-        Some(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(ApiError::InvalidField {
-            field,
-            reason: crate::domain::InvalidValue::OutOfRange { min, max },
-        }),
-    }
-}
-
-fn json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::BodyNotAnObject),
-        Err(e) => Err(ApiError::MalformedJson(e.to_string())),
-    }
-}
-
-fn string_field<'a>(
-    object: &'a Map<String, Value>,
-    field: &'static str,
-) -> Result<&'a str, ApiError> {
-    match object.get(field) {
-        None | Some(Value::Null) => Err(ApiError::MissingField { field }),
-        Some(Value::String(s)) => Ok(s),
-        Some(_) => Err(ApiError::WrongType {
-            field,
-            expected: "string",
-        }),
-    }
-}
-
-fn invalid(field: &'static str) -> impl Fn(crate::domain::InvalidValue) -> ApiError {
-    move |reason| ApiError::InvalidField { field, reason }
-}
-
 /// An order as the visitor and the bar see it. Never carries the visitor id.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Order {
     pub id: i64,
     /// Short number (1–999, wrapping) the bar calls out.
@@ -198,7 +232,8 @@ pub struct Order {
 }
 
 /// One drink of `GET /api/menu`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MenuItem {
     pub id: String,
     pub name: String,
@@ -210,13 +245,15 @@ pub struct MenuItem {
     pub sold_out: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Menu {
     pub drinks: Vec<MenuItem>,
 }
 
 /// `GET /api/mine`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MyOrders {
     pub orders: Vec<Order>,
 }
@@ -232,7 +269,7 @@ pub struct QueuePage {
 }
 
 /// What happened in a feed event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EventKind {
     Placed,
@@ -242,21 +279,9 @@ pub enum EventKind {
     Drink,
 }
 
-impl EventKind {
-    pub fn parse(raw: &str) -> Option<Self> {
-        Some(match raw {
-            "placed" => EventKind::Placed,
-            "changed" => EventKind::Changed,
-            "status" => EventKind::Status,
-            "cancelled" => EventKind::Cancelled,
-            "drink" => EventKind::Drink,
-            _ => return None,
-        })
-    }
-}
-
 /// The public snapshot of an order in a feed event (no visitor id, ever).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EventOrder {
     pub id: i64,
     pub number: i32,
@@ -267,21 +292,25 @@ pub struct EventOrder {
 }
 
 /// The snapshot of a drink in a `drink` event (menu change).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EventDrink {
     pub id: String,
     pub available: bool,
     pub stock: Option<i32>,
+    /// As in [`MenuItem::sold_out`], so pages never compute it themselves.
+    pub sold_out: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FeedEvent {
     pub kind: EventKind,
     /// Epoch milliseconds.
     pub at: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<EventOrder>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drink: Option<EventDrink>,
 }
 
@@ -294,7 +323,8 @@ pub struct FeedPage {
 }
 
 /// `DELETE /api/orders?before=` (bar).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Purged {
     /// How many closed orders were deleted (with their events).
     pub purged: i64,
@@ -316,6 +346,7 @@ pub fn to_json<T: Serialize>(value: &T) -> Result<Vec<u8>, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     const VISITOR: &str = "6f1c2a52-8a7e-4b8e-9d43-2a0f7c3b5e10";
     const REQUEST: &str = "0b7e7f0e-3f4c-4f55-8c53-0d8c3f1d7a21";
@@ -363,7 +394,7 @@ mod tests {
 
     #[test]
     fn body_that_is_not_an_object_is_a_400() {
-        for b in [&b"[]"[..], b"\"x\"", b"42", b"null"] {
+        for b in [&b"[]"[..], b"\"x\"", b"42", b"null", b" [1, 2]"] {
             assert!(matches!(
                 PlaceOrder::from_json(b),
                 Err(ApiError::BodyNotAnObject)
@@ -387,14 +418,14 @@ mod tests {
             REQUEST.into(),
         ))
         .unwrap_err();
-        assert!(matches!(e, ApiError::MissingField { field: "nickname" }));
+        assert!(matches!(e, ApiError::MissingField { ref field } if field == "nickname"));
     }
 
     #[test]
     fn wrong_type_is_named() {
         let e = PlaceOrder::from_json(&body(VISITOR.into(), "A".into(), 3.into(), REQUEST.into()))
             .unwrap_err();
-        assert!(matches!(e, ApiError::WrongType { field: "drink", .. }));
+        assert!(matches!(e, ApiError::WrongType { ref field, .. } if field == "drink"));
         assert_eq!(e.problem().status, 422);
     }
 
@@ -550,6 +581,7 @@ mod tests {
                 id: "beer".into(),
                 available: true,
                 stock: None,
+                sold_out: false,
             }),
         };
         let v = serde_json::to_value(&e).unwrap();

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// Longest nickname, in Unicode scalar values (what PostgreSQL's `char_length` counts).
@@ -28,6 +28,21 @@ pub enum InvalidValue {
     #[error("must be an integer from {min} to {max}")]
     OutOfRange { min: i64, max: i64 },
 }
+
+/// Deserializes a validated domain value from a JSON string through its `parse`: a value
+/// that does not parse is refused with the reason, at its field.
+macro_rules! deserialize_by_parse {
+    ($($name:ident),*) => {$(
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let raw = String::deserialize(d)?;
+                $name::parse(&raw).map_err(serde::de::Error::custom)
+            }
+        }
+    )*};
+}
+
+deserialize_by_parse!(Nickname, VisitorId, RequestId, DrinkId, OrderStatus);
 
 /// A visitor's display name, shown to everyone at the bar and in the ticker.
 ///
@@ -173,15 +188,8 @@ pub enum OrderStatus {
     Cancelled,
 }
 
-/// A status change that the rules do not allow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("an order that is {from} cannot become {to}")]
-pub struct TransitionNotAllowed {
-    pub from: OrderStatus,
-    pub to: OrderStatus,
-}
-
 impl OrderStatus {
+    /// Every status, in the order an order goes through them.
     pub const ALL: [OrderStatus; 5] = [
         OrderStatus::Placed,
         OrderStatus::Preparing,
@@ -190,10 +198,24 @@ impl OrderStatus {
         OrderStatus::Cancelled,
     ];
     /// The statuses of an order the bar still has to work on (and that blocks a new one).
+    /// The partial unique index `orders_one_open_per_visitor` repeats this list; a test
+    /// holds the two together.
     pub const OPEN: [OrderStatus; 3] = [
         OrderStatus::Placed,
         OrderStatus::Preparing,
         OrderStatus::Ready,
+    ];
+    /// The statuses in which the visitor may still change or cancel their order.
+    pub const VISITOR_MAY_CHANGE: [OrderStatus; 1] = [OrderStatus::Placed];
+    /// Every move the bar may make, `(from, to)`: `placed → preparing → ready → served`,
+    /// and any open order may be cancelled. `served` and `cancelled` are final.
+    pub const BAR_MOVES: [(OrderStatus, OrderStatus); 6] = [
+        (OrderStatus::Placed, OrderStatus::Preparing),
+        (OrderStatus::Preparing, OrderStatus::Ready),
+        (OrderStatus::Ready, OrderStatus::Served),
+        (OrderStatus::Placed, OrderStatus::Cancelled),
+        (OrderStatus::Preparing, OrderStatus::Cancelled),
+        (OrderStatus::Ready, OrderStatus::Cancelled),
     ];
 
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
@@ -217,39 +239,35 @@ impl OrderStatus {
         Self::OPEN.contains(&self)
     }
 
-    /// The visitor may still change or cancel the order only while it is `placed`.
-    pub fn visitor_may_change(self) -> bool {
-        self == OrderStatus::Placed
+    /// Whether the bar may move an order from this status to `to`.
+    pub fn bar_may_move(self, to: OrderStatus) -> bool {
+        Self::BAR_MOVES.contains(&(self, to))
     }
 
-    /// The bar's rules: `placed → preparing → ready → served`, and any open order may be
-    /// cancelled. `served` and `cancelled` are final. Staying in the same status is not a
-    /// transition.
-    pub fn transition_to(self, to: OrderStatus) -> Result<OrderStatus, TransitionNotAllowed> {
-        use OrderStatus::*;
-        let allowed = matches!(
-            (self, to),
-            (Placed, Preparing)
-                | (Preparing, Ready)
-                | (Ready, Served)
-                | (Placed | Preparing | Ready, Cancelled)
-        );
-        if allowed {
-            Ok(to)
-        } else {
-            Err(TransitionNotAllowed { from: self, to })
-        }
-    }
-}
-
-impl OrderStatus {
-    /// The statuses from which the bar may move an order to `to` (empty for `placed`):
-    /// the rule of [`OrderStatus::transition_to`], in the form the status statement needs.
-    pub fn reachable_from(to: OrderStatus) -> Vec<OrderStatus> {
-        Self::ALL
+    /// The bar's one-tap move onwards (not a cancel); `None` for a closed order.
+    pub fn next(self) -> Option<OrderStatus> {
+        Self::BAR_MOVES
             .into_iter()
-            .filter(|from| from.transition_to(to).is_ok())
+            .find(|(from, to)| *from == self && *to != OrderStatus::Cancelled)
+            .map(|(_, to)| to)
+    }
+
+    /// The statuses from which the bar may move an order to `to` (empty for `placed`).
+    pub fn reachable_from(to: OrderStatus) -> Vec<OrderStatus> {
+        Self::BAR_MOVES
+            .into_iter()
+            .filter(|(_, t)| *t == to)
+            .map(|(from, _)| from)
             .collect()
+    }
+
+    /// A list of statuses as the SQL functions take it: comma-separated names.
+    pub fn sql_list(statuses: &[OrderStatus]) -> String {
+        statuses
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
     }
 }
 
@@ -423,36 +441,33 @@ mod tests {
     #[test]
     fn status_moves_forward_one_step_at_a_time() {
         use OrderStatus::*;
-        assert_eq!(Placed.transition_to(Preparing), Ok(Preparing));
-        assert_eq!(Preparing.transition_to(Ready), Ok(Ready));
-        assert_eq!(Ready.transition_to(Served), Ok(Served));
-        assert!(Placed.transition_to(Ready).is_err());
-        assert!(Placed.transition_to(Served).is_err());
-        assert!(Preparing.transition_to(Served).is_err());
+        assert!(Placed.bar_may_move(Preparing));
+        assert!(Preparing.bar_may_move(Ready));
+        assert!(Ready.bar_may_move(Served));
+        assert!(!Placed.bar_may_move(Ready));
+        assert!(!Placed.bar_may_move(Served));
+        assert!(!Preparing.bar_may_move(Served));
     }
 
     #[test]
     fn any_open_order_can_be_cancelled_but_closed_ones_cannot() {
         use OrderStatus::*;
         for open in OrderStatus::OPEN {
-            assert_eq!(open.transition_to(Cancelled), Ok(Cancelled));
+            assert!(open.bar_may_move(Cancelled));
         }
         for to in OrderStatus::ALL {
-            assert!(Served.transition_to(to).is_err());
-            assert!(Cancelled.transition_to(to).is_err());
+            assert!(!Served.bar_may_move(to));
+            assert!(!Cancelled.bar_may_move(to));
         }
     }
 
     #[test]
     fn status_never_moves_backwards_or_stays() {
         use OrderStatus::*;
-        assert!(Ready.transition_to(Preparing).is_err());
-        assert!(Preparing.transition_to(Placed).is_err());
+        assert!(!Ready.bar_may_move(Preparing));
+        assert!(!Preparing.bar_may_move(Placed));
         for s in OrderStatus::ALL {
-            assert_eq!(
-                s.transition_to(s),
-                Err(TransitionNotAllowed { from: s, to: s })
-            );
+            assert!(!s.bar_may_move(s));
         }
     }
 
@@ -461,7 +476,7 @@ mod tests {
         let allowed = OrderStatus::ALL
             .iter()
             .flat_map(|a| OrderStatus::ALL.iter().map(move |b| (*a, *b)))
-            .filter(|(a, b)| a.transition_to(*b).is_ok())
+            .filter(|(a, b)| a.bar_may_move(*b))
             .count();
         assert_eq!(allowed, 6);
     }
@@ -481,7 +496,7 @@ mod tests {
             for from in OrderStatus::ALL {
                 assert_eq!(
                     OrderStatus::reachable_from(to).contains(&from),
-                    from.transition_to(to).is_ok(),
+                    from.bar_may_move(to),
                     "{from} -> {to}"
                 );
             }
@@ -490,14 +505,16 @@ mod tests {
 
     #[test]
     fn only_placed_orders_may_be_changed_by_the_visitor() {
-        assert!(OrderStatus::Placed.visitor_may_change());
-        for s in [
-            OrderStatus::Preparing,
-            OrderStatus::Ready,
-            OrderStatus::Served,
-            OrderStatus::Cancelled,
-        ] {
-            assert!(!s.visitor_may_change());
-        }
+        assert_eq!(OrderStatus::VISITOR_MAY_CHANGE, [OrderStatus::Placed]);
+    }
+
+    #[test]
+    fn the_one_tap_move_goes_forward_and_closed_orders_have_none() {
+        use OrderStatus::*;
+        assert_eq!(Placed.next(), Some(Preparing));
+        assert_eq!(Preparing.next(), Some(Ready));
+        assert_eq!(Ready.next(), Some(Served));
+        assert_eq!(Served.next(), None);
+        assert_eq!(Cancelled.next(), None);
     }
 }

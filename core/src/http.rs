@@ -1,9 +1,11 @@
-//! Pure request-level rules: routes, content type, body size, bar token, query strings,
-//! ETags. Components feed these with what the Spin request carries.
+//! Pure request-level rules: content type, body size, bar token, query strings, ETags.
+//! (Routes are the components' route tables, on `api_spin::route`.) Components feed these with what the Spin request carries.
 
 use crate::cursor::{FeedCursor, PageCursor};
-use crate::domain::{DrinkId, OrderId, OrderStatus, VisitorId};
+use crate::domain::{DrinkId, OrderStatus, VisitorId};
 use crate::problem::ApiError;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 /// Largest request body accepted (413 beyond).
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -20,13 +22,6 @@ pub const TAIL_MAX: usize = 50;
 /// Largest `before` of the purge: 9999-12-31T23:59:59.999Z (PostgreSQL's timestamps end
 /// much later, but nothing sensible lies beyond).
 pub const MAX_EPOCH_MS: i64 = 253_402_300_799_999;
-
-/// `Allow` of `/api/orders`: place (visitor) and purge (bar).
-pub const ORDERS_ALLOW: &str = "POST, DELETE";
-/// `Allow` of `/api/orders/{id}`: cancel (visitor) and status change (bar).
-pub const ORDER_ALLOW: &str = "DELETE, PATCH";
-/// `Allow` of `/api/drinks/{id}`: availability and stock (bar).
-pub const DRINK_ALLOW: &str = "PATCH";
 
 /// The body must be declared as JSON (`application/json`, parameters allowed).
 pub fn require_json(content_type: Option<&str>) -> Result<(), ApiError> {
@@ -148,44 +143,45 @@ pub fn feed_etag(next: &str) -> String {
     format!("\"{next}\"")
 }
 
-/// Decoded `application/x-www-form-urlencoded` query pairs. Rejects malformed escapes and
-/// parameters with an empty name (`?=x`).
-pub fn parse_query(query: &str) -> Result<Vec<(String, String)>, ApiError> {
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            if k.is_empty() {
-                return Err(ApiError::EmptyParameterName);
-            }
-            let key =
-                percent_decode(k).ok_or_else(|| bad_param("query", "not valid URL encoding"))?;
-            let value =
-                percent_decode(v).ok_or_else(|| bad_param(&key, "not valid URL encoding"))?;
-            Ok((key, value))
-        })
-        .collect()
+/// Decodes a query string into its parameter type (`#[serde(deny_unknown_fields)]`, every
+/// field an `Option<String>`), with serde_urlencoded. Refused with a 400 naming the
+/// parameter: malformed `%` escapes or UTF-8 (which the form decoder would let through
+/// lossily), an empty name (`?=x`), an unknown name, a name given twice (ambiguous).
+pub fn from_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        if k.is_empty() {
+            return Err(ApiError::EmptyParameterName);
+        }
+        let key = form_decode(k).ok_or_else(|| bad_param("query", "not valid URL encoding"))?;
+        form_decode(v).ok_or_else(|| bad_param(&key, "not valid URL encoding"))?;
+    }
+    serde_urlencoded::from_str(query).map_err(|e| {
+        let message = e.to_string();
+        if let Some(name) = crate::api::between(&message, "unknown field `", "`") {
+            bad_param(name, "unknown parameter")
+        } else if let Some(name) = crate::api::between(&message, "duplicate field `", "`") {
+            bad_param(name, "given more than once")
+        } else {
+            bad_param("query", &message)
+        }
+    })
 }
 
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = bytes.get(i + 1..i + 3)?;
-                let hex = std::str::from_utf8(hex).ok()?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 2;
-            }
-            b => out.push(b),
-        }
-        i += 1;
+/// A form-encoded name or value, decoded; `None` for a `%` not followed by two hex digits
+/// or bytes that are not UTF-8.
+fn form_decode(s: &str) -> Option<String> {
+    let escapes_ok = s
+        .split('%')
+        .skip(1)
+        .all(|rest| rest.len() >= 2 && rest.as_bytes()[..2].iter().all(u8::is_ascii_hexdigit));
+    if !escapes_ok {
+        return None;
     }
-    String::from_utf8(out).ok()
+    percent_encoding::percent_decode_str(&s.replace('+', " "))
+        .decode_utf8()
+        .ok()
+        .map(|decoded| decoded.into_owned())
 }
 
 fn bad_param(field: &str, reason: &str) -> ApiError {
@@ -195,45 +191,31 @@ fn bad_param(field: &str, reason: &str) -> ApiError {
     }
 }
 
-/// Query parameters by name; a parameter given twice is refused (ambiguous).
-struct Params(Vec<(String, String)>);
-
-impl Params {
-    fn parse(query: &str, known: &[&str]) -> Result<Self, ApiError> {
-        let pairs = parse_query(query)?;
-        for (i, (k, _)) in pairs.iter().enumerate() {
-            if !known.contains(&k.as_str()) {
-                return Err(bad_param(k, "unknown parameter"));
-            }
-            if pairs[..i].iter().any(|(seen, _)| seen == k) {
-                return Err(bad_param(k, "given more than once"));
-            }
-        }
-        Ok(Self(pairs))
-    }
-
-    fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn limit(&self, name: &str, default: usize, max: usize) -> Result<usize, ApiError> {
-        match self.get(name) {
-            None => Ok(default),
-            Some(raw) => match raw.parse::<usize>() {
-                Ok(n) if (1..=max).contains(&n) && raw.bytes().all(|b| b.is_ascii_digit()) => Ok(n),
-                _ => Err(bad_param(
-                    name,
-                    &format!("must be an integer from 1 to {max}"),
-                )),
-            },
-        }
+/// A `limit`-like parameter: plain digits from 1 to `max`, `default` when absent.
+fn limit(raw: Option<&str>, name: &str, default: usize, max: usize) -> Result<usize, ApiError> {
+    match raw {
+        None => Ok(default),
+        Some(raw) => match raw.parse::<usize>() {
+            Ok(n) if (1..=max).contains(&n) && raw.bytes().all(|b| b.is_ascii_digit()) => Ok(n),
+            _ => Err(bad_param(
+                name,
+                &format!("must be an integer from 1 to {max}"),
+            )),
+        },
     }
 }
 
-const QUEUE_PARAMS: &[&str] = &["status", "drink", "include", "after", "limit"];
+/// The parameters of `GET /api/queue`, as sent.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QueueParams {
+    status: Option<String>,
+    drink: Option<String>,
+    include: Option<String>,
+    after: Option<String>,
+    limit: Option<String>,
+    format: Option<String>,
+}
 
 /// `GET /api/queue` parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -248,16 +230,20 @@ impl QueueQuery {
     /// `?status=a,b` (default: the open statuses; `?include=closed` adds served and
     /// cancelled), `?drink=`, `?after=` (page cursor), `?limit=` (1–200, default 50).
     pub fn parse(query: &str) -> Result<Self, ApiError> {
-        Self::from_params(&Params::parse(query, QUEUE_PARAMS)?)
+        let p: QueueParams = from_query(query)?;
+        if p.format.is_some() {
+            return Err(bad_param("format", "unknown parameter"));
+        }
+        Self::from_params(&p)
     }
 
-    fn from_params(p: &Params) -> Result<Self, ApiError> {
-        let include_closed = match p.get("include") {
+    fn from_params(p: &QueueParams) -> Result<Self, ApiError> {
+        let include_closed = match p.include.as_deref() {
             None => false,
             Some("closed") => true,
             Some(_) => return Err(bad_param("include", "must be \"closed\"")),
         };
-        let statuses = match p.get("status") {
+        let statuses = match p.status.as_deref() {
             Some(list) => {
                 let mut out = Vec::new();
                 for part in list.split(',') {
@@ -273,14 +259,21 @@ impl QueueQuery {
             None => OrderStatus::OPEN.to_vec(),
         };
         let drink = p
-            .get("drink")
+            .drink
+            .as_deref()
             .map(|d| DrinkId::parse(d).map_err(|e| bad_param("drink", &e.to_string())))
             .transpose()?;
         let after = p
-            .get("after")
+            .after
+            .as_deref()
             .map(|a| PageCursor::decode(a).map_err(|_| bad_param("after", "not a valid cursor")))
             .transpose()?;
-        let limit = p.limit("limit", QUEUE_DEFAULT_LIMIT, QUEUE_MAX_LIMIT)?;
+        let limit = limit(
+            p.limit.as_deref(),
+            "limit",
+            QUEUE_DEFAULT_LIMIT,
+            QUEUE_MAX_LIMIT,
+        )?;
         Ok(Self {
             statuses,
             drink,
@@ -329,15 +322,27 @@ impl QueueRequest {
     /// `?format=json` (the default) or `?format=csv`; the JSON form takes the parameters of
     /// [`QueueQuery::parse`], the CSV form none.
     pub fn parse(query: &str) -> Result<Self, ApiError> {
-        let mut known = QUEUE_PARAMS.to_vec();
-        known.push("format");
-        let p = Params::parse(query, &known)?;
-        match p.get("format") {
+        let p: QueueParams = from_query(query)?;
+        match p.format.as_deref() {
             None | Some("json") => QueueQuery::from_params(&p).map(QueueRequest::Page),
-            Some("csv") => match p.0.iter().find(|(k, _)| k != "format") {
-                Some((other, _)) => Err(bad_param(other, "cannot be combined with format=csv")),
-                None => Ok(QueueRequest::Csv),
-            },
+            Some("csv") => {
+                let others = [
+                    ("status", &p.status),
+                    ("drink", &p.drink),
+                    ("include", &p.include),
+                    ("after", &p.after),
+                    ("limit", &p.limit),
+                ];
+                // The first other parameter as sent, so the problem names it.
+                let first = query
+                    .split('&')
+                    .filter_map(|pair| pair.split('=').next())
+                    .find(|name| others.iter().any(|(n, v)| n == name && v.is_some()));
+                match first {
+                    Some(other) => Err(bad_param(other, "cannot be combined with format=csv")),
+                    None => Ok(QueueRequest::Csv),
+                }
+            }
             Some(_) => Err(bad_param("format", "must be \"json\" or \"csv\"")),
         }
     }
@@ -345,9 +350,14 @@ impl QueueRequest {
 
 /// `DELETE /api/orders?before=<epoch ms>`: the cut-off of the purge (required).
 pub fn purge_before(query: &str) -> Result<i64, ApiError> {
-    let p = Params::parse(query, &["before"])?;
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct PurgeParams {
+        before: Option<String>,
+    }
+    let p: PurgeParams = from_query(query)?;
     let raw = p
-        .get("before")
+        .before
         .ok_or_else(|| bad_param("before", "is required (epoch milliseconds)"))?;
     match raw.parse::<i64>() {
         Ok(ms) if raw.bytes().all(|b| b.is_ascii_digit()) && ms <= MAX_EPOCH_MS => Ok(ms),
@@ -360,7 +370,10 @@ pub fn purge_before(query: &str) -> Result<i64, ApiError> {
 
 /// Refuses any query parameter (for endpoints that take none).
 pub fn no_parameters(query: &str) -> Result<(), ApiError> {
-    Params::parse(query, &[]).map(|_| ())
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct NoParams {}
+    from_query::<NoParams>(query).map(|_| ())
 }
 
 /// `GET /api/feed` parameters.
@@ -376,56 +389,44 @@ pub enum FeedQuery {
 
 impl FeedQuery {
     pub fn parse(query: &str) -> Result<Self, ApiError> {
-        let p = Params::parse(query, &["after", "limit", "tail"])?;
-        match (p.get("after"), p.get("tail")) {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct FeedParams {
+            after: Option<String>,
+            limit: Option<String>,
+            tail: Option<String>,
+        }
+        let p: FeedParams = from_query(query)?;
+        match (p.after.as_deref(), p.tail.as_deref()) {
             (Some(_), Some(_)) => Err(bad_param("tail", "cannot be combined with after")),
             (Some(after), None) => Ok(FeedQuery::After {
                 cursor: FeedCursor::decode(after)?,
-                limit: p.limit("limit", FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT)?,
+                limit: limit(
+                    p.limit.as_deref(),
+                    "limit",
+                    FEED_DEFAULT_LIMIT,
+                    FEED_MAX_LIMIT,
+                )?,
             }),
             (None, Some(_)) => {
-                if p.get("limit").is_some() {
+                if p.limit.is_some() {
                     return Err(bad_param("limit", "cannot be combined with tail"));
                 }
-                Ok(FeedQuery::Tail(p.limit("tail", 10, TAIL_MAX)?))
+                Ok(FeedQuery::Tail(limit(
+                    p.tail.as_deref(),
+                    "tail",
+                    10,
+                    TAIL_MAX,
+                )?))
             }
             (None, None) => {
-                if p.get("limit").is_some() {
+                if p.limit.is_some() {
                     return Err(bad_param("limit", "only allowed with after"));
                 }
                 Ok(FeedQuery::Start)
             }
         }
     }
-}
-
-/// The routes of order-fn.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OrderRoute {
-    /// `/api/orders`
-    Orders,
-    /// `/api/orders/{id}`
-    Order(OrderId),
-    /// `/api/drinks/{id}`
-    Drink(DrinkId),
-}
-
-/// Maps a path of the `/api/orders/...` and `/api/drinks/...` prefixes.
-pub fn order_route(path: &str) -> Result<OrderRoute, ApiError> {
-    if path == "/api/orders" {
-        return Ok(OrderRoute::Orders);
-    }
-    if let Some(rest) = path.strip_prefix("/api/orders/") {
-        return OrderId::parse(rest)
-            .map(OrderRoute::Order)
-            .map_err(|_| ApiError::NotFound);
-    }
-    if let Some(rest) = path.strip_prefix("/api/drinks/") {
-        return DrinkId::parse(rest)
-            .map(OrderRoute::Drink)
-            .map_err(|_| ApiError::NotFound);
-    }
-    Err(ApiError::NotFound)
 }
 
 #[cfg(test)]
@@ -570,7 +571,7 @@ mod tests {
 
     #[test]
     fn query_strings_are_percent_decoded() {
-        let q = parse_query("a=x%2Cy&b=two+words&c").unwrap();
+        let q = from_query::<Vec<(String, String)>>("a=x%2Cy&b=two+words&c").unwrap();
         assert_eq!(
             q,
             vec![
@@ -579,15 +580,17 @@ mod tests {
                 ("c".into(), "".into())
             ]
         );
-        assert!(parse_query("a=%zz").is_err());
-        assert!(parse_query("a=%e2%28").is_err());
-        assert!(parse_query("a=%4").is_err());
+        assert!(from_query::<Vec<(String, String)>>("a=%zz").is_err());
+        assert!(from_query::<Vec<(String, String)>>("a=%e2%28").is_err());
+        assert!(from_query::<Vec<(String, String)>>("a=%4").is_err());
     }
 
     #[test]
     fn a_parameter_with_an_empty_name_says_so() {
         for query in ["=x", "a=1&=x", "=", "=%zz"] {
-            let p = parse_query(query).unwrap_err().problem();
+            let p = from_query::<Vec<(String, String)>>(query)
+                .unwrap_err()
+                .problem();
             assert_eq!(p.status, 400, "{query}");
             assert_eq!(p.kind, "/problems/invalid-parameter", "{query}");
             assert_eq!(p.field.as_deref(), Some(""), "{query}");
@@ -602,7 +605,10 @@ mod tests {
             Err(ApiError::EmptyParameterName)
         ));
         // Empty pairs are not parameters.
-        assert_eq!(parse_query("&&a=1&").unwrap().len(), 1);
+        assert_eq!(
+            from_query::<Vec<(String, String)>>("&&a=1&").unwrap().len(),
+            1
+        );
     }
 
     #[test]
@@ -687,30 +693,6 @@ mod tests {
                 400,
                 "{q}"
             );
-        }
-    }
-
-    #[test]
-    fn order_routes_are_matched_exactly() {
-        assert_eq!(order_route("/api/orders").unwrap(), OrderRoute::Orders);
-        assert!(
-            matches!(order_route("/api/orders/12").unwrap(), OrderRoute::Order(id) if id.get() == 12)
-        );
-        assert!(
-            matches!(order_route("/api/drinks/fruit-juice").unwrap(), OrderRoute::Drink(d) if d.as_str() == "fruit-juice")
-        );
-        for bad in [
-            "/api/orders/",
-            "/api/orders/abc",
-            "/api/orders/1/2",
-            "/api/orders/0",
-            "/api/ordersx",
-            "/api/drinks",
-            "/api/drinks/",
-            "/api/drinks/Tea",
-            "/api/drinks/tea/x",
-        ] {
-            assert!(matches!(order_route(bad), Err(ApiError::NotFound)), "{bad}");
         }
     }
 

@@ -1,8 +1,8 @@
 //! Drink Orders' pure domain: types and validation, status rules, the cursor codec,
-//! JSON shapes, problem+json errors, SQL text and the mapping of result rows.
+//! JSON shapes, problem+json errors, SQL text and the decoding of what it returns.
 //!
 //! No spin-sdk and no I/O here: components parse the request with these functions, run
-//! one statement from [`sql`], hand the rows to [`rows`] and send what comes back.
+//! one statement from [`sql`], decode its JSON with [`shapes`] and send what comes back.
 
 pub mod api;
 pub mod csv;
@@ -11,7 +11,7 @@ pub mod domain;
 pub mod http;
 pub mod migrations;
 pub mod problem;
-pub mod rows;
+pub mod shapes;
 pub mod sql;
 pub mod stats;
 
@@ -20,4 +20,3 @@ pub use cursor::{FeedCursor, PageCursor};
 pub use domain::{DrinkId, Nickname, OrderId, OrderStatus, RequestId, VisitorId};
 pub use migrations::LATEST_MIGRATION;
 pub use problem::{ApiError, DbFailure, DbVerdict, Problem};
-pub use rows::Cell;

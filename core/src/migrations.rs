@@ -26,10 +26,15 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "write_functions",
         sql: include_str!("../../migrations/0002_write_functions.sql"),
     },
+    Migration {
+        version: 3,
+        name: "json_shapes",
+        sql: include_str!("../../migrations/0003_json_shapes.sql"),
+    },
 ];
 
 /// The highest migration this build needs. Kept in sync with the directory by a unit test.
-pub const LATEST_MIGRATION: i64 = 2;
+pub const LATEST_MIGRATION: i64 = 3;
 
 /// Readiness from the highest applied migration. A database that is ahead of this build
 /// (a newer release migrated it during a rolling update) still serves this build.

@@ -18,17 +18,11 @@ pub enum ApiError {
     #[error("the request body must be a JSON object")]
     BodyNotAnObject,
     #[error("field {field} is missing")]
-    MissingField { field: &'static str },
+    MissingField { field: String },
     #[error("field {field} must be a {expected}")]
-    WrongType {
-        field: &'static str,
-        expected: &'static str,
-    },
+    WrongType { field: String, expected: String },
     #[error("{field} {reason}")]
-    InvalidField {
-        field: &'static str,
-        reason: InvalidValue,
-    },
+    InvalidField { field: String, reason: String },
     #[error("query parameter {field}: {reason}")]
     InvalidParameter { field: String, reason: String },
     /// `?=x`: a parameter without a name (answered with `field: ""`).
@@ -48,7 +42,7 @@ pub enum ApiError {
     #[error("no such resource")]
     NotFound,
     #[error("method not allowed; allowed: {allow}")]
-    MethodNotAllowed { allow: &'static str },
+    MethodNotAllowed { allow: String },
     #[error("a valid bar token is required")]
     Unauthorized,
     #[error("the bar token is not configured")]
@@ -176,14 +170,10 @@ impl ApiError {
             ApiError::BodyNotAnObject => {
                 Problem::new(400, "malformed-json", "Malformed JSON", detail)
             }
-            ApiError::MissingField { field } => {
-                Problem::new(422, "invalid-field", "Invalid field", detail).field(*field)
-            }
-            ApiError::WrongType { field, .. } => {
-                Problem::new(422, "invalid-field", "Invalid field", detail).field(*field)
-            }
-            ApiError::InvalidField { field, .. } => {
-                Problem::new(422, "invalid-field", "Invalid field", detail).field(*field)
+            ApiError::MissingField { field }
+            | ApiError::WrongType { field, .. }
+            | ApiError::InvalidField { field, .. } => {
+                Problem::new(422, "invalid-field", "Invalid field", detail).field(field.clone())
             }
             ApiError::InvalidParameter { field, .. } => {
                 Problem::new(400, "invalid-parameter", "Invalid query parameter", detail)
@@ -214,7 +204,7 @@ impl ApiError {
             ApiError::NotFound => Problem::new(404, "not-found", "Not found", detail),
             ApiError::MethodNotAllowed { allow } => {
                 Problem::new(405, "method-not-allowed", "Method not allowed", detail)
-                    .header("Allow", *allow)
+                    .header("Allow", allow.clone())
             }
             ApiError::Unauthorized => Problem::new(401, "unauthorized", "Unauthorized", detail)
                 .field("Authorization")
@@ -461,8 +451,8 @@ mod tests {
     #[test]
     fn problem_json_has_type_title_status_detail_and_field() {
         let p = ApiError::InvalidField {
-            field: "nickname",
-            reason: InvalidValue::Empty,
+            field: "nickname".into(),
+            reason: InvalidValue::Empty.to_string(),
         }
         .problem();
         let v: serde_json::Value = serde_json::from_slice(&p.to_json()).unwrap();
@@ -476,7 +466,10 @@ mod tests {
 
     #[test]
     fn method_not_allowed_carries_allow_header() {
-        let p = ApiError::MethodNotAllowed { allow: "POST" }.problem();
+        let p = ApiError::MethodNotAllowed {
+            allow: "POST".into(),
+        }
+        .problem();
         assert_eq!(p.status, 405);
         assert_eq!(p.headers, vec![("Allow", "POST".to_string())]);
     }
@@ -615,14 +608,16 @@ mod tests {
     fn every_client_error_is_4xx_and_names_a_field_where_one_is_at_fault() {
         let cases = [
             (
-                ApiError::MissingField { field: "drink" },
+                ApiError::MissingField {
+                    field: "drink".into(),
+                },
                 422,
                 Some("drink"),
             ),
             (
                 ApiError::WrongType {
-                    field: "nickname",
-                    expected: "string",
+                    field: "nickname".into(),
+                    expected: "string".into(),
                 },
                 422,
                 Some("nickname"),

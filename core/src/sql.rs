@@ -1,191 +1,145 @@
 //! SQL text of every statement the API runs: one statement per request.
 //!
-//! Rules that keep these statements working on Spin's pg4 host:
+//! Every statement returns **one column of JSON text** (`…::text`), built by the shape
+//! functions of migration 0003 (`order_json`, `drink_json`, `event_json`, `write_outcome`)
+//! and decoded by [`crate::shapes`]; none returns positional columns. Rules that keep
+//! these statements working on Spin's pg4 host:
 //! - every parameter carries an explicit cast (`$1::uuid`, `$2::text`, `$3::int8`), so the
 //!   type PostgreSQL infers matches the `ParameterValue` variant the component sends;
-//! - no result column is `timestamptz`: times come back as epoch milliseconds (`int8`);
-//! - `xid8` values come back as text and go in as `$n::text::xid8`;
-//! - values are read by position (a statement that returns no rows returns no columns
-//!   either), which is why several statements `left join` their rows to a one-row header.
+//! - the result is `text` (pg4 returns it as a string; `json` itself is not a pg4 type);
+//! - `xid8` values go out as text and come in as `$n::text::xid8`.
 //!
-//! Order rows always use the same thirteen columns, in this order (see `rows::order_at`):
-//! `id int8, number int4, nickname text, drink_id text, status text, version int4,
-//!  created_ms int8, updated_ms int8, placed_ms int8, preparing_ms int8?, ready_ms int8?,
-//!  served_ms int8?, cancelled_ms int8?`.
+//! The three write statements ([`PLACE_ORDER`], [`CANCEL_ORDER`], [`SET_STATUS`]) call the
+//! procedural PL/pgSQL functions of migration 0003: the pg4 host prepares every statement
+//! anew, and a function's statements are planned once per pooled connection. Each runs in
+//! the caller's transaction without an exception block: errors (a unique violation, 23505)
+//! reach the caller unchanged. Feed events are written by triggers on `orders` and `drinks`
+//! (migration 0003), so every write here has its events in the same transaction.
 //!
-//! Every change of a drink's stock or availability writes a `drink` event in the same
-//! statement (also when an order takes, moves or returns stock), so open pages see
-//! "sold out" change live.
-//!
-//! The three long write statements ([`PLACE_ORDER`], [`CANCEL_ORDER`], [`SET_STATUS`]) call
-//! PL/pgSQL functions of `migrations/0002_write_functions.sql`, whose bodies are the
-//! statements these constants used to hold. The pg4 host prepares every statement anew,
-//! and those statements cost more to plan than to run; a function's statement is planned
-//! once per pooled connection and its plan kept (docs/bench/README.md). Each function runs
-//! its body as one statement in the caller's transaction, without an exception block, so
-//! the semantics are those of the statement: one snapshot, the same locks, errors (such as
-//! a unique violation, 23505) reach the caller unchanged, and its events carry the caller's
-//! transaction id. A change to a body needs a new migration (`create or replace function`).
+//! The order rules are core's ([`crate::OrderStatus`]): the functions take the statuses
+//! they need as comma-separated parameters ([`crate::OrderStatus::sql_list`]).
 
-/// The thirteen order columns as every order statement returns them, times as epoch
-/// milliseconds (Spin's pg4 cannot return `timestamptz`): id, number, nickname, drink_id,
-/// status, version, created, updated, placed, preparing, ready, served, cancelled. Read by
-/// position in `rows.rs`. Unqualified: use it where `orders` is the only table in scope.
-/// (The write functions of migration 0002 return the same columns as `order_outcome`.)
-macro_rules! order_columns {
-    () => {
-        "id, number, nickname, drink_id, status, version,
-       (extract(epoch from created_at) * 1000)::int8 as created_ms,
-       (extract(epoch from updated_at) * 1000)::int8 as updated_ms,
-       (extract(epoch from placed_at) * 1000)::int8 as placed_ms,
-       (extract(epoch from preparing_at) * 1000)::int8 as preparing_ms,
-       (extract(epoch from ready_at) * 1000)::int8 as ready_ms,
-       (extract(epoch from served_at) * 1000)::int8 as served_ms,
-       (extract(epoch from cancelled_at) * 1000)::int8 as cancelled_ms"
-    };
-}
-
-/// Place an order, or change the visitor's order that is still `placed`, with its event:
-/// the function `place_order` (migration 0002).
+/// Place an order, or change the visitor's open order while they may still change it.
 ///
 /// Parameters: `$1` visitor id (uuid), `$2` nickname (text), `$3` drink id (text),
-/// `$4` request id (uuid).
+/// `$4` request id (uuid), `$5` the open statuses, `$6` the statuses in which the visitor
+/// may change their order (text, comma-separated).
 ///
-/// Returns one row: `action text` (the function names it `outcome`) followed by the
-/// thirteen order columns (null when there is no order to show). `action` is one of
-/// `placed` (201), `changed` (200), `replay` (200, nothing written),
-/// `request_reused` (the request id belongs to another visitor), `unknown_drink`,
-/// `sold_out`, `locked` (the open order is already `preparing` or `ready`; the order
-/// columns show it).
+/// Returns `{"outcome", "order"}`: `placed` (201), `changed` (200), `replay` (200, nothing
+/// written), `request_reused` (the request id belongs to another visitor), `unknown_drink`,
+/// `sold_out`, `locked` (the open order can no longer be changed; `order` shows it).
 ///
 /// Concurrency: the visitor's open order is locked (`for update`) before anything is
-/// decided, stock is taken with a conditional update (`stock > 0` is re-checked on the
-/// newest row version after waiting for a concurrent taker), and the order write depends
-/// on that update's result, so a stock race ends as `sold_out` with nothing written. Two
-/// concurrent first orders of one visitor, or two concurrent copies of one request, end in
-/// a unique violation (23505) of the loser, which rolls the whole statement back; running
-/// the statement again then answers `changed` or `replay`. A locked order is shown as
-/// locked (the newest version), not as the statement's snapshot saw it.
-pub const PLACE_ORDER: &str = "select * from place_order($1::uuid, $2::text, $3::text, $4::uuid)";
+/// decided; stock is taken with a conditional update (`stock > 0` re-checked on the newest
+/// row version after waiting for a concurrent taker). Two concurrent first orders of one
+/// visitor, or two concurrent copies of one request, end in a unique violation (23505) of
+/// the loser, which rolls everything back; running it again answers `changed` or `replay`.
+pub const PLACE_ORDER: &str =
+    "select place_order($1::uuid, $2::text, $3::text, $4::uuid, $5::text, $6::text)::text";
 
-/// Cancel the visitor's own order while it is `placed`, return its stock, write the events:
-/// the function `cancel_order` (migration 0002).
+/// Cancel the visitor's own order while they may still change it, return its portion.
 ///
-/// Parameters: `$1` order id (int8), `$2` visitor id (uuid).
+/// Parameters: `$1` order id (int8), `$2` visitor id (uuid), `$3` the statuses in which the
+/// visitor may change their order (text, comma-separated).
 ///
-/// Returns one row: `action text` followed by the thirteen order columns. `action` is
-/// `cancelled` (written), `already_cancelled` (nothing written), `not_found` (no such
-/// order of this visitor; order columns null) or `locked` (the order is past `placed`).
-/// The order shown is the newest version (the locked row), never an older snapshot.
-pub const CANCEL_ORDER: &str = "select * from cancel_order($1::int8, $2::uuid)";
+/// Returns `{"outcome", "order"}`: `cancelled`, `already_cancelled` (nothing written),
+/// `not_found` (no such order of this visitor), `locked` (past those statuses). The order
+/// shown is the newest version (the locked row).
+pub const CANCEL_ORDER: &str = "select cancel_order($1::int8, $2::uuid, $3::text)::text";
 
-/// The bar moves an order to another status, if its version is the one the tablet saw and
-/// the rules allow it; stamps the status time, returns stock on cancel, writes the events:
-/// the function `set_order_status` (migration 0002).
+/// The bar moves an order to another status if its version is the one the tablet saw and
+/// the rules allow it; stamps the status time, returns the portion on cancel.
 ///
 /// Parameters: `$1` order id (int8), `$2` new status (text), `$3` the version the client
 /// saw (int4), `$4` the statuses the order may be in for this change, comma-separated
-/// (text; from `StatusChange::from_statuses_param`, so the rule lives in core).
+/// (text; from `StatusChange::from_statuses_param`).
 ///
-/// Returns one row: `action text` followed by the thirteen order columns. `action` is
-/// `changed` (written; the order as it is now), `not_found` (order columns null), `stale`
-/// (the version differs: someone else changed it; the current order) or `illegal` (the
-/// rules do not allow it from the current status; the current order). A stale version is
-/// reported before an illegal change: the client has to look at the order again first.
+/// Returns `{"outcome", "order"}`: `changed` (the order as it is now), `not_found`,
+/// `stale` (the version differs: someone else changed it; the current order) or `illegal`
+/// (the rules do not allow it from the current status). A stale version is reported
+/// before an illegal change: the client has to look at the order again first.
 ///
 /// Concurrency: the order row is locked first; a second tablet's change waits, then sees
 /// the new version and ends as `stale`, so two tablets never overwrite each other.
 pub const SET_STATUS: &str =
-    "select * from set_order_status($1::int8, $2::text, $3::int4, $4::text)";
+    "select set_order_status($1::int8, $2::text, $3::int4, $4::text)::text";
 
-/// The bar switches a drink on or off and/or sets its stock, with a `drink` event.
+/// The bar switches a drink on or off and/or sets its stock (the trigger writes the
+/// `drink` event).
 ///
 /// Parameters: `$1` drink id (text), `$2` available (bool; null = keep), `$3` whether to
 /// set the stock (bool), `$4` the stock (int4; null = unlimited).
 ///
-/// Columns: `id text, name text, available bool, stock int4?`, as in [`MENU`]; no row
-/// when there is no such drink (nothing written).
+/// Returns the drink (`drink_json`); no row when there is no such drink (nothing written).
 pub const UPDATE_DRINK: &str = "
-with upd as (
-    update drinks d
-    set available = coalesce($2::bool, d.available),
-        stock = case when $3::bool then $4::int4 else d.stock end,
-        version = d.version + 1,
-        updated_at = now()
-    where d.id = $1::text
-    returning d.id, d.name, d.available, d.stock
-),
-ev as (
-    insert into order_events (kind, drink_id, available, stock)
-    select 'drink', u.id, u.available, u.stock from upd u
-    returning seq
-)
-select u.id, u.name, u.available, u.stock from upd u
+update drinks d
+set available = coalesce($2::bool, d.available),
+    stock = case when $3::bool then $4::int4 else d.stock end,
+    version = d.version + 1,
+    updated_at = now()
+where d.id = $1::text
+returning drink_json(d)::text
 ";
 
-/// Every order of the event, oldest first, for the CSV export.
-///
-/// Columns: the thirteen order columns.
-pub const EXPORT_ORDERS: &str = concat!(
-    "
-select ",
-    order_columns!(),
-    "
-from orders
-order by id
-"
-);
+/// Every order of the event, oldest first, for the CSV export: a JSON array of orders.
+pub const EXPORT_ORDERS: &str = "
+select coalesce(json_agg(order_json(o) order by o.id), '[]')::text
+from orders o
+";
 
-/// The bar's statistics over every order in the table, as tagged rows.
-///
-/// Columns: `kind text, label text?, status text?, sort int8, a int8?, b int8?, c int8?`:
-/// - `now`: `a` = the database's clock (epoch ms); always exactly one such row, so the
-///   result is never empty;
-/// - `drink`: one row per drink and status (`status` null, `a` = 0 for a drink without
-///   orders); `label` = drink id, `sort` = menu position, `a` = orders;
-/// - `minute`: `a` = start of the minute the orders were placed in (epoch ms), `b` = orders;
-/// - `wait`: `label` = `placed_to_ready` or `ready_to_served`, `a` = orders that went
-///   through it, `b` = median, `c` = 90th percentile (ms, interpolated; null without orders).
+/// The bar's statistics over every order in the table: `{now, drinks, minutes, wait}`
+/// (see `shapes::StatsRows`). `drinks` lists every drink in menu order with its orders per
+/// status; `minutes` the minutes in which orders were placed; `wait` the median and 90th
+/// percentile (ms, interpolated; null without orders) of placed→ready and ready→served.
 pub const STATS: &str = "
 with per_drink as (
-    select d.id, d.position, o.status, count(o.id)::int8 as n
+    select d.id, d.position,
+           coalesce(json_agg(json_build_object('status', c.status, 'orders', c.n)
+                             order by c.status) filter (where c.status is not null),
+                    '[]') as statuses
     from drinks d
-    left join orders o on o.drink_id = d.id
-    group by d.id, d.position, o.status
+    left join (select o.drink_id, o.status, count(*)::int8 as n
+               from orders o group by o.drink_id, o.status) c on c.drink_id = d.id
+    group by d.id, d.position
 ),
 per_minute as (
-    select (floor(extract(epoch from o.placed_at) / 60) * 60000)::int8 as minute,
-           count(*)::int8 as n
+    select epoch_ms(date_trunc('minute', o.placed_at)) as minute, count(*)::int8 as n
     from orders o
     group by 1
 ),
-waits as (
-    select 'placed_to_ready'::text as label, count(*)::int8 as n,
-           round(percentile_cont(0.5) within group (order by t.ms))::int8 as median,
-           round(percentile_cont(0.9) within group (order by t.ms))::int8 as p90
-    from (select (extract(epoch from o.ready_at - o.placed_at) * 1000)::float8 as ms
-          from orders o where o.ready_at is not null) t
-    union all
-    select 'ready_to_served'::text, count(*)::int8,
-           round(percentile_cont(0.5) within group (order by t.ms))::int8,
-           round(percentile_cont(0.9) within group (order by t.ms))::int8
-    from (select (extract(epoch from o.served_at - o.ready_at) * 1000)::float8 as ms
-          from orders o where o.served_at is not null and o.ready_at is not null) t
+ready as (
+    select (extract(epoch from o.ready_at - o.placed_at) * 1000)::float8 as ms
+    from orders o where o.ready_at is not null
+),
+served as (
+    select (extract(epoch from o.served_at - o.ready_at) * 1000)::float8 as ms
+    from orders o where o.served_at is not null and o.ready_at is not null
 )
-select 'now'::text, null::text, null::text, 0::int8,
-       (extract(epoch from now()) * 1000)::int8, null::int8, null::int8
-union all
-select 'drink', p.id, p.status, p.position::int8, p.n, null, null from per_drink p
-union all
-select 'minute', null, null, 0, m.minute, m.n, null from per_minute m
-union all
-select 'wait', w.label, null, 0, w.n, w.median, w.p90 from waits w
+select json_build_object(
+    'now', epoch_ms(now()),
+    'drinks', coalesce((select json_agg(json_build_object('drink', p.id, 'statuses', p.statuses)
+                                        order by p.position, p.id)
+                        from per_drink p), '[]'),
+    'minutes', coalesce((select json_agg(json_build_object('minute', m.minute, 'orders', m.n)
+                                         order by m.minute)
+                         from per_minute m), '[]'),
+    'wait', json_build_object(
+        'placed_to_ready', (select json_build_object(
+            'count', count(*),
+            'median_ms', round(percentile_cont(0.5) within group (order by ms))::int8,
+            'p90_ms', round(percentile_cont(0.9) within group (order by ms))::int8) from ready),
+        'ready_to_served', (select json_build_object(
+            'count', count(*),
+            'median_ms', round(percentile_cont(0.5) within group (order by ms))::int8,
+            'p90_ms', round(percentile_cont(0.9) within group (order by ms))::int8) from served)
+    )
+)::text
 ";
 
 /// Purges closed orders (`served`, `cancelled`) last changed before a time, with their
 /// events; open orders are never touched. Drink events stay.
 ///
-/// Parameters: `$1` the cut-off (epoch ms, int8). Columns (one row): `purged int8`.
+/// Parameters: `$1` the cut-off (epoch ms, int8). Returns `{"purged": n}`.
 ///
 /// The events go in the same statement as their orders; the foreign key from
 /// `order_events` is checked at the end of the statement, when both are gone.
@@ -209,50 +163,41 @@ gone as (
     where o.id = d.id
     returning o.id
 )
-select count(*)::int8 from gone
+select json_build_object('purged', count(*))::text from gone
 ";
 
-/// The menu in display order.
-///
-/// Columns: `id text, name text, available bool, stock int4 (null = unlimited)`.
+/// The menu in display order: `{"drinks": [drink_json, ...]}`.
 pub const MENU: &str = "
-select id, name, available, stock
-from drinks
-order by position, id
+select json_build_object(
+    'drinks', coalesce(json_agg(drink_json(d) order by d.position, d.id), '[]')
+)::text
+from drinks d
 ";
 
-/// The visitor's orders, newest first.
+/// The visitor's orders, newest first: `{"orders": [order_json, ...]}`.
 ///
-/// Parameters: `$1` visitor id (uuid), `$2` limit (int8). Columns: the thirteen order
-/// columns.
-pub const MY_ORDERS: &str = concat!(
-    "
-select ",
-    order_columns!(),
-    "
-from orders
-where visitor_id = $1::uuid
-order by id desc
-limit $2::int8
-"
-);
+/// Parameters: `$1` visitor id (uuid), `$2` limit (int8).
+pub const MY_ORDERS: &str = "
+select json_build_object(
+    'orders', coalesce(json_agg(order_json(p.o) order by (p.o).id desc), '[]')
+)::text
+from (select o from orders o where o.visitor_id = $1::uuid order by o.id desc limit $2::int8) p
+";
 
-/// One page of the bar queue, oldest first, with the feed position of the same snapshot.
+/// One page of the bar queue, oldest first, with the feed position of the same snapshot:
+/// `{"orders": [...], "feed_tx", "feed_skip"}`.
 ///
 /// Parameters: `$1` statuses, comma-separated (text), `$2` drink id or '' for all (text),
 /// `$3` keyset position: only orders with a greater id (int8, 0 for the first page),
 /// `$4` rows to fetch (int8; ask for one more than the page size to learn whether there
 /// is a next page).
 ///
-/// Returns at least one row: `feed_tx text, feed_skip text`, then the thirteen order
-/// columns, which are null in the single row of an empty page. `feed_tx` is the snapshot's
-/// xmin; `feed_skip` lists (comma-separated) the transactions at or above it whose events
-/// are already visible in this snapshot, so the feed neither repeats nor misses anything.
-pub const QUEUE: &str = concat!(
-    "with page as (
-    select ",
-    order_columns!(),
-    "
+/// `feed_tx` is the snapshot's xmin; `feed_skip` lists (comma-separated) the transactions
+/// at or above it whose events are already visible in this snapshot, so the feed neither
+/// repeats nor misses anything.
+pub const QUEUE: &str = "
+with page as (
+    select o
     from orders o
     where o.status = any (string_to_array($1::text, ','))
       and ($2::text = '' or o.drink_id = $2::text)
@@ -263,29 +208,28 @@ pub const QUEUE: &str = concat!(
 pos as (
     select pg_snapshot_xmin(pg_current_snapshot()) as xmin
 )
-select pos.xmin::text,
-       coalesce((select string_agg(distinct e.tx::text, ',')
-                 from order_events e
-                 where e.tx >= pos.xmin), ''),
-       p.id, p.number, p.nickname, p.drink_id, p.status, p.version, p.created_ms,
-       p.updated_ms, p.placed_ms, p.preparing_ms, p.ready_ms, p.served_ms, p.cancelled_ms
+select json_build_object(
+    'orders', coalesce((select json_agg(order_json(p.o) order by (p.o).id) from page p), '[]'),
+    'feed_tx', pos.xmin::text,
+    'feed_skip', coalesce((select string_agg(distinct e.tx::text, ',')
+                           from order_events e
+                           where e.tx >= pos.xmin), '')
+)::text
 from pos
-left join page p on true
-order by p.id
-"
-);
+";
 
 /// The current feed position: everything committed so far is before it.
-///
-/// Columns (one row): `feed_tx text, feed_skip text`, as in [`QUEUE`].
+/// `{"feed_tx", "feed_skip"}`, as in [`QUEUE`].
 pub const FEED_START: &str = "
 with pos as (
     select pg_snapshot_xmin(pg_current_snapshot()) as xmin
 )
-select pos.xmin::text,
-       coalesce((select string_agg(distinct e.tx::text, ',')
-                 from order_events e
-                 where e.tx >= pos.xmin), '')
+select json_build_object(
+    'feed_tx', pos.xmin::text,
+    'feed_skip', coalesce((select string_agg(distinct e.tx::text, ',')
+                           from order_events e
+                           where e.tx >= pos.xmin), '')
+)::text
 from pos
 ";
 
@@ -295,46 +239,47 @@ from pos
 /// Parameters: `$1` cursor transaction (text, cast to xid8), `$2` cursor sequence (int8),
 /// `$3` transactions to skip, comma-separated (text, '' for none), `$4` limit (int8).
 ///
-/// Columns: see [`EVENT_COLUMNS`].
+/// Returns `{"events": [{"tx", "seq", "event": event_json}, ...]}`.
 pub const FEED_AFTER: &str = "
-select e.tx::text, e.seq, e.kind, e.order_id, e.number, e.nickname, e.drink_id, e.status,
-       e.version, e.available, e.stock, (extract(epoch from e.created_at) * 1000)::int8
-from order_events e
-where (e.tx, e.seq) > ($1::text::xid8, $2::int8)
-  and e.tx < pg_snapshot_xmin(pg_current_snapshot())
-  and e.tx <> all (string_to_array($3::text, ',')::xid8[])
-order by e.tx, e.seq
-limit $4::int8
+select json_build_object(
+    'events', coalesce(json_agg(json_build_object('tx', (p.e).tx::text, 'seq', (p.e).seq,
+                                                  'event', event_json(p.e))
+                                order by (p.e).tx, (p.e).seq), '[]')
+)::text
+from (
+    select e
+    from order_events e
+    where (e.tx, e.seq) > ($1::text::xid8, $2::int8)
+      and e.tx < pg_snapshot_xmin(pg_current_snapshot())
+      and e.tx <> all (string_to_array($3::text, ',')::xid8[])
+    order by e.tx, e.seq
+    limit $4::int8
+) p
 ";
 
 /// The last events for the public ticker, oldest first (only settled events, as in
 /// [`FEED_AFTER`], so that polling on from the last one is gapless).
 ///
-/// Parameters: `$1` how many (int8). Columns: see [`EVENT_COLUMNS`].
+/// Parameters: `$1` how many (int8). Returns the shape of [`FEED_AFTER`].
 pub const FEED_TAIL: &str = "
-select t.* from (
-    select e.tx::text as tx, e.seq, e.kind, e.order_id, e.number, e.nickname, e.drink_id,
-           e.status, e.version, e.available, e.stock,
-           (extract(epoch from e.created_at) * 1000)::int8 as created_ms
+select json_build_object(
+    'events', coalesce(json_agg(json_build_object('tx', (p.e).tx::text, 'seq', (p.e).seq,
+                                                  'event', event_json(p.e))
+                                order by (p.e).tx, (p.e).seq), '[]')
+)::text
+from (
+    select e
     from order_events e
     where e.tx < pg_snapshot_xmin(pg_current_snapshot())
     order by e.tx desc, e.seq desc
     limit $1::int8
-) t
-order by t.tx::xid8, t.seq
+) p
 ";
 
-/// Column layout of [`FEED_AFTER`] and [`FEED_TAIL`]:
-/// `tx text, seq int8, kind text, order_id int8?, number int4?, nickname text?,
-///  drink_id text, status text?, version int4?, available bool?, stock int4?,
-///  created_ms int8`.
-pub const EVENT_COLUMNS: usize = 12;
-
-/// Readiness: the highest applied migration (0 when none). Fails when the table is missing.
-///
-/// Columns (one row): `version int8`.
+/// Readiness: `{"migration": n}`, the highest applied migration (0 when none). Fails when
+/// the table is missing.
 pub const HEALTH: &str = "
-select coalesce(max(version), 0)::int8 from schema_migrations
+select json_build_object('migration', coalesce(max(version), 0))::text from schema_migrations
 ";
 
 #[cfg(test)]
@@ -393,18 +338,22 @@ mod tests {
             (CANCEL_ORDER, "cancel_order"),
             (SET_STATUS, "set_order_status"),
         ] {
-            let prefix = format!("select * from {function}(");
+            let prefix = format!("select {function}(");
             let args = call
                 .strip_prefix(&prefix)
-                .and_then(|rest| rest.strip_suffix(')'))
+                .and_then(|rest| rest.strip_suffix(")::text"))
                 .unwrap_or_else(|| panic!("{function}: {call}"));
             let cast_types: Vec<&str> = args
                 .split(", ")
                 .map(|a| a.split_once("::").expect("cast").1)
                 .collect();
-            let head = format!("create or replace function {function}(");
-            let start = all_sql
-                .rfind(&head)
+            let (start, head) = ["create function", "create or replace function"]
+                .iter()
+                .filter_map(|create| {
+                    let head = format!("{create} {function}(");
+                    all_sql.rfind(&head).map(|at| (at, head))
+                })
+                .max()
                 .unwrap_or_else(|| panic!("no migration creates {function}"));
             let params = &all_sql[start + head.len()..];
             let params = &params[..params.find(')').expect("closing parenthesis")];
@@ -413,6 +362,35 @@ mod tests {
                 .map(|p| p.split_whitespace().nth(1).expect("name type"))
                 .collect();
             assert_eq!(cast_types, param_types, "{function}");
+        }
+    }
+
+    /// The one literal copy of the open statuses: the partial unique index that allows one
+    /// open order per visitor (an index predicate cannot take a parameter).
+    #[test]
+    fn the_one_open_order_index_covers_exactly_the_open_statuses() {
+        let init = crate::migrations::MIGRATIONS[0].sql;
+        let index = &init[init
+            .find("create unique index orders_one_open_per_visitor")
+            .expect("the index")..];
+        let list = &index[index.find("status in (").expect("a status list") + 11..];
+        let list = &list[..list.find(')').expect("closing parenthesis")];
+        let statuses: Vec<&str> = list
+            .split(',')
+            .map(|s| s.trim().trim_matches('\''))
+            .collect();
+        let open: Vec<&str> = crate::OrderStatus::OPEN
+            .iter()
+            .map(|s| s.as_str())
+            .collect();
+        assert_eq!(statuses, open);
+    }
+
+    /// Each statement answers one JSON value as text (decoded by `shapes`).
+    #[test]
+    fn every_statement_returns_json_text() {
+        for (name, sql) in ALL {
+            assert!(sql.contains(")::text"), "{name}");
         }
     }
 

@@ -1,7 +1,7 @@
 //! `GET /api/stats`: the figures behind the bar page's charts, shaped from the rows of
-//! [`crate::sql::STATS`] (see [`crate::rows::stats`]).
+//! [`crate::sql::STATS`] (see [`crate::shapes::stats`]).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::domain::OrderStatus;
 
@@ -56,7 +56,8 @@ pub struct DrinkStats {
 }
 
 /// Orders placed in one minute (`minute` = its start, epoch ms).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MinuteCount {
     pub minute: i64,
     pub orders: i64,
@@ -64,14 +65,16 @@ pub struct MinuteCount {
 
 /// A wait time: how many orders went through it, median and 90th percentile (ms; null
 /// when none did).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct WaitStats {
     pub count: i64,
     pub median_ms: Option<i64>,
     pub p90_ms: Option<i64>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Waits {
     pub placed_to_ready: WaitStats,
     pub ready_to_served: WaitStats,

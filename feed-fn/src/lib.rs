@@ -5,35 +5,32 @@
 //!   `If-None-Match` with it → 304 while nothing is new
 //! - `GET /api/feed?tail=N` the last N events (public ticker)
 
-#[path = "../../core/glue/spin.rs"]
-mod glue;
-
+use api_spin::{PathParams, Request, Route, Routes, db};
 use drinks_core::api::{FeedPage, to_json};
-use drinks_core::http::{self as rules, FeedQuery};
-use drinks_core::{ApiError, FeedCursor, rows, sql};
-use glue::Request;
+use drinks_core::http::{FeedQuery, etag_matches, feed_etag};
+use drinks_core::{ApiError, FeedCursor, shapes, sql};
 use spin_sdk::http::{IncomingRequest, Method, Response};
 use spin_sdk::http_component;
 use spin_sdk::pg4::ParameterValue as P;
 
-/// Takes the `IncomingRequest`, not spin-sdk's `Request`: the body stays with the host
-/// until an endpoint that takes one reads it, bounded (see `glue::json_body`).
+/// spin.toml routes exactly `/api/feed` here.
+const ROUTES: &Routes = &Routes {
+    routes: &[Route::new(Method::Get, "/api/feed", feed)],
+    params: &[],
+};
+
 #[http_component]
 fn handle(req: IncomingRequest) -> Response {
-    glue::respond(route(&Request::new(req)))
+    api_spin::serve(req, ROUTES)
 }
 
-fn route(req: &Request) -> Result<Response, ApiError> {
-    if req.path() != "/api/feed" {
-        return Err(ApiError::NotFound);
-    }
-    if *req.method() != Method::Get {
-        return Err(ApiError::MethodNotAllowed { allow: "GET" });
-    }
+fn feed(req: &Request, _: &PathParams) -> Result<Response, ApiError> {
     let page = match FeedQuery::parse(req.query())? {
-        FeedQuery::Start => rows::feed_start(&glue::query("FEED_START", sql::FEED_START, &[])?)?,
+        FeedQuery::Start => {
+            shapes::feed_start(db::query("FEED_START", sql::FEED_START, &[])?.as_deref())?
+        }
         FeedQuery::After { cursor, limit } => {
-            let found = glue::query(
+            let found = db::query(
                 "FEED_AFTER",
                 sql::FEED_AFTER,
                 &[
@@ -43,19 +40,20 @@ fn route(req: &Request) -> Result<Response, ApiError> {
                     P::Int64(limit as i64),
                 ],
             )?;
-            rows::feed_page(&found, &cursor)?
+            shapes::feed_page(found.as_deref(), &cursor)?
         }
         FeedQuery::Tail(n) => {
-            let found = glue::query("FEED_TAIL", sql::FEED_TAIL, &[P::Int64(n as i64)])?;
-            rows::feed_page(&found, &FeedCursor::beginning())?
+            let found = db::query("FEED_TAIL", sql::FEED_TAIL, &[P::Int64(n as i64)])?;
+            shapes::feed_page(found.as_deref(), &FeedCursor::beginning())?
         }
     };
     respond(req, &page)
 }
 
+/// 304 while nothing is new for the client's cursor; else the page, its cursor as ETag.
 fn respond(req: &Request, page: &FeedPage) -> Result<Response, ApiError> {
-    let etag = rules::feed_etag(&page.next);
-    if page.events.is_empty() && rules::etag_matches(glue::header(req, "if-none-match"), &etag) {
+    let etag = feed_etag(&page.next);
+    if page.events.is_empty() && etag_matches(req.header("if-none-match"), &etag) {
         return Ok(Response::builder()
             .status(304)
             .header("etag", etag)

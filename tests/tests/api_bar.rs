@@ -337,7 +337,7 @@ async fn every_open_order_can_be_cancelled_by_the_bar_and_its_stock_comes_back()
         .expect("a drink event");
     assert_eq!(
         last_drink["drink"],
-        json!({"id": "water", "available": true, "stock": 3})
+        json!({"id": "water", "available": true, "stock": 3, "sold_out": false})
     );
 }
 
@@ -469,10 +469,10 @@ async fn the_bar_switches_drinks_and_sets_stock_and_open_pages_see_it_in_the_fee
     assert_eq!(
         drinks,
         [
-            json!({"id": "beer", "available": true, "stock": 2}),
-            json!({"id": "tea", "available": false, "stock": null}),
-            json!({"id": "beer", "available": true, "stock": null}),
-            json!({"id": "water", "available": true, "stock": 0}),
+            json!({"id": "beer", "available": true, "stock": 2, "sold_out": false}),
+            json!({"id": "tea", "available": false, "stock": null, "sold_out": true}),
+            json!({"id": "beer", "available": true, "stock": null, "sold_out": false}),
+            json!({"id": "water", "available": true, "stock": 0, "sold_out": true}),
         ]
     );
     let refused = place_as(&app, &visitor(), "Ana", "water").await;
@@ -537,7 +537,7 @@ async fn taking_the_last_portion_shows_sold_out_in_the_feed() {
         .expect("a drink event");
     assert_eq!(
         drink["drink"],
-        json!({"id": "water", "available": true, "stock": 0})
+        json!({"id": "water", "available": true, "stock": 0, "sold_out": true})
     );
     assert_eq!(menu_drink(&app, "water").await["sold_out"], true);
 }

@@ -1,0 +1,108 @@
+//! One statement per request on spin's pg4: the JSON text it answers, errors classified by
+//! core.
+
+use anyhow::Context as _;
+use drinks_core::{ApiError, DbFailure, DbVerdict};
+use spin_sdk::pg4::{Connection, DbValue, ParameterValue, PgError, QueryError};
+
+/// Wraps an unexpected error with its whole cause chain, for logging and a 500.
+pub fn internal(error: anyhow::Error) -> ApiError {
+    ApiError::Internal(format!("{error:#}"))
+}
+
+/// Runs one statement on a fresh connection (one pool checkout) and returns the one JSON
+/// text it answers (`None` when it returns no row). A unique-violation race (a concurrent
+/// twin of the same request) is answered by running it once more. `name` is the
+/// statement's constant name, used in logs.
+pub fn query(name: &str, sql: &str, params: &[ParameterValue]) -> Result<Option<String>, ApiError> {
+    let url = spin_sdk::variables::get("db_url")
+        .context("reading the Spin variable db_url")
+        .map_err(internal)?;
+    let conn = Connection::open(&url).map_err(|e| fail(name, failure(e)))?;
+    let result = match run(&conn, sql, params) {
+        Ok(json) => Ok(json),
+        Err(first) => match first.verdict() {
+            DbVerdict::Retry => run(&conn, sql, params).map_err(|second| match second.verdict() {
+                DbVerdict::Retry => ApiError::Contention,
+                DbVerdict::Fail(e) => e,
+            }),
+            DbVerdict::Fail(e) => Err(e),
+        },
+    };
+    result.map_err(|e| contextualize(name, e))
+}
+
+/// Like [`query`] but hands back the raw failure, for callers that classify it themselves.
+pub fn query_raw(
+    sql: &str,
+    params: &[ParameterValue],
+) -> Result<Option<String>, Result<DbFailure, ApiError>> {
+    let url = spin_sdk::variables::get("db_url")
+        .context("reading the Spin variable db_url")
+        .map_err(|e| Err(internal(e)))?;
+    let conn = Connection::open(&url).map_err(|e| Ok(failure(e)))?;
+    run(&conn, sql, params).map_err(Ok)
+}
+
+/// The statement's single JSON text column of its single row (or no row).
+fn run(
+    conn: &Connection,
+    sql: &str,
+    params: &[ParameterValue],
+) -> Result<Option<String>, DbFailure> {
+    let rows = conn.query(sql, params).map_err(failure)?;
+    let mut rows = rows.rows.into_iter();
+    let json = match rows.next() {
+        None => return Ok(None),
+        Some(row) => match <[DbValue; 1]>::try_from(row) {
+            Ok([DbValue::Str(json)]) => json,
+            Ok([other]) => {
+                return Err(DbFailure::Other(format!(
+                    "expected one JSON text column, got {other:?}"
+                )));
+            }
+            Err(row) => {
+                return Err(DbFailure::Other(format!(
+                    "expected one JSON text column, got {} columns",
+                    row.len()
+                )));
+            }
+        },
+    };
+    if rows.next().is_some() {
+        return Err(DbFailure::Other("expected at most one row".into()));
+    }
+    Ok(Some(json))
+}
+
+fn fail(name: &str, f: DbFailure) -> ApiError {
+    contextualize(name, f.final_error())
+}
+
+fn contextualize(name: &str, e: ApiError) -> ApiError {
+    match e {
+        ApiError::Internal(msg) => ApiError::Internal(format!("statement {name}: {msg}")),
+        ApiError::SchemaMissing(msg) => ApiError::SchemaMissing(format!("statement {name}: {msg}")),
+        other => other,
+    }
+}
+
+/// Classifies a pg4 error without spin types leaking into core.
+pub fn failure(e: PgError) -> DbFailure {
+    match e {
+        PgError::ConnectionFailed(msg) => DbFailure::Connection(msg),
+        PgError::QueryFailed(QueryError::DbError(db)) => DbFailure::Query {
+            code: db.code,
+            message: db.as_text,
+        },
+        PgError::QueryFailed(QueryError::Text(msg)) => DbFailure::Query {
+            code: String::new(),
+            message: msg,
+        },
+        PgError::BadParameter(msg) => DbFailure::Other(format!("bad parameter: {msg}")),
+        PgError::ValueConversionFailed(msg) => {
+            DbFailure::Other(format!("value conversion failed: {msg}"))
+        }
+        PgError::Other(msg) => DbFailure::Other(msg),
+    }
+}

@@ -1,0 +1,438 @@
+//! What the statements of [`crate::sql`] return, decoded.
+//!
+//! Every statement returns one column of JSON text, built in PostgreSQL by the shape
+//! functions of migration 0003 (`order_json`, `drink_json`, `event_json`, `write_outcome`).
+//! The types here (and the response types of [`crate::api`] they contain) are decoded with
+//! serde and refuse unknown fields, so a field added on one side only fails a fast test
+//! (`tests/shapes.rs` in the e2e crate runs every statement against PostgreSQL) instead of
+//! being dropped silently.
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::api::{FeedEvent, FeedPage, Menu, MenuItem, MyOrders, Order, Purged, QueuePage};
+use crate::cursor::{FeedCursor, PageCursor};
+use crate::domain::OrderStatus;
+use crate::problem::ApiError;
+use crate::stats::{self, DrinkStats, MinuteCount, StatusCounts, Waits};
+
+/// Decodes a statement's JSON; a mismatch is a bug (500) that names the path and the type.
+pub fn decode<T: DeserializeOwned>(json: &str) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_str(json);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        ApiError::Internal(format!(
+            "the database answered a shape that {} does not match: {e}",
+            std::any::type_name::<T>()
+        ))
+    })
+}
+
+/// The one JSON value a statement that always returns a row returned.
+fn required(json: Option<&str>) -> Result<&str, ApiError> {
+    json.ok_or_else(|| ApiError::Internal("the statement returned no row".into()))
+}
+
+/// What a write function decided (`write_outcome` in migration 0003).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Placed,
+    Changed,
+    Replay,
+    RequestReused,
+    UnknownDrink,
+    SoldOut,
+    Locked,
+    Cancelled,
+    AlreadyCancelled,
+    NotFound,
+    Stale,
+    Illegal,
+}
+
+/// `{"outcome": ..., "order": ...}`: the decision and the order it is about, if any.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WriteOutcome {
+    pub outcome: Outcome,
+    pub order: Option<Order>,
+}
+
+impl WriteOutcome {
+    fn order(self) -> Result<Order, ApiError> {
+        let outcome = self.outcome;
+        self.order
+            .ok_or_else(|| ApiError::Internal(format!("outcome {outcome:?} without its order")))
+    }
+
+    fn unexpected(&self, statement: &str) -> ApiError {
+        ApiError::Internal(format!("{statement} answered {:?}", self.outcome))
+    }
+}
+
+/// Successful outcomes of `PLACE_ORDER`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Placed {
+    /// A new order (201).
+    Created(Order),
+    /// The visitor's `placed` order was changed (200).
+    Changed(Order),
+    /// The request was seen before; nothing written (200).
+    Replayed(Order),
+}
+
+/// [`crate::sql::PLACE_ORDER`]: the order, or why there is none.
+pub fn place_outcome(json: Option<&str>, drink: &str) -> Result<Placed, ApiError> {
+    let written: WriteOutcome = decode(required(json)?)?;
+    match written.outcome {
+        Outcome::Placed => Ok(Placed::Created(written.order()?)),
+        Outcome::Changed => Ok(Placed::Changed(written.order()?)),
+        Outcome::Replay => Ok(Placed::Replayed(written.order()?)),
+        Outcome::RequestReused => Err(ApiError::RequestIdReused),
+        Outcome::UnknownDrink => Err(ApiError::UnknownDrink(drink.to_owned())),
+        Outcome::SoldOut => Err(ApiError::SoldOut(drink.to_owned())),
+        Outcome::Locked => Err(ApiError::OrderLocked(Box::new(written.order()?))),
+        _ => Err(written.unexpected("place_order")),
+    }
+}
+
+/// [`crate::sql::CANCEL_ORDER`]: the cancelled order (also when it already was), or why not.
+pub fn cancel_outcome(json: Option<&str>) -> Result<Order, ApiError> {
+    let written: WriteOutcome = decode(required(json)?)?;
+    match written.outcome {
+        Outcome::Cancelled | Outcome::AlreadyCancelled => written.order(),
+        Outcome::NotFound => Err(ApiError::OrderNotFound),
+        Outcome::Locked => {
+            let order = written.order()?;
+            if order.status.is_open() {
+                Err(ApiError::OrderLocked(Box::new(order)))
+            } else {
+                Err(ApiError::OrderClosed(Box::new(order)))
+            }
+        }
+        _ => Err(written.unexpected("cancel_order")),
+    }
+}
+
+/// [`crate::sql::SET_STATUS`]: the changed order, or why not. `to` is the status asked for.
+pub fn status_outcome(json: Option<&str>, to: OrderStatus) -> Result<Order, ApiError> {
+    let written: WriteOutcome = decode(required(json)?)?;
+    match written.outcome {
+        Outcome::Changed => written.order(),
+        Outcome::NotFound => Err(ApiError::OrderNotFound),
+        Outcome::Stale => Err(ApiError::VersionConflict(Box::new(written.order()?))),
+        Outcome::Illegal => Err(ApiError::IllegalTransition {
+            order: Box::new(written.order()?),
+            to,
+        }),
+        _ => Err(written.unexpected("set_order_status")),
+    }
+}
+
+/// [`crate::sql::UPDATE_DRINK`]: the drink as it is now; no row = no such drink.
+pub fn drink_outcome(json: Option<&str>) -> Result<MenuItem, ApiError> {
+    decode(json.ok_or(ApiError::DrinkNotFound)?)
+}
+
+/// [`crate::sql::MENU`].
+pub fn menu(json: Option<&str>) -> Result<Menu, ApiError> {
+    decode(required(json)?)
+}
+
+/// [`crate::sql::MY_ORDERS`].
+pub fn my_orders(json: Option<&str>) -> Result<MyOrders, ApiError> {
+    decode(required(json)?)
+}
+
+/// [`crate::sql::EXPORT_ORDERS`].
+pub fn orders(json: Option<&str>) -> Result<Vec<Order>, ApiError> {
+    decode(required(json)?)
+}
+
+/// [`crate::sql::PURGE`].
+pub fn purged(json: Option<&str>) -> Result<Purged, ApiError> {
+    decode(required(json)?)
+}
+
+/// [`crate::sql::HEALTH`]: the highest applied migration.
+pub fn applied_migration(json: Option<&str>) -> Result<i64, ApiError> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Applied {
+        migration: i64,
+    }
+    Ok(decode::<Applied>(required(json)?)?.migration)
+}
+
+/// A position in the feed as a snapshot sees it: its xmin and the transactions at or above
+/// it whose events it already sees (comma-separated).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotPosition {
+    pub feed_tx: String,
+    pub feed_skip: String,
+}
+
+impl SnapshotPosition {
+    fn cursor(&self) -> Result<FeedCursor, ApiError> {
+        FeedCursor::from_snapshot(&self.feed_tx, &self.feed_skip)
+            .map_err(|_| ApiError::Internal("the database answered a bad snapshot".into()))
+    }
+}
+
+/// [`crate::sql::QUEUE`]: a page of orders and the feed position of the same snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueRows {
+    pub orders: Vec<Order>,
+    pub feed_tx: String,
+    pub feed_skip: String,
+}
+
+/// [`crate::sql::QUEUE`], fetched with `page_size + 1` as the limit.
+pub fn queue_page(json: Option<&str>, page_size: usize) -> Result<QueuePage, ApiError> {
+    let QueueRows {
+        mut orders,
+        feed_tx,
+        feed_skip,
+    } = decode(required(json)?)?;
+    let position = SnapshotPosition { feed_tx, feed_skip };
+    let next = if orders.len() > page_size {
+        orders.truncate(page_size);
+        orders.last().map(|o| PageCursor { last_id: o.id }.encode())
+    } else {
+        None
+    };
+    Ok(QueuePage {
+        orders,
+        next,
+        feed: position.cursor()?.encode(),
+    })
+}
+
+/// [`crate::sql::FEED_START`].
+pub fn feed_start(json: Option<&str>) -> Result<FeedPage, ApiError> {
+    let position: SnapshotPosition = decode(required(json)?)?;
+    Ok(FeedPage {
+        events: Vec::new(),
+        next: position.cursor()?.encode(),
+    })
+}
+
+/// One event with its feed position.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventRow {
+    pub tx: String,
+    pub seq: i64,
+    pub event: FeedEvent,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventRows {
+    pub events: Vec<EventRow>,
+}
+
+/// [`crate::sql::FEED_AFTER`] (or [`crate::sql::FEED_TAIL`] with `after` =
+/// [`FeedCursor::beginning`]): the events and the cursor after the last one.
+pub fn feed_page(json: Option<&str>, after: &FeedCursor) -> Result<FeedPage, ApiError> {
+    let rows: EventRows = decode(required(json)?)?;
+    let mut cursor = after.clone();
+    let mut events = Vec::with_capacity(rows.events.len());
+    for row in rows.events {
+        cursor = cursor
+            .after_event(&row.tx, row.seq)
+            .map_err(|_| ApiError::Internal("the database answered a bad event position".into()))?;
+        events.push(row.event);
+    }
+    Ok(FeedPage {
+        events,
+        next: cursor.encode(),
+    })
+}
+
+/// [`crate::sql::STATS`]: counts per drink and status, orders per minute, wait times.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatsRows {
+    /// The database's clock, epoch ms.
+    pub now: i64,
+    /// Every drink in menu order, with its orders per status (empty without orders).
+    pub drinks: Vec<DrinkCounts>,
+    /// Minutes in which orders were placed.
+    pub minutes: Vec<MinuteCount>,
+    pub wait: Waits,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DrinkCounts {
+    pub drink: String,
+    pub statuses: Vec<StatusCount>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusCount {
+    pub status: OrderStatus,
+    pub orders: i64,
+}
+
+/// [`crate::sql::STATS`], shaped for the bar's charts.
+pub fn stats(json: Option<&str>) -> Result<stats::Stats, ApiError> {
+    let rows: StatsRows = decode(required(json)?)?;
+    let mut per_status = StatusCounts::default();
+    let per_drink = rows
+        .drinks
+        .into_iter()
+        .map(|d| {
+            let mut counts = StatusCounts::default();
+            for s in d.statuses {
+                counts.add(s.status, s.orders);
+                per_status.add(s.status, s.orders);
+            }
+            DrinkStats {
+                drink: d.drink,
+                total: counts.total(),
+                per_status: counts,
+            }
+        })
+        .collect();
+    Ok(stats::Stats {
+        generated_at: rows.now,
+        per_status,
+        per_drink,
+        per_minute: stats::per_minute(rows.minutes),
+        wait: rows.wait,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ORDER: &str = r#"{"id":7,"number":7,"nickname":"Ana","drink":"tea","status":"ready",
+        "version":3,"created_at":1000,"updated_at":3000,"placed_at":1000,"preparing_at":2000,
+        "ready_at":3000,"served_at":null,"cancelled_at":null}"#;
+
+    fn outcome(outcome: &str, order: Option<&str>) -> String {
+        format!(
+            r#"{{"outcome":"{outcome}","order":{}}}"#,
+            order.unwrap_or("null")
+        )
+    }
+
+    #[test]
+    fn a_placed_order_is_created_and_a_changed_one_is_not() {
+        let placed = place_outcome(Some(&outcome("placed", Some(ORDER))), "tea").unwrap();
+        assert!(matches!(placed, Placed::Created(o) if o.id == 7 && o.ready_at == Some(3000)));
+        let changed = place_outcome(Some(&outcome("changed", Some(ORDER))), "tea").unwrap();
+        assert!(matches!(changed, Placed::Changed(_)));
+        let replay = place_outcome(Some(&outcome("replay", Some(ORDER))), "tea").unwrap();
+        assert!(matches!(replay, Placed::Replayed(_)));
+    }
+
+    #[test]
+    fn refused_placements_become_their_problems() {
+        let sold = place_outcome(Some(&outcome("sold_out", None)), "tea").unwrap_err();
+        assert!(matches!(sold, ApiError::SoldOut(d) if d == "tea"));
+        let locked = place_outcome(Some(&outcome("locked", Some(ORDER))), "tea").unwrap_err();
+        assert!(matches!(locked, ApiError::OrderLocked(_)));
+        let unknown = place_outcome(Some(&outcome("unknown_drink", None)), "x").unwrap_err();
+        assert!(matches!(unknown, ApiError::UnknownDrink(_)));
+        let reused = place_outcome(Some(&outcome("request_reused", None)), "x").unwrap_err();
+        assert!(matches!(reused, ApiError::RequestIdReused));
+    }
+
+    #[test]
+    fn an_outcome_that_needs_an_order_but_has_none_is_a_bug() {
+        let e = place_outcome(Some(&outcome("placed", None)), "tea").unwrap_err();
+        assert!(e.is_internal());
+        let e =
+            status_outcome(Some(&outcome("placed", Some(ORDER))), OrderStatus::Ready).unwrap_err();
+        assert!(e.is_internal(), "an outcome of another function");
+    }
+
+    #[test]
+    fn a_field_the_type_does_not_know_is_a_bug_naming_the_path() {
+        let extra = ORDER.replace(r#""id":7"#, r#""id":7,"note":"x""#);
+        let e = place_outcome(Some(&outcome("placed", Some(&extra))), "tea").unwrap_err();
+        assert!(e.is_internal());
+        assert!(e.to_string().contains("order"), "{e}");
+        let missing = ORDER.replace(r#""number":7,"#, "");
+        let e = place_outcome(Some(&outcome("placed", Some(&missing))), "tea").unwrap_err();
+        assert!(e.to_string().contains("number"), "{e}");
+    }
+
+    #[test]
+    fn a_locked_cancel_of_a_closed_order_says_closed() {
+        let served = ORDER.replace(r#""status":"ready""#, r#""status":"served""#);
+        let e = cancel_outcome(Some(&outcome("locked", Some(&served)))).unwrap_err();
+        assert!(matches!(e, ApiError::OrderClosed(_)));
+        let e = cancel_outcome(Some(&outcome("locked", Some(ORDER)))).unwrap_err();
+        assert!(matches!(e, ApiError::OrderLocked(_)));
+    }
+
+    #[test]
+    fn a_missing_drink_row_is_not_found() {
+        assert!(matches!(drink_outcome(None), Err(ApiError::DrinkNotFound)));
+        let d = drink_outcome(Some(
+            r#"{"id":"tea","name":"Tea","available":true,"stock":0,"sold_out":true}"#,
+        ))
+        .unwrap();
+        assert!(d.sold_out);
+    }
+
+    #[test]
+    fn a_queue_page_asked_one_too_many_has_a_next_cursor() {
+        let json = format!(
+            r#"{{"orders":[{ORDER},{}],"feed_tx":"100","feed_skip":""}}"#,
+            ORDER.replace(r#""id":7"#, r#""id":8"#)
+        );
+        let page = queue_page(Some(&json), 1).unwrap();
+        assert_eq!(page.orders.len(), 1);
+        assert_eq!(
+            page.next
+                .as_deref()
+                .map(PageCursor::decode)
+                .unwrap()
+                .unwrap()
+                .last_id,
+            7
+        );
+        let all = queue_page(Some(&json), 2).unwrap();
+        assert_eq!(all.next, None);
+    }
+
+    #[test]
+    fn the_feed_cursor_moves_past_the_last_event() {
+        let json = r#"{"events":[
+            {"tx":"100","seq":1,"event":{"kind":"drink","at":5,
+              "drink":{"id":"tea","available":true,"stock":null,"sold_out":false}}},
+            {"tx":"101","seq":2,"event":{"kind":"placed","at":6,
+              "order":{"id":1,"number":1,"nickname":"A","drink":"tea","status":"placed","version":1}}}
+        ]}"#;
+        let page = feed_page(Some(json), &FeedCursor::beginning()).unwrap();
+        assert_eq!(page.events.len(), 2);
+        let next = FeedCursor::decode(&page.next).unwrap();
+        assert_eq!(next, FeedCursor::beginning().after_event("101", 2).unwrap());
+        let empty = feed_page(Some(r#"{"events":[]}"#), &next).unwrap();
+        assert_eq!(empty.next, page.next);
+    }
+
+    #[test]
+    fn stats_add_up_per_drink_and_per_status() {
+        let json = r#"{"now":60000,"drinks":[
+              {"drink":"tea","statuses":[{"status":"placed","orders":2},{"status":"served","orders":1}]},
+              {"drink":"beer","statuses":[]}],
+            "minutes":[{"minute":0,"orders":2},{"minute":120000,"orders":1}],
+            "wait":{"placed_to_ready":{"count":1,"median_ms":5,"p90_ms":5},
+                    "ready_to_served":{"count":0,"median_ms":null,"p90_ms":null}}}"#;
+        let s = stats(Some(json)).unwrap();
+        assert_eq!(s.per_status.total(), 3);
+        assert_eq!(s.per_drink[0].total, 3);
+        assert_eq!(s.per_drink[1].drink, "beer");
+        assert_eq!(s.per_minute.len(), 3, "the empty minute is filled");
+    }
+}

@@ -1,0 +1,70 @@
+//! Files generated from core's rules, held against core: `static/js/rules.js` is the one
+//! place the pages read the order rules from. Regenerate after changing a rule with
+//! `UPDATE_GENERATED=1 cargo test -p drinks-core --test generated`.
+
+use std::path::PathBuf;
+
+use drinks_core::OrderStatus;
+use drinks_core::domain::NICKNAME_MAX_CHARS;
+
+fn list(statuses: &[OrderStatus]) -> String {
+    let names: Vec<String> = statuses
+        .iter()
+        .map(|s| format!("\"{}\"", s.as_str()))
+        .collect();
+    format!("[{}]", names.join(", "))
+}
+
+/// The pages' rules module, rendered from [`OrderStatus`] and the nickname limit.
+fn rules_js() -> String {
+    let next: Vec<String> = OrderStatus::ALL
+        .iter()
+        .filter_map(|s| {
+            s.next()
+                .map(|n| format!("\"{}\": \"{}\"", s.as_str(), n.as_str()))
+        })
+        .collect();
+    let bar_may_cancel: Vec<OrderStatus> = OrderStatus::reachable_from(OrderStatus::Cancelled);
+    format!(
+        "// Generated from core/src/domain.rs (OrderStatus, Nickname). Do not edit by hand: change the
+// rules there, then run `UPDATE_GENERATED=1 cargo test -p drinks-core --test generated`.
+// A test fails while this file and core disagree.
+
+/** Every status, in the order an order goes through them. */
+export const STATUSES = {all};
+/** Statuses the bar still works on; a visitor has at most one order in one of them. */
+export const OPEN = {open};
+/** The bar's one-tap move from each open status. */
+export const NEXT = {{ {next} }};
+/** Statuses from which the bar may cancel an order. */
+export const BAR_MAY_CANCEL = {cancel};
+/** Statuses in which the visitor may still change or cancel their order. */
+export const VISITOR_MAY_CHANGE = {visitor};
+/** The longest nickname, in characters (Unicode scalar values). */
+export const NICKNAME_MAX_CHARS = {max};
+",
+        all = list(&OrderStatus::ALL),
+        open = list(&OrderStatus::OPEN),
+        next = next.join(", "),
+        cancel = list(&bar_may_cancel),
+        visitor = list(&OrderStatus::VISITOR_MAY_CHANGE),
+        max = NICKNAME_MAX_CHARS,
+    )
+}
+
+#[test]
+fn the_pages_rules_module_is_generated_from_core() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../static/js/rules.js");
+    let expected = rules_js();
+    if std::env::var_os("UPDATE_GENERATED").is_some() {
+        std::fs::write(&path, &expected).expect("writing static/js/rules.js");
+        return;
+    }
+    let actual = std::fs::read_to_string(&path).expect("static/js/rules.js");
+    assert!(
+        actual == expected,
+        "static/js/rules.js is out of date with core's rules; run\n  \
+         UPDATE_GENERATED=1 cargo test -p drinks-core --test generated\n\
+         --- expected ---\n{expected}--- actual ---\n{actual}"
+    );
+}

@@ -1,0 +1,42 @@
+//! `GET /api/queue` (bar): one page of orders, oldest first, with the feed cursor of the
+//! same snapshot; `?format=csv`: every order of the event as a CSV download.
+
+use api_spin::{PathParams, Request, db, respond};
+use drinks_core::api::to_json;
+use drinks_core::csv::{CSV_CONTENT_TYPE, CSV_DISPOSITION, orders_csv};
+use drinks_core::http::QueueRequest;
+use drinks_core::{ApiError, shapes, sql};
+use spin_sdk::http::Response;
+use spin_sdk::pg4::ParameterValue as P;
+
+pub fn endpoint(req: &Request, _: &PathParams) -> Result<Response, ApiError> {
+    req.authorize_bar()?;
+    let q = match QueueRequest::parse(req.query())? {
+        QueueRequest::Page(q) => q,
+        QueueRequest::Csv => return export(),
+    };
+    let json = db::query(
+        "QUEUE",
+        sql::QUEUE,
+        &[
+            P::Str(q.statuses_param()),
+            P::Str(q.drink_param()),
+            P::Int64(q.after_param()),
+            P::Int64(q.fetch_param()),
+        ],
+    )?;
+    Ok(respond::json(
+        200,
+        to_json(&shapes::queue_page(json.as_deref(), q.limit)?)?,
+    ))
+}
+
+fn export() -> Result<Response, ApiError> {
+    let json = db::query("EXPORT_ORDERS", sql::EXPORT_ORDERS, &[])?;
+    let csv = orders_csv(&shapes::orders(json.as_deref())?);
+    Ok(respond::download(
+        CSV_CONTENT_TYPE,
+        CSV_DISPOSITION,
+        csv.into_bytes(),
+    ))
+}

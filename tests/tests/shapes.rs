@@ -1,0 +1,327 @@
+//! Every statement of `drinks_core::sql`, run against a freshly migrated database and
+//! decoded with `drinks_core::shapes`: a field added, renamed or dropped on one side only
+//! (the SQL shape functions of migration 0003 or the Rust types) fails here, without
+//! building or starting the components.
+
+use std::time::{Duration, Instant};
+
+use drinks_core::shapes::{self, Placed};
+use drinks_core::{FeedCursor, OrderStatus, sql};
+use e2e::TestDatabase;
+use tokio_postgres::Client;
+use tokio_postgres::types::ToSql;
+use uuid::Uuid;
+
+async fn json(db: &Client, statement: &str, params: &[&(dyn ToSql + Sync)]) -> Option<String> {
+    let rows = db.query(statement, params).await.expect("statement runs");
+    assert!(rows.len() <= 1, "one row at most");
+    rows.first().map(|row| {
+        assert_eq!(row.len(), 1, "one column");
+        row.get::<_, String>(0)
+    })
+}
+
+fn open() -> String {
+    OrderStatus::sql_list(&OrderStatus::OPEN)
+}
+
+fn changeable() -> String {
+    OrderStatus::sql_list(&OrderStatus::VISITOR_MAY_CHANGE)
+}
+
+async fn place(db: &Client, visitor: Uuid, nickname: &str, drink: &str) -> Option<String> {
+    json(
+        db,
+        sql::PLACE_ORDER,
+        &[
+            &visitor,
+            &nickname,
+            &drink,
+            &Uuid::new_v4(),
+            &open(),
+            &changeable(),
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn every_write_outcome_decodes_into_its_type() {
+    let db = TestDatabase::create(true).await;
+    let c = db.client().await;
+    let ana = Uuid::new_v4();
+
+    let placed = shapes::place_outcome(place(&c, ana, "Ana", "tea").await.as_deref(), "tea");
+    let Ok(Placed::Created(order)) = placed else {
+        panic!("expected a new order, got {placed:?}");
+    };
+    assert_eq!((order.version, order.status), (1, OrderStatus::Placed));
+    let changed = shapes::place_outcome(place(&c, ana, "Ana", "water").await.as_deref(), "water");
+    assert!(matches!(changed, Ok(Placed::Changed(o)) if o.drink == "water" && o.version == 2));
+    let unknown = shapes::place_outcome(place(&c, ana, "Ana", "nope").await.as_deref(), "nope");
+    assert!(unknown.is_err());
+
+    let status = |to: OrderStatus, version: i32| {
+        let c = &c;
+        async move {
+            let from = OrderStatus::sql_list(&OrderStatus::reachable_from(to));
+            let got = json(
+                c,
+                sql::SET_STATUS,
+                &[&order.id, &to.as_str(), &version, &from],
+            )
+            .await;
+            shapes::status_outcome(got.as_deref(), to)
+        }
+    };
+    let preparing = status(OrderStatus::Preparing, 2).await.expect("moved on");
+    assert!(preparing.preparing_at.is_some());
+    assert!(status(OrderStatus::Ready, 2).await.is_err(), "stale");
+    assert!(status(OrderStatus::Served, 3).await.is_err(), "illegal");
+
+    let locked = shapes::place_outcome(place(&c, ana, "Ana", "tea").await.as_deref(), "tea");
+    assert!(locked.is_err());
+    let cancel = json(&c, sql::CANCEL_ORDER, &[&order.id, &ana, &changeable()]).await;
+    assert!(shapes::cancel_outcome(cancel.as_deref()).is_err(), "locked");
+
+    let drink = json(
+        &c,
+        sql::UPDATE_DRINK,
+        &[&"tea", &Some(true), &true, &Some(0_i32)],
+    )
+    .await;
+    let drink = shapes::drink_outcome(drink.as_deref()).expect("a drink");
+    assert!(drink.sold_out);
+    let none = json(
+        &c,
+        sql::UPDATE_DRINK,
+        &[&"nope", &None::<bool>, &false, &None::<i32>],
+    )
+    .await;
+    assert!(none.is_none());
+    let sold = shapes::place_outcome(
+        place(&c, Uuid::new_v4(), "Bo", "tea").await.as_deref(),
+        "tea",
+    );
+    assert!(sold.is_err(), "sold out");
+
+    let purged = json(&c, sql::PURGE, &[&drinks_core::http::MAX_EPOCH_MS]).await;
+    assert_eq!(shapes::purged(purged.as_deref()).expect("purged").purged, 0);
+}
+
+#[tokio::test]
+async fn every_read_decodes_into_its_type() {
+    let db = TestDatabase::create(true).await;
+    let c = db.client().await;
+    let ana = Uuid::new_v4();
+    let start = shapes::feed_start(json(&c, sql::FEED_START, &[]).await.as_deref())
+        .expect("a feed position");
+    place(&c, ana, "Ana", "tea").await;
+
+    let menu = shapes::menu(json(&c, sql::MENU, &[]).await.as_deref()).expect("menu");
+    assert!(menu.drinks.iter().any(|d| d.id == "beer" && d.sold_out));
+    let mine = json(&c, sql::MY_ORDERS, &[&ana, &50_i64]).await;
+    assert_eq!(
+        shapes::my_orders(mine.as_deref())
+            .expect("mine")
+            .orders
+            .len(),
+        1
+    );
+    let queue = json(&c, sql::QUEUE, &[&open(), &"", &0_i64, &51_i64]).await;
+    assert_eq!(
+        shapes::queue_page(queue.as_deref(), 50)
+            .expect("queue")
+            .orders
+            .len(),
+        1
+    );
+    let export = json(&c, sql::EXPORT_ORDERS, &[]).await;
+    assert_eq!(shapes::orders(export.as_deref()).expect("export").len(), 1);
+    let stats = shapes::stats(json(&c, sql::STATS, &[]).await.as_deref()).expect("stats");
+    assert_eq!(stats.per_status.placed, 1);
+    assert_eq!(stats.wait.placed_to_ready.count, 0);
+    let health = json(&c, sql::HEALTH, &[]).await;
+    assert_eq!(
+        shapes::applied_migration(health.as_deref()).expect("health"),
+        drinks_core::LATEST_MIGRATION
+    );
+
+    // Events become visible once every older transaction of the cluster has ended (other
+    // tests run beside this one): poll with a deadline.
+    let cursor = FeedCursor::decode(&start.next).expect("cursor");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let page = loop {
+        let after = json(
+            &c,
+            sql::FEED_AFTER,
+            &[
+                &cursor.tx_param(),
+                &cursor.seq_param(),
+                &cursor.skip_param(),
+                &100_i64,
+            ],
+        )
+        .await;
+        let page = shapes::feed_page(after.as_deref(), &cursor).expect("feed page");
+        if !page.events.is_empty() || Instant::now() > deadline {
+            break page;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(
+        page.events.len(),
+        1,
+        "the placement's event, written by the trigger"
+    );
+    let tail = json(&c, sql::FEED_TAIL, &[&10_i64]).await;
+    let tail = shapes::feed_page(tail.as_deref(), &FeedCursor::beginning()).expect("tail");
+    assert_eq!(tail.events, page.events);
+}
+
+#[tokio::test]
+async fn every_change_of_an_order_or_a_drink_writes_its_event_even_outside_the_functions() {
+    let db = TestDatabase::create(true).await;
+    let c = db.client().await;
+    let count = |kind: &'static str| {
+        let c = &c;
+        async move {
+            c.query_one(
+                "select count(*) from order_events where kind = $1",
+                &[&kind],
+            )
+            .await
+            .expect("count")
+            .get::<_, i64>(0)
+        }
+    };
+    c.batch_execute(
+        "insert into orders (visitor_id, nickname, drink_id)
+             values ('6f1c2a52-8a7e-4b8e-9d43-2a0f7c3b5e10', 'Ana', 'tea');
+         update orders set nickname = 'Anna', version = version + 1;
+         update orders set status = 'preparing', preparing_at = now(), version = version + 1;
+         update orders set status = 'cancelled', cancelled_at = now(), version = version + 1;
+         update drinks set stock = 3 where id = 'tea';
+         update drinks set updated_at = now() where id = 'water';",
+    )
+    .await
+    .expect("plain writes");
+    assert_eq!(count("placed").await, 1);
+    assert_eq!(count("changed").await, 1);
+    assert_eq!(count("status").await, 1);
+    assert_eq!(count("cancelled").await, 1);
+    assert_eq!(
+        count("drink").await,
+        1,
+        "touching a drink without a change is no event"
+    );
+}
+
+/// The property names of a schema of docs/openapi.yaml, and the required ones.
+fn spec_fields(spec: &serde_json::Value, schema: &str) -> (Vec<String>, Vec<String>) {
+    let s = &spec["components"]["schemas"][schema];
+    assert!(s.is_object(), "docs/openapi.yaml has no schema {schema}");
+    let mut properties: Vec<String> = s["properties"]
+        .as_object()
+        .unwrap_or_else(|| panic!("{schema} has properties"))
+        .keys()
+        .cloned()
+        .collect();
+    properties.sort();
+    let mut required: Vec<String> = s["required"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    required.sort();
+    (properties, required)
+}
+
+fn keys(value: &impl serde::Serialize) -> Vec<String> {
+    let mut keys: Vec<String> = serde_json::to_value(value)
+        .expect("serializes")
+        .as_object()
+        .expect("an object")
+        .keys()
+        .cloned()
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// The Rust types that decode what PostgreSQL builds are the ones the spec documents: every
+/// field on both sides, and every field the spec requires is one the type always has.
+#[test]
+fn the_decoded_types_and_the_openapi_schemas_have_the_same_fields() {
+    use drinks_core::api::{
+        EventDrink, EventKind, EventOrder, FeedEvent, Menu, MenuItem, MyOrders, Purged,
+    };
+    let text = std::fs::read_to_string(e2e::workspace_root().join("docs/openapi.yaml"))
+        .expect("docs/openapi.yaml");
+    let spec: serde_json::Value = serde_norway::from_str(&text).expect("the spec is YAML");
+    let order = drinks_core::Order {
+        id: 1,
+        number: 1,
+        nickname: "Ana".into(),
+        drink: "tea".into(),
+        status: OrderStatus::Served,
+        version: 5,
+        created_at: 1,
+        updated_at: 5,
+        placed_at: 1,
+        preparing_at: Some(2),
+        ready_at: Some(3),
+        served_at: Some(4),
+        cancelled_at: Some(5),
+    };
+    let drink = MenuItem {
+        id: "tea".into(),
+        name: "Tea".into(),
+        available: true,
+        stock: Some(1),
+        sold_out: false,
+    };
+    let event_order = EventOrder {
+        id: 1,
+        number: 1,
+        nickname: "Ana".into(),
+        drink: "tea".into(),
+        status: OrderStatus::Placed,
+        version: 1,
+    };
+    let event_drink = EventDrink {
+        id: "tea".into(),
+        available: true,
+        stock: None,
+        sold_out: false,
+    };
+    let event = FeedEvent {
+        kind: EventKind::Placed,
+        at: 1,
+        order: Some(event_order.clone()),
+        drink: Some(event_drink.clone()),
+    };
+    let cases: Vec<(&str, Vec<String>)> = vec![
+        ("Order", keys(&order)),
+        ("Drink", keys(&drink)),
+        ("EventOrder", keys(&event_order)),
+        ("EventDrink", keys(&event_drink)),
+        ("FeedEvent", keys(&event)),
+        ("Menu", keys(&Menu { drinks: vec![] })),
+        ("MyOrders", keys(&MyOrders { orders: vec![] })),
+        ("Purged", keys(&Purged { purged: 0 })),
+    ];
+    for (schema, fields) in cases {
+        let (properties, required) = spec_fields(&spec, schema);
+        assert_eq!(
+            fields, properties,
+            "{schema}: the Rust type and the spec differ"
+        );
+        for r in &required {
+            assert!(fields.contains(r), "{schema}: the spec requires {r}");
+        }
+    }
+}
