@@ -64,19 +64,29 @@ fn file_name(path: &Path) -> String {
         .to_string()
 }
 
+/// The documents of a multi-document YAML text (`origin` names it in messages).
+fn yaml_documents(text: &str, origin: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    for document in serde_norway::Deserializer::from_str(text) {
+        let yaml = serde_norway::Value::deserialize(document)
+            .unwrap_or_else(|e| panic!("{origin} is not valid YAML: {e}"));
+        if yaml.is_null() {
+            continue; // an empty document, e.g. after a trailing `---`
+        }
+        out.push(
+            serde_json::to_value(&yaml)
+                .unwrap_or_else(|e| panic!("{origin}: not representable as JSON: {e}")),
+        );
+    }
+    out
+}
+
 /// Every document of every manifest file.
 fn docs() -> Vec<Doc> {
     let mut out = Vec::new();
     for path in yaml_files() {
         let text = std::fs::read_to_string(&path).expect("read manifest");
-        for document in serde_norway::Deserializer::from_str(&text) {
-            let yaml = serde_norway::Value::deserialize(document)
-                .unwrap_or_else(|e| panic!("{} is not valid YAML: {e}", path.display()));
-            if yaml.is_null() {
-                continue; // an empty document, e.g. after a trailing `---`
-            }
-            let value = serde_json::to_value(&yaml)
-                .unwrap_or_else(|e| panic!("{}: not representable as JSON: {e}", path.display()));
+        for value in yaml_documents(&text, &path.display().to_string()) {
             out.push(Doc {
                 file: file_name(&path),
                 value,
@@ -324,6 +334,84 @@ fn the_kustomization_applies_every_manifest_but_never_the_example_secrets() {
         }
     }
     assert_eq!(listed, expected, "kustomization.yaml resources");
+}
+
+/// The kinds of `kustomize build deploy/k8s` in output order, from the first renderer
+/// installed (`kustomize`, or kubectl's built-in one); `None` when there is none.
+fn rendered_kinds() -> Option<(String, Vec<String>)> {
+    let dir = k8s_dir();
+    for (program, args) in [("kustomize", vec!["build"]), ("kubectl", vec!["kustomize"])] {
+        let Ok(out) = std::process::Command::new(program)
+            .args(&args)
+            .arg(&dir)
+            .output()
+        else {
+            continue; // not installed
+        };
+        let renderer = format!("{program} {}", args.join(" "));
+        assert!(
+            out.status.success(),
+            "{renderer} {} failed (kustomize >= 5.0 / kubectl >= 1.27 needed for \
+             sortOptions): {}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).expect("UTF-8 output");
+        let kinds = yaml_documents(&text, &renderer)
+            .iter()
+            .map(|d| d["kind"].as_str().unwrap_or_default().to_string())
+            .collect();
+        return Some((renderer, kinds));
+    }
+    None
+}
+
+#[test]
+fn the_kustomization_applies_the_executor_before_the_spinapp_in_the_order_it_lists() {
+    let docs = docs();
+    let kustomization = &only(&docs, "Kustomization").value;
+    // kustomize's default order sorts by kind and puts SpinApp before SpinAppExecutor;
+    // spin-operator's webhook refuses a SpinApp whose executor does not exist yet.
+    assert_eq!(
+        kustomization["sortOptions"]["order"], "fifo",
+        "kustomization.yaml must keep the order of its resources (sortOptions.order: fifo)"
+    );
+    let listed: Vec<&str> = kustomization["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .map(|r| r.as_str().expect("a file name"))
+        .collect();
+    let position = |kind: &str| {
+        listed
+            .iter()
+            .position(|file| docs.iter().any(|d| d.file == *file && d.kind() == kind))
+            .unwrap_or_else(|| panic!("no listed resource holds the {kind}"))
+    };
+    assert_eq!(position("Namespace"), 0, "the namespace comes first");
+    assert!(
+        position("SpinAppExecutor") < position("SpinApp"),
+        "the executor must be listed before the SpinApp: {listed:?}"
+    );
+    match rendered_kinds() {
+        Some((renderer, kinds)) => {
+            let at = |kind: &str| {
+                kinds
+                    .iter()
+                    .position(|k| k == kind)
+                    .unwrap_or_else(|| panic!("{renderer} rendered no {kind}: {kinds:?}"))
+            };
+            assert_eq!(at("Namespace"), 0, "{renderer}: {kinds:?}");
+            assert!(
+                at("SpinAppExecutor") < at("SpinApp"),
+                "{renderer} puts the SpinApp before its executor: {kinds:?}"
+            );
+        }
+        None => eprintln!(
+            "\n!!!! no kustomize or kubectl installed: the order was checked in \
+             kustomization.yaml only, not as rendered !!!!\n"
+        ),
+    }
 }
 
 #[test]
