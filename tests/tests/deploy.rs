@@ -951,3 +951,39 @@ fn component_variables_only_refer_to_declared_application_variables() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The cluster and the database around the manifests (deploy/sks/, the guide)
+fn read(path: &str) -> String {
+    std::fs::read_to_string(root().join(path)).unwrap_or_else(|e| panic!("reading {path}: {e}"))
+}
+
+#[test]
+fn the_shim_uses_a_cgroup_driver_so_pod_metrics_reach_the_hpa() {
+    let path = "deploy/sks/shim-spin.yaml";
+    let docs = yaml_documents(&read(path), path);
+    let shim = docs
+        .iter()
+        .find(|d| d["kind"] == "Shim")
+        .expect("a runtime-class-manager Shim");
+    assert_eq!(shim["apiVersion"], "runtime.spinkube.dev/v1alpha1");
+    let spec = &shim["spec"];
+    assert_eq!(
+        spec["runtimeClass"]["name"], SPIN_RUNTIME_CLASS,
+        "the runtime class the executor and the Job use"
+    );
+    // containerd-shim-spin (runwasi) defaults to cgroupfs; with a systemd kubelet the
+    // pods' usage never reaches metrics-server and the HPA cannot scale. The Shim's
+    // containerdRuntimeOptions is a map of strings: a YAML boolean would be refused.
+    let systemd = &spec["containerdRuntimeOptions"]["SystemdCgroup"];
+    assert!(
+        systemd == "true" || systemd == "false",
+        "{path}: spec.containerdRuntimeOptions.SystemdCgroup must be the string \"true\" or \
+         \"false\", matching the kubelet's cgroup driver; found {systemd}"
+    );
+    let guide = read("deploy/sks/README.md");
+    assert!(
+        guide.contains("cgroupDriver"),
+        "the guide says how to read the nodes' cgroup driver"
+    );
+}
