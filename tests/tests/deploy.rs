@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -986,4 +987,96 @@ fn the_shim_uses_a_cgroup_driver_so_pod_metrics_reach_the_hpa() {
         guide.contains("cgroupDriver"),
         "the guide says how to read the nodes' cgroup driver"
     );
+}
+
+/// Every `postgres://` URL written out in `text`.
+fn postgres_urls(text: &str) -> Vec<String> {
+    text.match_indices("postgres://")
+        .map(|(at, _)| {
+            text[at..]
+                .split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`' | ')' | '|'))
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn every_database_url_for_the_dbaas_gives_up_connecting_after_a_few_seconds() {
+    // Spin's pool waits as long as a connection attempt takes, and a DBaaS IP filter drops
+    // packets: without connect_timeout a request hangs for the kernel's SYN retries (~2 min).
+    let docs = docs();
+    let example = secret_data(&docs, "drink-orders-db")["db_url"]
+        .as_str()
+        .expect("db_url")
+        .to_string();
+    let config: tokio_postgres::Config = example
+        .parse()
+        .unwrap_or_else(|e| panic!("the example db_url parses as Spin parses it: {e}"));
+    let timeout = config
+        .get_connect_timeout()
+        .unwrap_or_else(|| panic!("the example db_url sets connect_timeout: {example}"));
+    assert!(
+        (Duration::from_secs(1)..=Duration::from_secs(30)).contains(timeout),
+        "connect_timeout {timeout:?}"
+    );
+    for path in [
+        "deploy/k8s/secret-db.example.yaml",
+        "deploy/sks/README.md",
+        "docs/OPERATIONS.md",
+    ] {
+        let urls: Vec<String> = postgres_urls(&read(path))
+            .into_iter()
+            .filter(|u| u.contains("sslmode=require") || u.contains("sslmode=verify-full"))
+            .collect();
+        assert!(!urls.is_empty(), "{path} shows a DBaaS URL");
+        for url in urls {
+            assert!(
+                url.contains("connect_timeout="),
+                "{path}: {url} needs connect_timeout"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_connection_attempt_the_network_drops_fails_the_request_after_connect_timeout() {
+    // A DBaaS IP filter drops the SYN. Locally: a listener whose accept queue is full (the
+    // kernel then drops new SYNs), so a connection attempt hangs as it would there.
+    let docs = docs();
+    let example = secret_data(&docs, "drink-orders-db")["db_url"]
+        .as_str()
+        .expect("db_url")
+        .to_string();
+    let config: tokio_postgres::Config = example.parse().expect("the example db_url parses");
+    let timeout = *config.get_connect_timeout().expect("connect_timeout");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    let mut queued = Vec::new();
+    let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    while let Ok(stream) =
+        std::net::TcpStream::connect_timeout(&address, Duration::from_millis(300))
+    {
+        queued.push(stream);
+        assert!(queued.len() < 10_000, "the accept queue never filled");
+    }
+    let url = format!(
+        "postgres://postgres@127.0.0.1:{port}/drinks?sslmode=disable&connect_timeout={}",
+        timeout.as_secs()
+    );
+    let app = e2e::app_builder()
+        .database_url(&url)
+        .request_timeout(timeout * 10)
+        .spawn()
+        .await;
+    let started = std::time::Instant::now();
+    let response = app.get("/api/health").await;
+    let took = started.elapsed();
+    assert_eq!(response.status(), 503, "the database is unreachable");
+    assert!(
+        took >= timeout && took < timeout * 3,
+        "the request took {took:?}; connect_timeout is {timeout:?}"
+    );
+    drop(queued);
 }
