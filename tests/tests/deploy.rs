@@ -1080,3 +1080,140 @@ async fn a_connection_attempt_the_network_drops_fails_the_request_after_connect_
     );
     drop(queued);
 }
+
+/// The SQL the guide runs as the DBaaS admin user (deploy/sks/README.md, step 6).
+fn guide_role_and_database_sql() -> String {
+    let guide = read("deploy/sks/README.md");
+    let mut lines = guide
+        .lines()
+        .skip_while(|l| !l.trim_end().ends_with("<<SQL"));
+    assert!(lines.next().is_some(), "the guide has a psql <<SQL block");
+    let sql: Vec<&str> = lines.take_while(|l| l.trim() != "SQL").collect();
+    assert!(!sql.is_empty(), "the <<SQL block is not empty");
+    sql.join("\n")
+}
+
+/// A role or database left on the shared server by a test is dropped, even after a panic.
+struct Cleanup {
+    admin: String,
+    statements: Vec<String>,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let admin = self.admin.clone();
+        let statements = std::mem::take(&mut self.statements);
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async move {
+                if let Ok(client) = devhost::connect(&admin).await {
+                    for statement in statements {
+                        let _ = client.batch_execute(&statement).await;
+                    }
+                }
+            });
+        })
+        .join();
+    }
+}
+
+async fn connect_as(admin: &str, user: &str, database: &str) -> tokio_postgres::Client {
+    let mut config: tokio_postgres::Config = admin.parse().expect("admin URL");
+    assert_eq!(
+        config.get_ssl_mode(),
+        tokio_postgres::config::SslMode::Disable,
+        "this test connects as other roles without TLS: use a local test server"
+    );
+    config.user(user).dbname(database);
+    let (client, connection) = config
+        .connect(tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("connect as {user} to {database}: {e}"));
+    tokio::spawn(connection);
+    client
+}
+
+/// Runs `sql` statement by statement, as psql runs a script (each in its own transaction:
+/// CREATE DATABASE refuses to run inside one).
+async fn run_like_psql(
+    client: &tokio_postgres::Client,
+    sql: &str,
+) -> Result<(), tokio_postgres::Error> {
+    for statement in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+        client.batch_execute(statement).await?;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_guides_sql_lets_an_admin_who_is_no_superuser_give_the_app_its_own_database() {
+    // Exoscale's admin user (avnadmin) is not a superuser: CREATEROLE and CREATEDB only.
+    // CREATE DATABASE … OWNER needs membership in the owner role, and PostgreSQL >= 16 no
+    // longer gives it to the role's creator; the guide grants it first.
+    let admin = e2e::admin_url();
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    let dbaas_admin = format!("avnadmin_{suffix}");
+    let app = format!("drink_orders_{suffix}");
+    let ungranted = format!("ungranted_{suffix}");
+    let _cleanup = Cleanup {
+        admin: admin.clone(),
+        statements: vec![
+            format!("DROP DATABASE IF EXISTS {app} WITH (FORCE)"),
+            format!("DROP DATABASE IF EXISTS {ungranted} WITH (FORCE)"),
+            format!("DROP ROLE IF EXISTS {app}"),
+            format!("DROP ROLE IF EXISTS {ungranted}"),
+            format!("DROP ROLE IF EXISTS {dbaas_admin}"),
+        ],
+    };
+    devhost::connect(&admin)
+        .await
+        .expect("connect to the test server")
+        .batch_execute(&format!(
+            "CREATE ROLE {dbaas_admin} LOGIN CREATEROLE CREATEDB"
+        ))
+        .await
+        .expect("create a DBaaS-like admin role");
+    let as_admin = connect_as(&admin, &dbaas_admin, "postgres").await;
+
+    let sql = guide_role_and_database_sql();
+    assert!(
+        sql.contains("TO CURRENT_USER"),
+        "the guide grants the app role to the admin before CREATE DATABASE … OWNER: {sql}"
+    );
+    // Without the grant, as the guide was: refused, on PostgreSQL 15 as on 16+.
+    let without_grant: String = sql
+        .lines()
+        .filter(|l| !l.contains("TO CURRENT_USER"))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace("drink_orders", &ungranted)
+        .replace("$APP_PASSWORD", "not-a-secret");
+    let refused = run_like_psql(&as_admin, &without_grant)
+        .await
+        .expect_err("CREATE DATABASE … OWNER without membership is refused");
+    assert_eq!(
+        refused.code(),
+        Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
+        "{refused:?}"
+    );
+    // The guide's SQL as written.
+    run_like_psql(
+        &as_admin,
+        &sql.replace("drink_orders", &app)
+            .replace("$APP_PASSWORD", "not-a-secret"),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("the guide's SQL as a non-superuser admin: {e:?}\n{sql}"));
+    // The app role owns its database and may create the schema in it (PostgreSQL >= 15
+    // lets only the database owner create in `public`).
+    connect_as(&admin, &app, &app)
+        .await
+        .batch_execute("CREATE TABLE migrations_probe (x int); DROP TABLE migrations_probe")
+        .await
+        .expect("the app role creates tables in its database");
+}
