@@ -620,23 +620,30 @@ fn the_example_database_secret_is_a_placeholder_with_a_tls_url_matching_host_and
             .unwrap_or_else(|| panic!("drink-orders-db has no {key}"))
             .to_string()
     };
-    let url = get("db_url");
-    assert!(
-        url.contains("CHANGE-ME"),
-        "obvious placeholder credentials: {url}"
-    );
+    // db_*: the app's connection (direct or pooled); migrate_db_*: the Job's (direct).
+    for prefix in ["", "migrate_"] {
+        let url = get(&format!("{prefix}db_url"));
+        assert!(
+            url.contains("CHANGE-ME"),
+            "obvious placeholder credentials: {url}"
+        );
+        assert!(
+            url.contains("sslmode=require") || url.contains("sslmode=verify-full"),
+            "the DBaaS is reached over verified TLS: {url}"
+        );
+        let (host, port) = devhost::dburl::host_and_port(&url);
+        assert_eq!(
+            get(&format!("{prefix}db_host")),
+            host,
+            "{prefix}db_host must be {prefix}db_url's host"
+        );
+        assert_eq!(
+            get(&format!("{prefix}db_port")),
+            port.to_string(),
+            "{prefix}db_port must be {prefix}db_url's port"
+        );
+    }
     assert!(get("bar_token").contains("CHANGE-ME"));
-    assert!(
-        url.contains("sslmode=require") || url.contains("sslmode=verify-full"),
-        "the DBaaS is reached over verified TLS: {url}"
-    );
-    let (host, port) = devhost::dburl::host_and_port(&url);
-    assert_eq!(get("db_host"), host, "db_host must be db_url's host");
-    assert_eq!(
-        get("db_port"),
-        port.to_string(),
-        "db_port must be db_url's port"
-    );
     for secret in example_secrets(&docs) {
         assert!(
             secret.file.ends_with(".example.yaml"),
@@ -644,7 +651,7 @@ fn the_example_database_secret_is_a_placeholder_with_a_tls_url_matching_host_and
             secret.file
         );
         for (key, value) in secret.value["stringData"].as_object().into_iter().flatten() {
-            if key != "db_port" && key != "db_host" {
+            if !key.ends_with("db_port") && !key.ends_with("db_host") {
                 assert!(
                     value.as_str().is_some_and(|v| v.contains("CHANGE-ME")),
                     "{} {key} must be an obvious placeholder",
@@ -798,6 +805,44 @@ fn the_migration_job_runs_the_migrate_image_of_the_same_release_on_the_spin_runt
         .find(|v| v["name"] == mount["name"])
         .expect("the mounted volume");
     assert_eq!(volume["secret"]["secretName"].as_str(), Some(ca_secret));
+}
+
+#[test]
+fn the_migration_job_connects_directly_never_through_the_apps_pool() {
+    // It holds a session advisory lock (migrate/src/main.rs): a transaction-mode pooler
+    // would hand that server connection to other clients between statements.
+    let docs = docs();
+    let app: BTreeMap<String, (String, String)> = spin_app_bindings(&docs)
+        .into_iter()
+        .filter_map(|b| Some((b.name, b.secret_ref?)))
+        .collect();
+    let job: BTreeMap<String, (String, String)> = job_bindings(&docs)
+        .into_iter()
+        .filter_map(|b| Some((b.name, b.secret_ref?)))
+        .collect();
+    for name in ["db_url", "db_host", "db_port"] {
+        let (_, job_key) = job
+            .get(name)
+            .unwrap_or_else(|| panic!("the Job takes {name} from the Secret"));
+        assert_eq!(
+            job_key,
+            &format!("migrate_{name}"),
+            "the Job's {name} is the direct connection's"
+        );
+        assert_ne!(
+            app.get(name).map(|(_, key)| key),
+            Some(job_key),
+            "the app's {name} may be the pool's: the Job must not share it"
+        );
+    }
+    let data = secret_data(&docs, "drink-orders-db");
+    let direct = data["migrate_db_url"].as_str().expect("migrate_db_url");
+    assert!(direct.contains("connect_timeout="), "{direct}");
+    let text = read("deploy/k8s/migrate-job.yaml");
+    assert!(
+        text.contains("DIRECTLY") && text.contains("advisory lock"),
+        "migrate-job.yaml says why it connects directly"
+    );
 }
 
 #[test]
@@ -1216,4 +1261,39 @@ async fn the_guides_sql_lets_an_admin_who_is_no_superuser_give_the_app_its_own_d
         .batch_execute("CREATE TABLE migrations_probe (x int); DROP TABLE migrations_probe")
         .await
         .expect("the app role creates tables in its database");
+}
+#[test]
+fn the_connection_budget_is_the_same_number_in_the_hpa_and_the_docs() {
+    let docs = docs();
+    let hpa = &only(&docs, "HorizontalPodAutoscaler").value;
+    let max = hpa["spec"]["maxReplicas"].as_u64().expect("maxReplicas");
+    // The operator's Deployment has Kubernetes' default rollout (maxSurge 25 %, rounded
+    // up): one more pod than maxReplicas while a release rolls out.
+    let surge = max.div_ceil(4);
+    const SPIN_POOL: u64 = 64;
+    const MIGRATION_JOB: u64 = 1;
+    const HEADROOM: u64 = 10;
+    let budget = (max + surge) * SPIN_POOL + MIGRATION_JOB + HEADROOM;
+    let phrase = format!("{budget} connections");
+    for path in [
+        "deploy/k8s/hpa.yaml",
+        "deploy/sks/README.md",
+        "docs/OPERATIONS.md",
+    ] {
+        let text = read(path);
+        assert!(
+            text.contains(&phrase),
+            "{path} must state the direct-connection budget as \"{phrase}\""
+        );
+        let numbers: BTreeSet<&str> = text
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|n| !n.is_empty())
+            .collect();
+        for stale in ["205", "210"] {
+            assert!(
+                !numbers.contains(stale),
+                "{path} still mentions {stale} (the budget is {budget})"
+            );
+        }
+    }
 }
