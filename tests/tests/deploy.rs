@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -64,19 +65,29 @@ fn file_name(path: &Path) -> String {
         .to_string()
 }
 
+/// The documents of a multi-document YAML text (`origin` names it in messages).
+fn yaml_documents(text: &str, origin: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    for document in serde_norway::Deserializer::from_str(text) {
+        let yaml = serde_norway::Value::deserialize(document)
+            .unwrap_or_else(|e| panic!("{origin} is not valid YAML: {e}"));
+        if yaml.is_null() {
+            continue; // an empty document, e.g. after a trailing `---`
+        }
+        out.push(
+            serde_json::to_value(&yaml)
+                .unwrap_or_else(|e| panic!("{origin}: not representable as JSON: {e}")),
+        );
+    }
+    out
+}
+
 /// Every document of every manifest file.
 fn docs() -> Vec<Doc> {
     let mut out = Vec::new();
     for path in yaml_files() {
         let text = std::fs::read_to_string(&path).expect("read manifest");
-        for document in serde_norway::Deserializer::from_str(&text) {
-            let yaml = serde_norway::Value::deserialize(document)
-                .unwrap_or_else(|e| panic!("{} is not valid YAML: {e}", path.display()));
-            if yaml.is_null() {
-                continue; // an empty document, e.g. after a trailing `---`
-            }
-            let value = serde_json::to_value(&yaml)
-                .unwrap_or_else(|e| panic!("{}: not representable as JSON: {e}", path.display()));
+        for value in yaml_documents(&text, &path.display().to_string()) {
             out.push(Doc {
                 file: file_name(&path),
                 value,
@@ -326,6 +337,84 @@ fn the_kustomization_applies_every_manifest_but_never_the_example_secrets() {
     assert_eq!(listed, expected, "kustomization.yaml resources");
 }
 
+/// The kinds of `kustomize build deploy/k8s` in output order, from the first renderer
+/// installed (`kustomize`, or kubectl's built-in one); `None` when there is none.
+fn rendered_kinds() -> Option<(String, Vec<String>)> {
+    let dir = k8s_dir();
+    for (program, args) in [("kustomize", vec!["build"]), ("kubectl", vec!["kustomize"])] {
+        let Ok(out) = std::process::Command::new(program)
+            .args(&args)
+            .arg(&dir)
+            .output()
+        else {
+            continue; // not installed
+        };
+        let renderer = format!("{program} {}", args.join(" "));
+        assert!(
+            out.status.success(),
+            "{renderer} {} failed (kustomize >= 5.0 / kubectl >= 1.27 needed for \
+             sortOptions): {}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).expect("UTF-8 output");
+        let kinds = yaml_documents(&text, &renderer)
+            .iter()
+            .map(|d| d["kind"].as_str().unwrap_or_default().to_string())
+            .collect();
+        return Some((renderer, kinds));
+    }
+    None
+}
+
+#[test]
+fn the_kustomization_applies_the_executor_before_the_spinapp_in_the_order_it_lists() {
+    let docs = docs();
+    let kustomization = &only(&docs, "Kustomization").value;
+    // kustomize's default order sorts by kind and puts SpinApp before SpinAppExecutor;
+    // spin-operator's webhook refuses a SpinApp whose executor does not exist yet.
+    assert_eq!(
+        kustomization["sortOptions"]["order"], "fifo",
+        "kustomization.yaml must keep the order of its resources (sortOptions.order: fifo)"
+    );
+    let listed: Vec<&str> = kustomization["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .map(|r| r.as_str().expect("a file name"))
+        .collect();
+    let position = |kind: &str| {
+        listed
+            .iter()
+            .position(|file| docs.iter().any(|d| d.file == *file && d.kind() == kind))
+            .unwrap_or_else(|| panic!("no listed resource holds the {kind}"))
+    };
+    assert_eq!(position("Namespace"), 0, "the namespace comes first");
+    assert!(
+        position("SpinAppExecutor") < position("SpinApp"),
+        "the executor must be listed before the SpinApp: {listed:?}"
+    );
+    match rendered_kinds() {
+        Some((renderer, kinds)) => {
+            let at = |kind: &str| {
+                kinds
+                    .iter()
+                    .position(|k| k == kind)
+                    .unwrap_or_else(|| panic!("{renderer} rendered no {kind}: {kinds:?}"))
+            };
+            assert_eq!(at("Namespace"), 0, "{renderer}: {kinds:?}");
+            assert!(
+                at("SpinAppExecutor") < at("SpinApp"),
+                "{renderer} puts the SpinApp before its executor: {kinds:?}"
+            );
+        }
+        None => eprintln!(
+            "\n!!!! no kustomize or kubectl installed: the order was checked in \
+             kustomization.yaml only, not as rendered !!!!\n"
+        ),
+    }
+}
+
 #[test]
 fn every_namespaced_resource_lives_in_the_app_namespace() {
     let docs = docs();
@@ -531,23 +620,30 @@ fn the_example_database_secret_is_a_placeholder_with_a_tls_url_matching_host_and
             .unwrap_or_else(|| panic!("drink-orders-db has no {key}"))
             .to_string()
     };
-    let url = get("db_url");
-    assert!(
-        url.contains("CHANGE-ME"),
-        "obvious placeholder credentials: {url}"
-    );
+    // db_*: the app's connection (direct or pooled); migrate_db_*: the Job's (direct).
+    for prefix in ["", "migrate_"] {
+        let url = get(&format!("{prefix}db_url"));
+        assert!(
+            url.contains("CHANGE-ME"),
+            "obvious placeholder credentials: {url}"
+        );
+        assert!(
+            url.contains("sslmode=require") || url.contains("sslmode=verify-full"),
+            "the DBaaS is reached over verified TLS: {url}"
+        );
+        let (host, port) = devhost::dburl::host_and_port(&url);
+        assert_eq!(
+            get(&format!("{prefix}db_host")),
+            host,
+            "{prefix}db_host must be {prefix}db_url's host"
+        );
+        assert_eq!(
+            get(&format!("{prefix}db_port")),
+            port.to_string(),
+            "{prefix}db_port must be {prefix}db_url's port"
+        );
+    }
     assert!(get("bar_token").contains("CHANGE-ME"));
-    assert!(
-        url.contains("sslmode=require") || url.contains("sslmode=verify-full"),
-        "the DBaaS is reached over verified TLS: {url}"
-    );
-    let (host, port) = devhost::dburl::host_and_port(&url);
-    assert_eq!(get("db_host"), host, "db_host must be db_url's host");
-    assert_eq!(
-        get("db_port"),
-        port.to_string(),
-        "db_port must be db_url's port"
-    );
     for secret in example_secrets(&docs) {
         assert!(
             secret.file.ends_with(".example.yaml"),
@@ -555,7 +651,7 @@ fn the_example_database_secret_is_a_placeholder_with_a_tls_url_matching_host_and
             secret.file
         );
         for (key, value) in secret.value["stringData"].as_object().into_iter().flatten() {
-            if key != "db_port" && key != "db_host" {
+            if !key.ends_with("db_port") && !key.ends_with("db_host") {
                 assert!(
                     value.as_str().is_some_and(|v| v.contains("CHANGE-ME")),
                     "{} {key} must be an obvious placeholder",
@@ -712,6 +808,44 @@ fn the_migration_job_runs_the_migrate_image_of_the_same_release_on_the_spin_runt
 }
 
 #[test]
+fn the_migration_job_connects_directly_never_through_the_apps_pool() {
+    // It holds a session advisory lock (migrate/src/main.rs): a transaction-mode pooler
+    // would hand that server connection to other clients between statements.
+    let docs = docs();
+    let app: BTreeMap<String, (String, String)> = spin_app_bindings(&docs)
+        .into_iter()
+        .filter_map(|b| Some((b.name, b.secret_ref?)))
+        .collect();
+    let job: BTreeMap<String, (String, String)> = job_bindings(&docs)
+        .into_iter()
+        .filter_map(|b| Some((b.name, b.secret_ref?)))
+        .collect();
+    for name in ["db_url", "db_host", "db_port"] {
+        let (_, job_key) = job
+            .get(name)
+            .unwrap_or_else(|| panic!("the Job takes {name} from the Secret"));
+        assert_eq!(
+            job_key,
+            &format!("migrate_{name}"),
+            "the Job's {name} is the direct connection's"
+        );
+        assert_ne!(
+            app.get(name).map(|(_, key)| key),
+            Some(job_key),
+            "the app's {name} may be the pool's: the Job must not share it"
+        );
+    }
+    let data = secret_data(&docs, "drink-orders-db");
+    let direct = data["migrate_db_url"].as_str().expect("migrate_db_url");
+    assert!(direct.contains("connect_timeout="), "{direct}");
+    let text = read("deploy/k8s/migrate-job.yaml");
+    assert!(
+        text.contains("DIRECTLY") && text.contains("advisory lock"),
+        "migrate-job.yaml says why it connects directly"
+    );
+}
+
+#[test]
 fn the_migration_job_matches_migrate_spin_toml_once_it_exists() {
     let path = "migrate/spin.toml";
     if !root().join(path).is_file() {
@@ -860,6 +994,319 @@ fn component_variables_only_refer_to_declared_application_variables() {
                 "{place} refers to undeclared variable `{variable}`"
             );
             rest = &rest[end + 2..];
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The cluster and the database around the manifests (deploy/sks/, the guide)
+fn read(path: &str) -> String {
+    std::fs::read_to_string(root().join(path)).unwrap_or_else(|e| panic!("reading {path}: {e}"))
+}
+
+#[test]
+fn the_shim_uses_a_cgroup_driver_so_pod_metrics_reach_the_hpa() {
+    let path = "deploy/sks/shim-spin.yaml";
+    let docs = yaml_documents(&read(path), path);
+    let shim = docs
+        .iter()
+        .find(|d| d["kind"] == "Shim")
+        .expect("a runtime-class-manager Shim");
+    assert_eq!(shim["apiVersion"], "runtime.spinkube.dev/v1alpha1");
+    let spec = &shim["spec"];
+    assert_eq!(
+        spec["runtimeClass"]["name"], SPIN_RUNTIME_CLASS,
+        "the runtime class the executor and the Job use"
+    );
+    // containerd-shim-spin (runwasi) defaults to cgroupfs; with a systemd kubelet the
+    // pods' usage never reaches metrics-server and the HPA cannot scale. The Shim's
+    // containerdRuntimeOptions is a map of strings: a YAML boolean would be refused.
+    let systemd = &spec["containerdRuntimeOptions"]["SystemdCgroup"];
+    assert!(
+        systemd == "true" || systemd == "false",
+        "{path}: spec.containerdRuntimeOptions.SystemdCgroup must be the string \"true\" or \
+         \"false\", matching the kubelet's cgroup driver; found {systemd}"
+    );
+    let guide = read("deploy/sks/README.md");
+    assert!(
+        guide.contains("cgroupDriver"),
+        "the guide says how to read the nodes' cgroup driver"
+    );
+}
+
+/// Every `postgres://` URL written out in `text`.
+fn postgres_urls(text: &str) -> Vec<String> {
+    text.match_indices("postgres://")
+        .map(|(at, _)| {
+            text[at..]
+                .split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`' | ')' | '|'))
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn every_database_url_for_the_dbaas_gives_up_connecting_after_a_few_seconds() {
+    // Spin's pool waits as long as a connection attempt takes, and a DBaaS IP filter drops
+    // packets: without connect_timeout a request hangs for the kernel's SYN retries (~2 min).
+    let docs = docs();
+    let example = secret_data(&docs, "drink-orders-db")["db_url"]
+        .as_str()
+        .expect("db_url")
+        .to_string();
+    let config: tokio_postgres::Config = example
+        .parse()
+        .unwrap_or_else(|e| panic!("the example db_url parses as Spin parses it: {e}"));
+    let timeout = config
+        .get_connect_timeout()
+        .unwrap_or_else(|| panic!("the example db_url sets connect_timeout: {example}"));
+    assert!(
+        (Duration::from_secs(1)..=Duration::from_secs(30)).contains(timeout),
+        "connect_timeout {timeout:?}"
+    );
+    for path in [
+        "deploy/k8s/secret-db.example.yaml",
+        "deploy/sks/README.md",
+        "docs/OPERATIONS.md",
+    ] {
+        let urls: Vec<String> = postgres_urls(&read(path))
+            .into_iter()
+            .filter(|u| u.contains("sslmode=require") || u.contains("sslmode=verify-full"))
+            .collect();
+        assert!(!urls.is_empty(), "{path} shows a DBaaS URL");
+        for url in urls {
+            assert!(
+                url.contains("connect_timeout="),
+                "{path}: {url} needs connect_timeout"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_connection_attempt_the_network_drops_fails_the_request_after_connect_timeout() {
+    // A DBaaS IP filter drops the SYN. Locally: a listener whose accept queue is full (the
+    // kernel then drops new SYNs), so a connection attempt hangs as it would there.
+    let docs = docs();
+    let example = secret_data(&docs, "drink-orders-db")["db_url"]
+        .as_str()
+        .expect("db_url")
+        .to_string();
+    let config: tokio_postgres::Config = example.parse().expect("the example db_url parses");
+    let timeout = *config.get_connect_timeout().expect("connect_timeout");
+    let listener =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
+    listener
+        .bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .expect("bind");
+    listener
+        .listen(1)
+        .expect("listen with an accept queue of 1");
+    let address = listener
+        .local_addr()
+        .expect("address")
+        .as_socket()
+        .expect("an IP address");
+    let port = address.port();
+    let mut queued = Vec::new();
+    loop {
+        match std::net::TcpStream::connect_timeout(&address, Duration::from_millis(300)) {
+            Ok(stream) => queued.push(stream),
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => break,
+            Err(e) => panic!("filling the accept queue: {e}"),
+        }
+        assert!(queued.len() < 100, "the accept queue never filled");
+    }
+    let url = format!(
+        "postgres://postgres@127.0.0.1:{port}/drinks?sslmode=disable&connect_timeout={}",
+        timeout.as_secs()
+    );
+    let app = e2e::app_builder()
+        .database_url(&url)
+        .request_timeout(timeout * 10)
+        .spawn()
+        .await;
+    let started = std::time::Instant::now();
+    let response = app.get("/api/health").await;
+    let took = started.elapsed();
+    assert_eq!(response.status(), 503, "the database is unreachable");
+    assert!(
+        took >= timeout && took < timeout * 3,
+        "the request took {took:?}; connect_timeout is {timeout:?}"
+    );
+    drop(queued);
+}
+
+/// The SQL the guide runs as the DBaaS admin user (deploy/sks/README.md, step 6).
+fn guide_role_and_database_sql() -> String {
+    let guide = read("deploy/sks/README.md");
+    let mut lines = guide
+        .lines()
+        .skip_while(|l| !l.trim_end().ends_with("<<SQL"));
+    assert!(lines.next().is_some(), "the guide has a psql <<SQL block");
+    let sql: Vec<&str> = lines.take_while(|l| l.trim() != "SQL").collect();
+    assert!(!sql.is_empty(), "the <<SQL block is not empty");
+    sql.join("\n")
+}
+
+/// A role or database left on the shared server by a test is dropped, even after a panic.
+struct Cleanup {
+    admin: String,
+    statements: Vec<String>,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let admin = self.admin.clone();
+        let statements = std::mem::take(&mut self.statements);
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async move {
+                if let Ok(client) = devhost::connect(&admin).await {
+                    for statement in statements {
+                        let _ = client.batch_execute(&statement).await;
+                    }
+                }
+            });
+        })
+        .join();
+    }
+}
+
+async fn connect_as(admin: &str, user: &str, database: &str) -> tokio_postgres::Client {
+    let mut config: tokio_postgres::Config = admin.parse().expect("admin URL");
+    assert_eq!(
+        config.get_ssl_mode(),
+        tokio_postgres::config::SslMode::Disable,
+        "this test connects as other roles without TLS: use a local test server"
+    );
+    config.user(user).dbname(database);
+    let (client, connection) = config
+        .connect(tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("connect as {user} to {database}: {e}"));
+    tokio::spawn(connection);
+    client
+}
+
+/// Runs `sql` statement by statement, as psql runs a script (each in its own transaction:
+/// CREATE DATABASE refuses to run inside one).
+async fn run_like_psql(
+    client: &tokio_postgres::Client,
+    sql: &str,
+) -> Result<(), tokio_postgres::Error> {
+    for statement in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+        client.batch_execute(statement).await?;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_guides_sql_lets_an_admin_who_is_no_superuser_give_the_app_its_own_database() {
+    // Exoscale's admin user (avnadmin) is not a superuser: CREATEROLE and CREATEDB only.
+    // CREATE DATABASE … OWNER needs membership in the owner role, and PostgreSQL >= 16 no
+    // longer gives it to the role's creator; the guide grants it first.
+    let admin = e2e::admin_url();
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    let dbaas_admin = format!("avnadmin_{suffix}");
+    let app = format!("drink_orders_{suffix}");
+    let ungranted = format!("ungranted_{suffix}");
+    let _cleanup = Cleanup {
+        admin: admin.clone(),
+        statements: vec![
+            format!("DROP DATABASE IF EXISTS {app} WITH (FORCE)"),
+            format!("DROP DATABASE IF EXISTS {ungranted} WITH (FORCE)"),
+            format!("DROP ROLE IF EXISTS {app}"),
+            format!("DROP ROLE IF EXISTS {ungranted}"),
+            format!("DROP ROLE IF EXISTS {dbaas_admin}"),
+        ],
+    };
+    devhost::connect(&admin)
+        .await
+        .expect("connect to the test server")
+        .batch_execute(&format!(
+            "CREATE ROLE {dbaas_admin} LOGIN CREATEROLE CREATEDB"
+        ))
+        .await
+        .expect("create a DBaaS-like admin role");
+    let as_admin = connect_as(&admin, &dbaas_admin, "postgres").await;
+
+    let sql = guide_role_and_database_sql();
+    assert!(
+        sql.contains("TO CURRENT_USER"),
+        "the guide grants the app role to the admin before CREATE DATABASE … OWNER: {sql}"
+    );
+    // Without the grant, as the guide was: refused, on PostgreSQL 15 as on 16+.
+    let without_grant: String = sql
+        .lines()
+        .filter(|l| !l.contains("TO CURRENT_USER"))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace("drink_orders", &ungranted)
+        .replace("$APP_PASSWORD", "not-a-secret");
+    let refused = run_like_psql(&as_admin, &without_grant)
+        .await
+        .expect_err("CREATE DATABASE … OWNER without membership is refused");
+    assert_eq!(
+        refused.code(),
+        Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
+        "{refused:?}"
+    );
+    // The guide's SQL as written.
+    run_like_psql(
+        &as_admin,
+        &sql.replace("drink_orders", &app)
+            .replace("$APP_PASSWORD", "not-a-secret"),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("the guide's SQL as a non-superuser admin: {e:?}\n{sql}"));
+    // The app role owns its database and may create the schema in it (PostgreSQL >= 15
+    // lets only the database owner create in `public`).
+    connect_as(&admin, &app, &app)
+        .await
+        .batch_execute("CREATE TABLE migrations_probe (x int); DROP TABLE migrations_probe")
+        .await
+        .expect("the app role creates tables in its database");
+}
+#[test]
+fn the_connection_budget_is_the_same_number_in_the_hpa_and_the_docs() {
+    let docs = docs();
+    let hpa = &only(&docs, "HorizontalPodAutoscaler").value;
+    let max = hpa["spec"]["maxReplicas"].as_u64().expect("maxReplicas");
+    // The operator's Deployment has Kubernetes' default rollout (maxSurge 25 %, rounded
+    // up): one more pod than maxReplicas while a release rolls out.
+    let surge = max.div_ceil(4);
+    const SPIN_POOL: u64 = 64;
+    const MIGRATION_JOB: u64 = 1;
+    const HEADROOM: u64 = 10;
+    let budget = (max + surge) * SPIN_POOL + MIGRATION_JOB + HEADROOM;
+    let phrase = format!("{budget} connections");
+    for path in [
+        "deploy/k8s/hpa.yaml",
+        "deploy/sks/README.md",
+        "docs/OPERATIONS.md",
+    ] {
+        let text = read(path);
+        assert!(
+            text.contains(&phrase),
+            "{path} must state the direct-connection budget as \"{phrase}\""
+        );
+        let numbers: BTreeSet<&str> = text
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|n| !n.is_empty())
+            .collect();
+        for stale in ["205", "210"] {
+            assert!(
+                !numbers.contains(stale),
+                "{path} still mentions {stale} (the budget is {budget})"
+            );
         }
     }
 }
