@@ -4,12 +4,13 @@
 //! Each test starts the app, then runs one scenario script `web/tests/<name>.mjs` with Node
 //! (playwright-core driving `/usr/bin/chromium`), passing `APP_URL`, `BAR_TOKEN` and
 //! `SCREENSHOT_DIR` (target/screenshots). The script exits 0 on success; on failure its
-//! output is printed. Needs `npm ci --prefix web` (done by `cargo xtask build`).
+//! output is printed. Needs `cargo xtask build` (npm packages and the built `web/dist/`).
 //!
-//! Without /usr/bin/chromium (or node) the tests are skipped with a loud message, but only
-//! outside CI: when the `CI` variable is set they fail instead.
+//! Without /usr/bin/chromium (or node) the tests FAIL. A developer without a browser may opt
+//! out with `SKIP_BROWSER_TESTS=1`: then each test is skipped with a loud message. The opt-out
+//! is ignored when `CI` is set: in CI a missing browser is always a failure.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -17,6 +18,8 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
+/// The developers' opt-out when no browser is installed; never honoured in CI.
+const SKIP_VARIABLE: &str = "SKIP_BROWSER_TESTS";
 /// Chromium instances at once (each scenario opens one browser with several contexts).
 const PARALLEL_BROWSERS: usize = 3;
 const SCENARIO_LIMIT: Duration = Duration::from_secs(180);
@@ -41,8 +44,9 @@ fn node_available() -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// `None` when the browser tests can run; otherwise why not. In CI a missing tool is a
-/// failure, never a skip.
+/// `None` when the browser tests can run; `Some(why)` when a tool is missing and the developer
+/// opted out with `SKIP_BROWSER_TESTS=1`. Otherwise a missing tool is a failure, and always
+/// when `CI` is set.
 fn missing_tools() -> Option<String> {
     let mut missing = Vec::new();
     if !chromium_path().exists() {
@@ -58,8 +62,17 @@ fn missing_tools() -> Option<String> {
         return None;
     }
     let message = format!("browser tests need {}", missing.join(" and "));
-    if std::env::var_os("CI").is_some() {
-        panic!("{message}; CI is set, so this is a failure, not a skip");
+    let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
+    let opted_out = std::env::var(SKIP_VARIABLE).is_ok_and(|v| v == "1");
+    if ci {
+        panic!(
+            "{message}; CI is set, so this is a failure (the {SKIP_VARIABLE} opt-out does not apply in CI)"
+        );
+    }
+    if !opted_out {
+        panic!(
+            "{message}; to skip the browser tests on a machine without them, set {SKIP_VARIABLE}=1"
+        );
     }
     Some(message)
 }
@@ -67,13 +80,23 @@ fn missing_tools() -> Option<String> {
 /// Starts the app and runs `web/tests/<name>.mjs` against it; returns the app (for database
 /// assertions) or `None` when skipped.
 async fn run_scenario(name: &str) -> Option<e2e::TestApp> {
+    if !prerequisites(name) {
+        return None;
+    }
+    let app = e2e::spawn_app().await;
+    run_script(name, &app, &[]).await;
+    Some(app)
+}
+
+/// Checks what every scenario needs; `false` when skipped (developer opt-out only).
+fn prerequisites(name: &str) -> bool {
     if let Some(why) = missing_tools() {
         eprintln!(
             "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
              !!! SKIPPED browser scenario {name}: {why}\n\
              !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
         );
-        return None;
+        return false;
     }
     let root = e2e::workspace_root();
     assert!(
@@ -81,10 +104,16 @@ async fn run_scenario(name: &str) -> Option<e2e::TestApp> {
         "web/node_modules is missing: run `cargo xtask build` (or `npm ci --prefix web`)"
     );
     assert!(
-        root.join("static/vendor/uqr.mjs").exists(),
-        "static/vendor is missing: run `cargo xtask build` (or `node web/build.mjs`)"
+        root.join("web/dist/manifest.tsv").exists(),
+        "web/dist is missing: run `cargo xtask build` (or `node web/build.mjs`)"
     );
-    let app = e2e::spawn_app().await;
+    true
+}
+
+/// Runs `web/tests/<name>.mjs` against `app` (with extra environment variables); panics with
+/// the script's output when it fails.
+async fn run_script(name: &str, app: &e2e::TestApp, env: &[(&str, &Path)]) {
+    let root = e2e::workspace_root();
     let _permit = browsers().acquire().await.expect("semaphore");
     let screenshots = root.join("target/screenshots");
     let mut command = tokio::process::Command::new("node");
@@ -95,6 +124,7 @@ async fn run_scenario(name: &str) -> Option<e2e::TestApp> {
         .env("BAR_TOKEN", &app.bar_token)
         .env("SCREENSHOT_DIR", &screenshots)
         .env("CHROMIUM", chromium_path())
+        .envs(env.iter().map(|(k, v)| (k, v.as_os_str())))
         .stdin(Stdio::null())
         .kill_on_drop(true);
     let output = tokio::time::timeout(SCENARIO_LIMIT, command.output())
@@ -109,7 +139,6 @@ async fn run_scenario(name: &str) -> Option<e2e::TestApp> {
         output.status
     );
     println!("{stdout}");
-    Some(app)
 }
 
 async fn count_where(app: &e2e::TestApp, sql: &str) -> i64 {
