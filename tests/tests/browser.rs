@@ -240,3 +240,81 @@ async fn screenshots_of_the_three_pages_at_phone_and_tablet_size() {
         }
     }
 }
+
+/// Copies a directory tree (the deploy test's private copy of static/).
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// A private web root the app serves, so that a "deploy" (a rebuild with a change) touches
+/// no other test: sources copied from static/, built by web/build.mjs into `dist`, and a
+/// manifest that is spin.toml with the fileserver's `files` pointed there.
+struct PrivateSite {
+    dir: PathBuf,
+}
+
+impl PrivateSite {
+    fn new() -> Self {
+        let root = e2e::workspace_root();
+        let dir = root
+            .join("target/deploy-test")
+            .join(uuid::Uuid::new_v4().simple().to_string());
+        copy_tree(&root.join("static"), &dir.join("src"));
+        let status = std::process::Command::new("node")
+            .arg(root.join("web/build.mjs"))
+            .arg("--src")
+            .arg(dir.join("src"))
+            .arg("--out")
+            .arg(dir.join("dist"))
+            .status()
+            .expect("run node web/build.mjs");
+        assert!(status.success(), "web/build.mjs failed: {status}");
+        let manifest = std::fs::read_to_string(root.join("spin.toml")).expect("spin.toml");
+        let target = format!("source = \"{}/target/", root.display());
+        let files = format!("{{ source = \"{}\"", dir.join("dist").display());
+        let pointed = manifest
+            .replace("source = \"target/", &target)
+            .replace("{ source = \"web/dist\"", &files);
+        assert!(
+            pointed.contains(&files),
+            "spin.toml mounts web/dist for the fileserver"
+        );
+        std::fs::write(dir.join("spin.toml"), pointed).expect("write spin.toml");
+        PrivateSite { dir }
+    }
+}
+
+impl Drop for PrivateSite {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_after_a_deploy_runs_only_the_new_modules() {
+    if !prerequisites("deploy") {
+        return;
+    }
+    let site = PrivateSite::new();
+    let manifest = site.dir.join("spin.toml");
+    let app = e2e::app_builder()
+        .manifest(manifest.to_str().expect("UTF-8 path"))
+        .spawn()
+        .await;
+    let src = site.dir.join("src");
+    let out = site.dir.join("dist");
+    run_script(
+        "deploy",
+        &app,
+        &[("DEPLOY_SRC", src.as_path()), ("DEPLOY_OUT", out.as_path())],
+    )
+    .await;
+}
