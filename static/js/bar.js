@@ -162,7 +162,8 @@ function onEvents(events) {
   for (const event of events) {
     if (event.kind === "drink" && event.drink) {
       const drink = state.menu.find((d) => d.id === event.drink.id);
-      if (drink) applyDrinkEvent(drink, event.drink);
+      // applyDrinkEvent returns a new drink (for the views' stores); this page still mutates.
+      if (drink) Object.assign(drink, applyDrinkEvent(drink, event.drink));
       else refreshMenu();
       menuChanged = true;
     } else if (event.order) {
