@@ -7,7 +7,7 @@
 // changes and submits are handled by delegated listeners that read `data-action`.
 
 import * as api from "./api.js";
-import { h, replace, toast } from "./dom.js";
+import { h, replace } from "./dom.js";
 import { t, onLanguageChange } from "./i18n.js";
 import { session, local } from "./storage.js";
 import { FeedPoller } from "./poller.js";
@@ -18,6 +18,7 @@ import { renderSignIn, signInMessage } from "./bar/signin.js";
 import { NEW_FOR_MS, queueActions, renderFilters, renderQueue, renderSide, updateAges } from "./bar/queue.js";
 import { renderStock, stockActions } from "./bar/stock.js";
 import { renderStatsPanel, statsLoader } from "./bar/stats.js";
+import { beep, exportCsv, renderToolbar } from "./bar/toolbar.js";
 
 const KEY_TOKEN = "bar_token";
 const KEY_SOUND = "bar_sound";
@@ -140,7 +141,6 @@ const store = createStore({
 let main;
 let els = null;
 let poller = null;
-let audio = null;
 let ageTimer = null;
 
 const ctx = {
@@ -260,47 +260,7 @@ function startBar(feed) {
   }, 15000);
 }
 
-// ---------------------------------------------------------------- toolbar actions
-
-async function exportCsv(button) {
-  button.disabled = true;
-  try {
-    const blob = await api.getQueueCsv();
-    const url = URL.createObjectURL(blob);
-    const stamp = new Date().toISOString().slice(0, 16).replace(/[:T]/g, "-");
-    const link = h("a", { href: url, download: `orders-${stamp}.csv`, class: "visually-hidden" });
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10000);
-  } catch (error) {
-    if (error.status === 401) return signOut(t("bar.signin.expired"));
-    toast(t("bar.csv_failed"), { kind: "error" });
-  } finally {
-    button.disabled = false;
-  }
-}
-
-function beep() {
-  try {
-    audio = audio || new AudioContext();
-    const now = audio.currentTime;
-    for (const [offset, freq] of [[0, 880], [0.18, 1320]]) {
-      const osc = audio.createOscillator();
-      const gain = audio.createGain();
-      osc.type = "sine";
-      osc.frequency.value = freq;
-      gain.gain.setValueAtTime(0.0001, now + offset);
-      gain.gain.exponentialRampToValueAtTime(0.25, now + offset + 0.02);
-      gain.gain.exponentialRampToValueAtTime(0.0001, now + offset + 0.16);
-      osc.connect(gain).connect(audio.destination);
-      osc.start(now + offset);
-      osc.stop(now + offset + 0.18);
-    }
-  } catch {
-    /* no audio here */
-  }
-}
+// ---------------------------------------------------------------- tabs
 
 function setTab(tab, focus = false) {
   store.dispatch("tab", tab);
@@ -394,7 +354,7 @@ function onClick(event) {
       if (store.state.sound) beep();
       break;
     case "csv":
-      exportCsv(target);
+      exportCsv(target, ctx);
       break;
     case "sign-out":
       signOut();
@@ -436,22 +396,13 @@ function onTabKey(event) {
 function render(state, previous = null) {
   if (!els || !state.signedIn) return;
   const changed = (...keys) => !previous || keys.some((key) => state[key] !== previous[key]);
-  if (changed("sound", "net")) renderToolbar(state);
+  if (changed("sound", "net")) renderToolbar(els, state);
   if (changed("tab", "orders")) renderTabs(state);
   if (changed("orders", "filter", "sort", "menu")) renderFilters(els.filters, state);
   if (changed("orders", "filter", "sort", "menu", "busy", "confirm", "fresh")) renderQueue(els, state);
   if (changed("orders", "filter", "menu")) renderSide(els.side, state);
   if (changed("menu", "saving")) renderStock(els.stock, state);
   if (changed("stats", "statsError", "menu")) renderStatsPanel(els.stats, state, { refresh: stats.load });
-}
-
-function renderToolbar(state) {
-  els.soundButton.textContent = state.sound ? t("bar.sound_on") : t("bar.sound_off");
-  els.soundButton.setAttribute("aria-pressed", String(state.sound));
-  els.csvButton.textContent = t("bar.csv");
-  els.signOutButton.textContent = t("bar.signout");
-  els.net.className = `bar-net bar-net-${state.net}`;
-  els.net.textContent = state.net === "ok" ? t("bar.live") : state.net === "offline" ? t("bar.offline") : t("bar.reconnecting");
 }
 
 function renderTabs(state) {
