@@ -1,62 +1,301 @@
-// Build step of the static frontend: copies the browser builds of the libraries the pages
-// use at run time from web/node_modules into static/vendor/ (generated, git-ignored).
+// Build step of the static frontend: turns the readable sources in static/ (plus the libraries
+// the pages import from npm) into the directory the fileserver serves, web/dist/ (generated,
+// git-ignored; spin.toml mounts it at /).
 //
-//   node web/build.mjs          (from anywhere; `cargo xtask build` and `spin build` run it)
+//   node web/build.mjs [--src DIR] [--out DIR]     (defaults: static/ and web/dist/)
 //
-// Idempotent and offline once web/node_modules exists; it runs `npm ci` itself only when
-// node_modules is missing (the only step that needs the npm registry).
+// `cargo xtask build` and `spin build` run it. What it writes:
+//
+// - JS and CSS under fingerprinted names, `js/api.<12 hex of SHA-256>.js`. Import specifiers
+//   (static `import … from "…"`, `export … from "…"` and `import("…")` with a string literal)
+//   are rewritten to the fingerprinted names of their targets, so a module's hash covers its
+//   whole import graph: change api.js and every module importing it, main.js and index.html
+//   get new names too. Imports are found with es-module-lexer (npm), not with a regex.
+// - index.html with its `src`/`href` pointing at the fingerprinted files.
+// - Every other file (images, locale/*.json, livez.txt) under its own name.
+// - For text files of at least 256 bytes, precompressed variants `<name>.gz` (gzip level 9)
+//   and `<name>.br` (brotli quality 11), each kept only when it is smaller.
+// - `manifest.tsv`: one line per served path with the ETags of its representations. The
+//   fileserver serves exactly these paths and computes nothing per request. The variants
+//   and the manifest itself are not in it, so they are not served as paths of their own.
+//
+// Deterministic and idempotent: unchanged files are not rewritten; the manifest is replaced
+// atomically after every file it names exists; files of a previous build that are no longer
+// named are removed last. Works offline once web/node_modules exists; runs `npm ci` itself
+// only when it is missing (the only step that needs the npm registry).
 
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync, readdirSync, rmSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { createHash } from "node:crypto";
+import {
+  existsSync, mkdirSync, readFileSync, writeFileSync, readdirSync, rmSync, renameSync, statSync,
+} from "node:fs";
+import { dirname, join, posix, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { brotliCompressSync, constants as zlib, gzipSync } from "node:zlib";
 
 const web = dirname(fileURLToPath(import.meta.url));
 const root = dirname(web);
-const vendor = join(root, "static", "vendor");
 
-// What the pages import, from where, and under which served name. Every name keeps a
-// known extension (the fileserver refuses to guess a type).
-const FILES = [
-  { from: "uqr/dist/index.mjs", to: "uqr.mjs", banner: true },
-  { from: "uqr/LICENSE", to: "uqr.LICENSE.txt" },
+/** The name of the index the fileserver reads (see fileserver/src/manifest.rs). */
+export const MANIFEST = "manifest.tsv";
+/** Text files shorter than this are never compressed (the header costs more than it saves). */
+const MIN_COMPRESS_BYTES = 256;
+/** Hex digits of the content hash in a fingerprinted name (the fileserver accepts 8–64). */
+const HASH_DIGITS = 12;
+const FINGERPRINTED = /\.(js|mjs|css)$/;
+const COMPRESSIBLE = /\.(html|js|mjs|css|json|svg|txt|webmanifest|xml)$/;
+
+// Libraries the pages import at run time, copied from web/node_modules into the output
+// (served under /vendor/). Every name keeps a known extension: the fileserver guesses none.
+const VENDOR = [
+  { from: "uqr/dist/index.mjs", to: "vendor/uqr.mjs", banner: true },
+  { from: "uqr/LICENSE", to: "vendor/uqr.LICENSE.txt" },
 ];
+// What the build itself needs from web/node_modules.
+const BUILD_DEPS = ["es-module-lexer/package.json"];
 
-function ensureNodeModules() {
-  const missing = FILES.some((f) => !existsSync(join(web, "node_modules", f.from)));
-  if (!missing) return;
-  console.log("web/build.mjs: node_modules missing, running npm ci --prefix web");
-  const npm = process.platform === "win32" ? "npm.cmd" : "npm";
-  const run = spawnSync(npm, ["ci", "--no-audit", "--no-fund", "--prefix", web], {
-    stdio: "inherit",
-  });
-  if (run.status !== 0) {
-    console.error("web/build.mjs: npm ci failed");
-    process.exit(1);
+class BuildError extends Error {}
+
+function args(argv) {
+  const options = { src: join(root, "static"), out: join(web, "dist") };
+  for (let i = 0; i < argv.length; i += 1) {
+    const flag = argv[i];
+    if ((flag === "--src" || flag === "--out") && argv[i + 1]) {
+      options[flag.slice(2)] = resolve(argv[i + 1]);
+      i += 1;
+    } else {
+      throw new BuildError(`unknown argument ${flag}; usage: node web/build.mjs [--src DIR] [--out DIR]`);
+    }
   }
+  return options;
 }
 
-function version(pkg) {
+function ensureNodeModules() {
+  const needed = [...VENDOR.map((f) => f.from), ...BUILD_DEPS];
+  if (!needed.some((f) => !existsSync(join(web, "node_modules", f)))) return;
+  console.log("web/build.mjs: node_modules missing, running npm ci --prefix web");
+  const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+  const run = spawnSync(npm, ["ci", "--no-audit", "--no-fund", "--prefix", web], { stdio: "inherit" });
+  if (run.status !== 0) throw new BuildError("npm ci failed");
+}
+
+function packageVersion(pkg) {
   return JSON.parse(readFileSync(join(web, "node_modules", pkg, "package.json"), "utf8")).version;
 }
 
-ensureNodeModules();
-mkdirSync(vendor, { recursive: true });
-const wanted = new Set(FILES.map((f) => f.to));
-let written = 0;
-for (const file of FILES) {
-  const pkg = file.from.split("/")[0];
-  let text = readFileSync(join(web, "node_modules", file.from), "utf8");
-  if (file.banner) {
-    text = `// ${pkg} ${version(pkg)} (MIT, see ${pkg}.LICENSE.txt) — copied by web/build.mjs, do not edit.\n${text}`;
+/** Relative paths (with `/`) of every file under `dir`; dotfiles are refused, never served. */
+function walk(dir, prefix = "") {
+  const out = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const rel = `${prefix}${entry.name}`;
+    if (entry.name.startsWith(".")) {
+      throw new BuildError(`${rel}: dotfiles are never served; keep them out of the sources`);
+    }
+    if (entry.isDirectory()) out.push(...walk(join(dir, entry.name), `${rel}/`));
+    else out.push(rel);
   }
-  const target = join(vendor, file.to);
-  if (existsSync(target) && readFileSync(target, "utf8") === text) continue;
-  writeFileSync(target, text);
-  written += 1;
+  return out;
 }
-// Drop files a previous build wrote that are no longer wanted.
-for (const name of readdirSync(vendor)) {
-  if (!wanted.has(name)) rmSync(join(vendor, name), { recursive: true, force: true });
+
+/** Source path → bytes: static/ plus the vendored libraries. */
+function sources(src) {
+  const files = new Map();
+  for (const rel of walk(src)) files.set(rel, readFileSync(join(src, rel)));
+  for (const file of VENDOR) {
+    if (files.has(file.to)) throw new BuildError(`${file.to} exists in the sources and is also vendored`);
+    let bytes = readFileSync(join(web, "node_modules", file.from));
+    if (file.banner) {
+      const pkg = file.from.split("/")[0];
+      const banner = `// ${pkg} ${packageVersion(pkg)} (MIT, see ${pkg}.LICENSE.txt) — copied by web/build.mjs, do not edit.\n`;
+      bytes = Buffer.concat([Buffer.from(banner), bytes]);
+    }
+    files.set(file.to, bytes);
+  }
+  if (files.has(MANIFEST)) throw new BuildError(`${MANIFEST} is reserved for the build's manifest`);
+  if (!files.has("index.html")) throw new BuildError("the sources have no index.html");
+  return files;
 }
-console.log(`web/build.mjs: static/vendor up to date (${FILES.length} files, ${written} written)`);
+
+function sha256(bytes) {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+function fingerprinted(rel, bytes) {
+  const dot = rel.lastIndexOf(".");
+  return `${rel.slice(0, dot)}.${sha256(bytes).slice(0, HASH_DIGITS)}${rel.slice(dot)}`;
+}
+
+/** The source path a specifier of module `from` refers to (site paths, no bare specifiers). */
+function resolveSpecifier(from, specifier) {
+  if (!/^(\.{1,2}\/|\/(?!\/))/.test(specifier)) {
+    throw new BuildError(`${from}: import "${specifier}" is not a relative or site path (no bare specifiers, no other origins)`);
+  }
+  const base = posix.dirname(`/${from}`);
+  return posix.resolve(base, specifier.split(/[?#]/)[0]).slice(1);
+}
+
+/**
+ * Names every JS and CSS file by its content hash, rewriting the import specifiers of JS
+ * modules first (dependencies before dependants; an import cycle is an error, because no
+ * file of a cycle could name the others' hashes).
+ */
+function fingerprintAssets(files, lexer) {
+  const served = new Map(); // source path → served path
+  const output = new Map(); // served path → bytes
+  const visiting = new Set();
+  const visit = (rel, chain) => {
+    if (served.has(rel)) return served.get(rel);
+    if (visiting.has(rel)) throw new BuildError(`import cycle: ${[...chain, rel].join(" → ")}`);
+    visiting.add(rel);
+    let bytes = files.get(rel);
+    if (/\.m?js$/.test(rel)) {
+      const text = bytes.toString("utf8");
+      let imports;
+      try {
+        [imports] = lexer.parse(text, rel);
+      } catch (error) {
+        throw new BuildError(`${rel}: cannot parse as an ES module: ${error.message}`);
+      }
+      let rewritten = "";
+      let last = 0;
+      for (const item of imports) {
+        if (item.type !== "static" && item.type !== "reexport-star" && item.type !== "dynamic") continue;
+        if (item.specifier === undefined) {
+          throw new BuildError(`${rel}: import(${text.slice(item.start, item.end)}) has no string literal; the build cannot fingerprint its target`);
+        }
+        const target = resolveSpecifier(rel, item.specifier);
+        if (!files.has(target) || !FINGERPRINTED.test(target)) {
+          throw new BuildError(`${rel}: import "${item.specifier}" names ${target}, which is not a module of the sources`);
+        }
+        const path = `/${visit(target, [...chain, rel])}`;
+        // Static specifiers are given without their quotes, dynamic ones with them.
+        const replacement = item.type === "dynamic" ? JSON.stringify(path) : path;
+        rewritten += text.slice(last, item.start) + replacement;
+        last = item.end;
+      }
+      bytes = Buffer.from(rewritten + text.slice(last));
+    }
+    const name = fingerprinted(rel, bytes);
+    visiting.delete(rel);
+    served.set(rel, name);
+    output.set(name, bytes);
+    return name;
+  };
+  for (const rel of [...files.keys()].sort()) {
+    if (FINGERPRINTED.test(rel)) visit(rel, []);
+  }
+  return { served, output };
+}
+
+/** Points `src`/`href` attributes of an HTML page at the fingerprinted files. */
+function rewriteHtml(rel, bytes, served) {
+  const text = bytes.toString("utf8");
+  return Buffer.from(text.replace(/\b(src|href)="([^"]*)"/g, (whole, attr, url) => {
+    if (!url.startsWith("/") || url.startsWith("//")) return whole;
+    const target = url.slice(1).split(/[?#]/)[0];
+    if (!FINGERPRINTED.test(target)) return whole;
+    const name = served.get(target);
+    if (!name) throw new BuildError(`${rel}: ${attr}="${url}" names no file of the sources`);
+    return `${attr}="/${name}"`;
+  }));
+}
+
+/** The representations of one served file: identity, plus gzip and brotli when they pay. */
+function representations(rel, bytes) {
+  const hash = sha256(bytes).slice(0, 20);
+  const reps = { identity: { bytes, etag: `"${hash}"` } };
+  if (COMPRESSIBLE.test(rel) && bytes.length >= MIN_COMPRESS_BYTES) {
+    const gz = gzipSync(bytes, { level: 9 });
+    if (gz.length < bytes.length) reps.gzip = { bytes: gz, etag: `"${hash}-gz"` };
+    const br = brotliCompressSync(bytes, {
+      params: {
+        [zlib.BROTLI_PARAM_MODE]: zlib.BROTLI_MODE_TEXT,
+        [zlib.BROTLI_PARAM_QUALITY]: zlib.BROTLI_MAX_QUALITY,
+        [zlib.BROTLI_PARAM_SIZE_HINT]: bytes.length,
+      },
+    });
+    if (br.length < bytes.length) reps.br = { bytes: br, etag: `"${hash}-br"` };
+  }
+  return reps;
+}
+
+function writeIfChanged(path, bytes) {
+  if (existsSync(path) && readFileSync(path).equals(bytes)) return false;
+  mkdirSync(dirname(path), { recursive: true });
+  const temp = `${path}.tmp-${process.pid}`;
+  writeFileSync(temp, bytes);
+  renameSync(temp, path);
+  return true;
+}
+
+/** Removes every file under `dir` not in `keep` (relative paths), then empty directories. */
+function prune(dir, keep, prefix = "") {
+  let removed = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const rel = `${prefix}${entry.name}`;
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      removed += prune(full, keep, `${rel}/`);
+      if (readdirSync(full).length === 0) rmSync(full, { recursive: true });
+    } else if (!keep.has(rel)) {
+      rmSync(full, { force: true });
+      removed += 1;
+    }
+  }
+  return removed;
+}
+
+export async function build({ src, out }) {
+  ensureNodeModules();
+  // Older builds vendored into the sources; that copy would now be served twice.
+  const oldVendor = join(root, "static", "vendor");
+  if (src === join(root, "static") && existsSync(oldVendor)) {
+    rmSync(oldVendor, { recursive: true, force: true });
+    console.log("web/build.mjs: removed static/vendor/ (left by an older build; vendored files go to the output now)");
+  }
+  const lexer = await import("es-module-lexer");
+  await lexer.init;
+  const files = sources(src);
+  const { served, output } = fingerprintAssets(files, lexer);
+  for (const [rel, bytes] of files) {
+    if (FINGERPRINTED.test(rel)) continue;
+    output.set(rel, rel.endsWith(".html") ? rewriteHtml(rel, bytes, served) : bytes);
+  }
+
+  mkdirSync(out, { recursive: true });
+  const keep = new Set([MANIFEST]);
+  const lines = [
+    "# Drink Orders static files, written by web/build.mjs: the fileserver serves exactly these paths.",
+    "# path\tETag\tgzip ETag (file <path>.gz)\tbrotli ETag (file <path>.br); - when there is no such variant",
+  ];
+  let written = 0;
+  for (const rel of [...output.keys()].sort()) {
+    if (/[\t\n\r]/.test(rel)) throw new BuildError(`${JSON.stringify(rel)}: no tabs or line breaks in file names`);
+    const reps = representations(rel, output.get(rel));
+    const variants = [["identity", ""], ["gzip", ".gz"], ["br", ".br"]];
+    for (const [coding, suffix] of variants) {
+      if (!reps[coding]) continue;
+      keep.add(rel + suffix);
+      if (writeIfChanged(join(out, rel + suffix), reps[coding].bytes)) written += 1;
+    }
+    lines.push([rel, ...variants.map(([coding]) => reps[coding]?.etag ?? "-")].join("\t"));
+  }
+  // Readers see either the old manifest (whose files are all still there) or the new one.
+  writeIfChanged(join(out, MANIFEST), Buffer.from(`${lines.join("\n")}\n`));
+  const removed = prune(out, keep);
+  console.log(`web/build.mjs: ${out} up to date (${output.size} files served, ${written} written, ${removed} removed)`);
+  return { served, manifest: join(out, MANIFEST) };
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    const options = args(process.argv.slice(2));
+    if (!existsSync(options.src) || !statSync(options.src).isDirectory()) {
+      throw new BuildError(`${options.src} is not a directory`);
+    }
+    await build(options);
+  } catch (error) {
+    console.error(`web/build.mjs: ${error instanceof BuildError ? error.message : error.stack}`);
+    process.exit(1);
+  }
+}

@@ -1,49 +1,45 @@
-//! `Accept-Encoding` negotiation and gzip.
+//! `Accept-Encoding` negotiation between the representations the build wrote.
 //!
-//! A file is sent gzip-compressed when its type is compressible, it is at least
-//! [`MIN_GZIP_LEN`] bytes long (smaller files do not shrink enough to pay for the header), and
-//! the request's `Accept-Encoding` accepts gzip: `gzip` (or its alias `x-gzip`) with a non-zero
-//! weight, or `*` with a non-zero weight when gzip is not listed itself. No `Accept-Encoding`,
-//! an unparsable weight or `gzip;q=0` mean identity; identity is always acceptable to us, so a
-//! request never fails on encoding grounds (RFC 9110 §12.5.3).
+//! `web/build.mjs` precompresses text files (gzip and brotli, each only when it is smaller);
+//! this module only picks one. A coding is acceptable when the request's `Accept-Encoding`
+//! lists it (`gzip` or its alias `x-gzip`, `br`) with a non-zero weight, or has `*` with a
+//! non-zero weight and does not list it. Of the acceptable variants that exist, the higher
+//! weight wins, brotli on a tie (it is smaller). No `Accept-Encoding`, an unparsable weight or
+//! `q=0` mean identity; identity is always acceptable to us, so a request never fails on
+//! encoding grounds (RFC 9110 §12.5.3).
 
-use std::io::Write;
+/// A representation of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coding {
+    Identity,
+    Gzip,
+    Br,
+}
 
-use flate2::{Compression, write::GzEncoder};
+const GZIP: &[&str] = &["gzip", "x-gzip"];
+const BR: &[&str] = &["br"];
 
-/// Files shorter than this are always sent as they are.
-pub const MIN_GZIP_LEN: usize = 256;
-
-/// Whether the `Accept-Encoding` field value (all field lines joined with `,`) accepts gzip.
-pub fn accepts_gzip(accept_encoding: Option<&str>) -> bool {
-    let Some(field) = accept_encoding else {
-        return false;
-    };
-    let mut star = None;
-    for member in field.split(',') {
+/// The weight (thousandths) the `Accept-Encoding` field value (all field lines joined with
+/// `,`) gives the coding called `names`; 0 when it is not acceptable.
+pub fn weight(accept_encoding: Option<&str>, names: &[&str]) -> u16 {
+    let mut star = 0;
+    for member in accept_encoding.unwrap_or_default().split(',') {
         let mut params = member.split(';');
-        let coding = params.next().unwrap_or_default().trim();
-        if coding.is_empty() {
-            continue;
+        let name = params.next().unwrap_or_default().trim();
+        let weight = params
+            .filter_map(|param| param.split_once('='))
+            .filter(|(key, _)| key.trim().eq_ignore_ascii_case("q"))
+            .map(|(_, value)| parse_qvalue(value.trim()).unwrap_or(0))
+            .next_back()
+            .unwrap_or(1000);
+        if names.iter().any(|n| name.eq_ignore_ascii_case(n)) {
+            return weight;
         }
-        let mut weight = Some(1000);
-        for param in params {
-            let Some((name, value)) = param.split_once('=') else {
-                continue;
-            };
-            if name.trim().eq_ignore_ascii_case("q") {
-                weight = parse_qvalue(value.trim());
-            }
-        }
-        let acceptable = weight.is_some_and(|w| w > 0);
-        if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
-            return acceptable;
-        }
-        if coding == "*" {
-            star = Some(acceptable);
+        if name == "*" {
+            star = weight;
         }
     }
-    star.unwrap_or(false)
+    star
 }
 
 /// A qvalue (`0`, `0.5`, `1.000`, ...) in thousandths, or `None` when it is not one.
@@ -64,26 +60,33 @@ fn parse_qvalue(value: &str) -> Option<u16> {
     }
 }
 
-/// Whether a file of this type and length is sent gzip-compressed for this request.
-pub fn use_gzip(compressible: bool, len: usize, accept_encoding: Option<&str>) -> bool {
-    compressible && len >= MIN_GZIP_LEN && accepts_gzip(accept_encoding)
-}
-
-/// gzip of `content` (default level, mtime 0: the same input gives the same bytes).
-pub fn gzip(content: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut encoder = GzEncoder::new(
-        Vec::with_capacity(content.len() / 3 + 64),
-        Compression::default(),
-    );
-    encoder.write_all(content)?;
-    encoder.finish()
+/// The representation to send, among the variants that exist (`has_gzip`, `has_br`): the
+/// acceptable one with the higher weight, brotli on a tie.
+pub fn choose(accept_encoding: Option<&str>, has_gzip: bool, has_br: bool) -> Coding {
+    let br = if has_br {
+        weight(accept_encoding, BR)
+    } else {
+        0
+    };
+    let gzip = if has_gzip {
+        weight(accept_encoding, GZIP)
+    } else {
+        0
+    };
+    match (br, gzip) {
+        (0, 0) => Coding::Identity,
+        (br, gzip) if br >= gzip => Coding::Br,
+        _ => Coding::Gzip,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use flate2::read::GzDecoder;
-    use std::io::Read;
+
+    fn accepts_gzip(field: Option<&str>) -> bool {
+        weight(field, GZIP) > 0
+    }
 
     #[test]
     fn gzip_is_accepted_when_listed() {
@@ -106,11 +109,12 @@ mod tests {
     }
 
     #[test]
-    fn a_star_accepts_gzip_unless_gzip_is_listed() {
+    fn a_star_accepts_a_coding_unless_it_is_listed() {
         assert!(accepts_gzip(Some("*")));
         assert!(accepts_gzip(Some("br, *;q=0.1")));
         assert!(!accepts_gzip(Some("*;q=0")));
         assert!(accepts_gzip(Some("*;q=0, gzip")));
+        assert_eq!(weight(Some("gzip, *;q=0.5"), BR), 500);
     }
 
     #[test]
@@ -136,23 +140,29 @@ mod tests {
     }
 
     #[test]
-    fn only_compressible_files_of_some_size_are_gzipped() {
-        assert!(use_gzip(true, MIN_GZIP_LEN, Some("gzip")));
-        assert!(!use_gzip(true, MIN_GZIP_LEN - 1, Some("gzip")));
-        assert!(!use_gzip(false, 100_000, Some("gzip")));
-        assert!(!use_gzip(true, 100_000, Some("identity")));
+    fn brotli_wins_a_tie_and_the_heavier_coding_wins_otherwise() {
+        let browser = Some("gzip, deflate, br, zstd");
+        assert_eq!(choose(browser, true, true), Coding::Br);
+        assert_eq!(choose(Some("br;q=0.5, gzip"), true, true), Coding::Gzip);
+        assert_eq!(choose(Some("br, gzip;q=0.9"), true, true), Coding::Br);
     }
 
     #[test]
-    fn gzip_round_trips_and_is_deterministic() {
-        let text = "Drink Orders is running. ".repeat(100);
-        let packed = gzip(text.as_bytes()).expect("gzip");
-        assert!(packed.len() < text.len() / 4);
-        assert_eq!(packed, gzip(text.as_bytes()).expect("gzip"));
-        let mut unpacked = String::new();
-        GzDecoder::new(&packed[..])
-            .read_to_string(&mut unpacked)
-            .expect("gunzip");
-        assert_eq!(unpacked, text);
+    fn only_variants_that_exist_are_chosen() {
+        let browser = Some("gzip, br");
+        assert_eq!(choose(browser, true, false), Coding::Gzip);
+        assert_eq!(choose(browser, false, true), Coding::Br);
+        assert_eq!(choose(browser, false, false), Coding::Identity);
+        assert_eq!(choose(Some("br"), true, false), Coding::Identity);
+    }
+
+    #[test]
+    fn no_acceptable_coding_means_identity() {
+        assert_eq!(choose(None, true, true), Coding::Identity);
+        assert_eq!(choose(Some("identity"), true, true), Coding::Identity);
+        assert_eq!(
+            choose(Some("gzip;q=0, br;q=0"), true, true),
+            Coding::Identity
+        );
     }
 }

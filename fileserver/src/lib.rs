@@ -1,14 +1,18 @@
 //! `fileserver`: the Drink Orders static file server, a Spin HTTP component.
 //!
-//! Spin maps the repository's `static/` to `/` in the component's WASI file system
-//! (read-only); every request that no API route claims arrives here (`route = "/..."`).
-//! The rules live in plain modules that are tested natively (`cargo test -p fileserver`):
+//! Spin maps `web/dist/`, the output of the frontend build (`web/build.mjs`), to `/` in the
+//! component's WASI file system (read-only); every request that no API route claims arrives
+//! here (`route = "/..."`). The build did the work: fingerprinted names, precompressed
+//! variants and a manifest of ETags, so a request is a lookup and nothing is hashed or
+//! compressed here. The rules live in plain modules that are tested natively
+//! (`cargo test -p fileserver`):
 //!
 //! - [`path`] — request target → file path, traversal and dotfile rejection;
+//! - [`manifest`] — the build's index: which paths exist, their ETags and variants;
 //! - [`media`] — `Content-Type` and whether a type is compressible;
 //! - [`cache`] — `Cache-Control`;
-//! - [`etag`] — strong ETags and `If-None-Match` (304);
-//! - [`encoding`] — `Accept-Encoding` and gzip;
+//! - [`etag`] — `If-None-Match` (304);
+//! - [`encoding`] — `Accept-Encoding`: identity, gzip or brotli;
 //! - [`headers`] — the security headers on every response;
 //! - [`serve`] — one request → one [`serve::Reply`], files read through [`serve::FileSource`].
 //!
@@ -24,6 +28,7 @@ pub mod cache;
 pub mod encoding;
 pub mod etag;
 pub mod headers;
+pub mod manifest;
 pub mod media;
 pub mod path;
 pub mod serve;
@@ -31,7 +36,7 @@ pub mod serve;
 use spin_sdk::http::{Fields, IncomingRequest, OutgoingResponse, ResponseOutparam};
 use spin_sdk::http_component;
 
-/// Where spin.toml mounts `static/`.
+/// Where spin.toml mounts `web/dist/`.
 const STATIC_ROOT: &str = "/";
 
 #[http_component]

@@ -4,9 +4,10 @@ use std::io::{self, ErrorKind};
 use std::path::PathBuf;
 
 use crate::cache;
-use crate::encoding;
-use crate::etag::{self, Encoding};
+use crate::encoding::{self, Coding};
+use crate::etag;
 use crate::headers::SECURITY_HEADERS;
+use crate::manifest;
 use crate::media;
 use crate::path;
 
@@ -54,22 +55,18 @@ pub trait FileSource {
     fn read(&self, path: &str) -> io::Result<Option<Vec<u8>>>;
 }
 
-/// Files under a directory of the (WASI) file system; the component uses `/`.
+/// Files under a directory of the (WASI) file system; the component uses `/`, where spin.toml
+/// mounts the build's output.
 #[derive(Debug, Clone)]
 pub struct DiskFiles {
     pub root: PathBuf,
 }
 
 impl FileSource for DiskFiles {
+    /// Only paths the manifest lists are read, so a directory is a broken build; reading one
+    /// fails with `IsADirectory`, which still counts as "no file".
     fn read(&self, path: &str) -> io::Result<Option<Vec<u8>>> {
-        let full = self.root.join(path);
-        match std::fs::metadata(&full) {
-            Ok(meta) if meta.is_file() => {}
-            Ok(_) => return Ok(None),
-            Err(e) if means_no_file(&e) => return Ok(None),
-            Err(e) => return Err(e),
-        }
-        match std::fs::read(&full) {
+        match std::fs::read(self.root.join(path)) {
             Ok(bytes) => Ok(Some(bytes)),
             Err(e) if means_no_file(&e) => Ok(None),
             Err(e) => Err(e),
@@ -105,44 +102,39 @@ pub fn respond(req: &RequestInfo<'_>, files: &dyn FileSource) -> Reply {
     let Some(file) = path::resolve(req.target) else {
         return not_found(head);
     };
-    let content = match files.read(&file) {
-        Ok(Some(content)) => content,
-        Ok(None) => return not_found(head),
-        Err(e) => {
-            eprintln!("fileserver: cannot read {file:?}: {e}");
-            return problem(
-                500,
-                "Internal Server Error",
-                "The file could not be read.",
-                head,
-            );
-        }
+    // The manifest is the whole index: a path it does not list does not exist.
+    let manifest = match read(files, manifest::FILE).map(String::from_utf8) {
+        Ok(Ok(text)) => text,
+        Ok(Err(_)) => return cannot_read(manifest::FILE, "not UTF-8", head),
+        Err(cause) => return cannot_read(manifest::FILE, &cause, head),
+    };
+    let Some(entry) = manifest::lookup(&manifest, &file) else {
+        return not_found(head);
     };
 
     let media = media::media_type_for(&file);
-    let gzip = encoding::use_gzip(media.compressible, content.len(), req.accept_encoding);
-    let encoding = if gzip {
-        Encoding::Gzip
-    } else {
-        Encoding::Identity
-    };
-    let etag = etag::etag_for(&content, encoding);
+    let coding = encoding::choose(
+        req.accept_encoding,
+        entry.gzip.is_some(),
+        entry.br.is_some(),
+    );
+    let etag = entry.etag_of(coding);
 
     let mut headers = security_headers();
-    headers.push(("etag", etag.clone()));
+    headers.push(("etag", etag.to_owned()));
     headers.push((
         "cache-control",
         cache::cache_control_for(&file, media.html).to_owned(),
     ));
-    if media.compressible {
+    if media.compressible || entry.gzip.is_some() || entry.br.is_some() {
         // The answer depends on Accept-Encoding for this type, compressed or not (and even
-        // when this file is below MIN_GZIP_LEN: it may grow past it in the next deploy).
+        // when this file is too small to have variants: it may grow in the next deploy).
         headers.push(("vary", "Accept-Encoding".to_owned()));
     }
 
     if req
         .if_none_match
-        .is_some_and(|field| etag::if_none_match_matches(field, &etag))
+        .is_some_and(|field| etag::if_none_match_matches(field, etag))
     {
         return Reply {
             status: 304,
@@ -151,27 +143,16 @@ pub fn respond(req: &RequestInfo<'_>, files: &dyn FileSource) -> Reply {
         };
     }
 
-    let body = if gzip {
-        match encoding::gzip(&content) {
-            Ok(packed) => {
-                headers.push(("content-encoding", "gzip".to_owned()));
-                packed
-            }
-            Err(e) => {
-                // Cannot happen with an in-memory writer; fall back to the plain bytes, with
-                // their own ETag.
-                eprintln!("fileserver: gzip of {file:?} failed, sending it uncompressed: {e}");
-                set_header(
-                    &mut headers,
-                    "etag",
-                    etag::etag_for(&content, Encoding::Identity),
-                );
-                content
-            }
-        }
-    } else {
-        content
+    let stored = manifest::stored_file(&file, coding);
+    let body = match read(files, &stored) {
+        Ok(body) => body,
+        Err(cause) => return cannot_read(&stored, &cause, head),
     };
+    match coding {
+        Coding::Gzip => headers.push(("content-encoding", "gzip".to_owned())),
+        Coding::Br => headers.push(("content-encoding", "br".to_owned())),
+        Coding::Identity => {}
+    }
     headers.push(("content-type", media.content_type));
     headers.push(("content-length", body.len().to_string()));
     Reply {
@@ -181,10 +162,24 @@ pub fn respond(req: &RequestInfo<'_>, files: &dyn FileSource) -> Reply {
     }
 }
 
-fn set_header(headers: &mut [(&'static str, String)], name: &str, value: String) {
-    if let Some(slot) = headers.iter_mut().find(|(n, _)| *n == name) {
-        slot.1 = value;
+/// A file that must be there (the manifest, or a file it lists), or why it cannot be read.
+fn read(files: &dyn FileSource, path: &str) -> Result<Vec<u8>, String> {
+    match files.read(path) {
+        Ok(Some(bytes)) => Ok(bytes),
+        Ok(None) => Err("missing (is web/dist built? node web/build.mjs)".to_owned()),
+        Err(e) => Err(e.to_string()),
     }
+}
+
+/// A 500 for a file that should be there; the cause is logged once.
+fn cannot_read(file: &str, cause: &str, head: bool) -> Reply {
+    eprintln!("fileserver: cannot read {file:?}: {cause}");
+    problem(
+        500,
+        "Internal Server Error",
+        "The file could not be read.",
+        head,
+    )
 }
 
 fn security_headers() -> Vec<(&'static str, String)> {

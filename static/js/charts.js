@@ -4,8 +4,7 @@
 
 import { h, s, replace, formatDuration } from "./dom.js";
 import { t, statusName, formatTime } from "./i18n.js";
-
-const STATUSES = ["placed", "preparing", "ready", "served", "cancelled"];
+import { STATUSES } from "./rules.js";
 const COLORS = {
   placed: "#b45309",
   preparing: "#1d4ed8",

@@ -14,10 +14,14 @@ export function drinkPicture(id, { className = "drink-picture", size = 96 } = {}
   return img;
 }
 
-/** sold_out as the API defines it, for a drink updated from a feed event. */
+/**
+ * A drink of the menu updated from a feed event's `drink` (a new object; the old one is left
+ * as it was). `sold_out` comes from the server, like in GET /api/menu.
+ */
 export function applyDrinkEvent(drink, change) {
-  drink.available = change.available;
-  drink.stock = change.stock ?? null;
-  drink.sold_out = !drink.available || drink.stock === 0;
-  return drink;
+  const stock = change.stock ?? null;
+  // TODO(remove once every feed-fn in production sends `sold_out` in drink events): the
+  // fallback repeats the server's rule for events of an older feed-fn.
+  const soldOut = typeof change.sold_out === "boolean" ? change.sold_out : !change.available || stock === 0;
+  return { ...drink, available: change.available, stock, sold_out: soldOut };
 }

@@ -19,7 +19,10 @@ let english = {};
 const listeners = new Set();
 
 async function load(code) {
-  const response = await fetch(`/locale/${code}.json`, { headers: { Accept: "application/json" } });
+  // Locale files keep their names (they are fetched by language code), so they are cached for
+  // five minutes; "no-cache" revalidates them (a 304 when unchanged) so that the texts always
+  // match the modules of a new deploy.
+  const response = await fetch(`/locale/${code}.json`, { headers: { Accept: "application/json" }, cache: "no-cache" });
   if (!response.ok) throw new Error(`locale ${code}: ${response.status}`);
   return response.json();
 }

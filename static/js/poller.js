@@ -3,9 +3,9 @@
 // (If-None-Match → 304, which costs no rendering at all).
 
 import { getFeed, ApiError } from "./api.js";
+import { backoff } from "./backoff.js";
 
 const INTERVAL_MS = 2000;
-const MAX_BACKOFF_MS = 30000;
 const PAGE_LIMIT = 100;
 
 export class FeedPoller {
@@ -100,10 +100,10 @@ export class FeedPoller {
       }
       if (this.failures > 0) {
         this.setState(navigator.onLine === false ? "offline" : "error", error);
-        // Exponential backoff with "equal jitter", and never sooner than Retry-After.
-        const base = Math.min(MAX_BACKOFF_MS, this.interval * 2 ** Math.min(this.failures, 10));
-        next = base / 2 + Math.random() * (base / 2);
-        if (error instanceof ApiError && error.retryAfter) next = Math.max(next, error.retryAfter);
+        next = backoff(this.failures, {
+          base: this.interval,
+          retryAfter: error instanceof ApiError ? error.retryAfter : null,
+        });
       }
     } finally {
       this.inFlight = false;

@@ -1,12 +1,17 @@
 // The poster (?qr): a large QR code of the visitor page, the event title and the live ticker.
 // The URL is the page's own origin, or `?url=` (http/https only); `?title=` sets the title.
+// State: one store (menu for drink names, ticker entries); `render(state)` draws it.
 
 import * as api from "./api.js";
 import { h, replace } from "./dom.js";
 import { t, onLanguageChange } from "./i18n.js";
 import { FeedPoller } from "./poller.js";
-import { Ticker } from "./ticker.js";
+import { retry } from "./backoff.js";
+import { createStore } from "./store.js";
+import { TickerView, tickerEntries } from "./ticker.js";
 import { qrSvg } from "./qr.js";
+
+const TICKER_MAX = 8;
 
 function visitorUrl() {
   const override = new URLSearchParams(location.search).get("url");
@@ -26,56 +31,66 @@ function shortUrl(href) {
   return `${url.host}${url.pathname === "/" ? "" : url.pathname}${url.search}`;
 }
 
+const actions = {
+  menu: (state, drinks) => ({ ...state, menu: drinks }),
+  /** The last events before the page opened: the first fill of the ticker. */
+  tail: (state, events) => ({ ...state, ticker: tickerEntries(state.ticker, events, TICKER_MAX) }),
+  events: (state, events) => {
+    const ticker = tickerEntries(state.ticker, events, TICKER_MAX);
+    return ticker === state.ticker ? state : { ...state, ticker };
+  },
+};
+
 export async function start(main) {
   document.body.classList.add("page-poster");
-  const url = visitorUrl();
-  const customTitle = new URLSearchParams(location.search).get("title");
-  let menu = [];
-  const ticker = new Ticker({ max: 8, menu: () => menu });
-  const title = h("h1", { class: "poster-title" });
-  const lead = h("p", { class: "poster-lead" });
-  const steps = h("ol", { class: "poster-steps" });
-  const tickerTitle = h("h2", { id: "poster-ticker-title" });
-  const qrBox = h("div", { class: "qr-box" });
-  const render = () => {
-    title.textContent = customTitle || t("poster.title");
-    lead.textContent = t("poster.lead");
-    replace(steps, ["poster.step1", "poster.step2", "poster.step3"].map((key) => h("li", {}, t(key))));
-    tickerTitle.textContent = t("ticker.title");
-    replace(qrBox,
-      qrSvg(url, { label: t("poster.qr_label", { url }) }),
-      h("p", { class: "qr-url" }, shortUrl(url)));
-    ticker.renderAll();
+  const store = createStore({
+    url: visitorUrl(),
+    title: new URLSearchParams(location.search).get("title"),
+    menu: [],
+    ticker: [],
+  }, actions);
+
+  const ticker = new TickerView();
+  const els = {
+    title: h("h1", { class: "poster-title", id: "poster-title-id" }),
+    lead: h("p", { class: "poster-lead" }),
+    steps: h("ol", { class: "poster-steps" }),
+    tickerTitle: h("h2", { id: "poster-ticker-title" }),
+    qrBox: h("div", { class: "qr-box" }),
   };
   replace(main,
     h("div", { class: "poster" },
       h("section", { class: "poster-qr", "aria-labelledby": "poster-title-id" },
-        h("div", { class: "poster-head" }, title, lead),
-        qrBox,
-        steps),
-      h("aside", { class: "poster-ticker", "aria-labelledby": "poster-ticker-title" }, tickerTitle, ticker.el)));
-  title.id = "poster-title-id";
-  render();
-  onLanguageChange(render);
+        h("div", { class: "poster-head" }, els.title, els.lead),
+        els.qrBox,
+        els.steps),
+      h("aside", { class: "poster-ticker", "aria-labelledby": "poster-ticker-title" }, els.tickerTitle, ticker.el)));
 
-  api.getMenu().then((m) => {
-    menu = m.drinks;
-    ticker.renderAll();
-  }).catch(() => {});
-
-  let cursor = null;
-  for (let attempt = 0; cursor === null; attempt += 1) {
-    try {
-      const page = await api.getFeed({ tail: 50 });
-      ticker.apply(page.events, { quiet: true });
-      cursor = page.next;
-    } catch {
-      await new Promise((r) => setTimeout(r, Math.min(30000, 1000 * 2 ** attempt) * (0.5 + Math.random() / 2)));
+  /** Draws `state`; `previous` null (first render, new language) redraws everything. */
+  function render(state, previous = null, type = null) {
+    if (!previous) {
+      els.title.textContent = state.title || t("poster.title");
+      els.lead.textContent = t("poster.lead");
+      replace(els.steps, ["poster.step1", "poster.step2", "poster.step3"].map((key) => h("li", {}, t(key))));
+      els.tickerTitle.textContent = t("ticker.title");
+      replace(els.qrBox,
+        qrSvg(state.url, { label: t("poster.qr_label", { url: state.url }) }),
+        h("p", { class: "qr-url" }, shortUrl(state.url)));
     }
+    const full = !previous || type === "tail" || state.menu !== previous.menu;
+    ticker.render(state.ticker, state.menu, { full });
   }
+  store.subscribe(render);
+  render(store.state);
+  onLanguageChange(() => render(store.state));
+
+  api.getMenu().then((m) => store.dispatch("menu", m.drinks)).catch(() => {});
+
+  const page = await retry(() => api.getFeed({ tail: 50 }));
+  store.dispatch("tail", page.events);
   new FeedPoller({
-    cursor,
-    onEvents: (events) => ticker.apply(events),
+    cursor: page.next,
+    onEvents: (events) => store.dispatch("events", events),
     onReset: async () => (await api.getFeed()).next,
   }).start();
 }

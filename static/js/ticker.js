@@ -1,79 +1,96 @@
 // The live "Ana ordered Cappuccino" ticker, shared by the visitor page and the poster.
-// Updated incrementally (a new line is one added node) so the aria-live log announces only
-// what is new.
+//
+// `tickerEntries(entries, events, max)` is the pure part a view's store uses: the last `max`
+// placed/changed orders, newest first; cancelled ones leave. `TickerView.render(entries)` puts
+// them on screen incrementally (a new order is one inserted node, a dropped one one removed
+// node) so that the aria-live log announces only what is new.
 
 import { h } from "./dom.js";
 import { t, tNodes, drinkName, formatTime } from "./i18n.js";
 
-export class Ticker {
-  constructor({ max = 10, menu = () => [] } = {}) {
-    this.max = max;
-    this.menu = menu;
-    this.entries = []; // newest first: {id, nickname, drink, at}
+/**
+ * The ticker after feed `events` (oldest first): a new array when something changed, else
+ * the same `entries`. Entries are `{id, nickname, drink, at}`, newest first.
+ */
+export function tickerEntries(entries, events, max) {
+  let next = entries;
+  for (const event of events) {
+    const order = event.order;
+    if (!order) continue;
+    if (event.kind === "placed" || event.kind === "changed") {
+      next = [
+        { id: order.id, nickname: order.nickname, drink: order.drink, at: event.at },
+        ...next.filter((e) => e.id !== order.id),
+      ];
+    } else if (event.kind === "cancelled" && next.some((e) => e.id === order.id)) {
+      next = next.filter((e) => e.id !== order.id);
+    }
+  }
+  return next.length > max ? next.slice(0, max) : next;
+}
+
+export class TickerView {
+  constructor() {
     this.list = h("ol", { class: "ticker-list", role: "log", "aria-live": "polite", "aria-relevant": "additions" });
     this.empty = h("p", { class: "ticker-empty" });
     this.el = h("div", { class: "ticker" }, this.list, this.empty);
-    this.items = new Map();
-    this.renderAll();
+    this.items = new Map(); // order id → <li>, in the order of the last render
+    this.rendered = null; // the entries last rendered
   }
 
-  /** Takes feed events (oldest first). */
-  apply(events, { quiet = false } = {}) {
-    let changed = false;
-    for (const event of events) {
-      const order = event.order;
-      if (!order) continue;
-      if (event.kind === "placed" || event.kind === "changed") {
-        this.remove(order.id);
-        const entry = { id: order.id, nickname: order.nickname, drink: order.drink, at: event.at };
-        this.entries.unshift(entry);
-        if (!quiet) this.list.prepend(this.item(entry));
-        changed = true;
-      } else if (event.kind === "cancelled") {
-        changed = this.remove(order.id) || changed;
+  /**
+   * Shows `entries`; `menu` gives the server's drink names. `full` (first fill, language
+   * change) replaces every node without announcing them one by one.
+   */
+  render(entries, menu, { full = false } = {}) {
+    if (!full && entries === this.rendered) return;
+    const nameOf = (entry) => drinkName(entry.drink, menu.find((d) => d.id === entry.drink)?.name);
+    if (full) {
+      this.items.clear();
+      this.list.setAttribute("aria-label", t("ticker.title"));
+      this.list.replaceChildren(...entries.map((e) => this.item(e, nameOf(e))));
+    } else {
+      const keep = new Set(entries.map((e) => e.id));
+      for (const [id, li] of this.items) {
+        if (!keep.has(id)) {
+          li.remove();
+          this.items.delete(id);
+        }
+      }
+      // Walk the entries in order; a new one goes before the first node already shown after it.
+      let next = this.list.firstChild;
+      for (const entry of entries) {
+        const shown = this.items.get(entry.id);
+        if (shown && shown.dataset.at === String(entry.at)) {
+          if (shown !== next) this.list.insertBefore(shown, next);
+          next = shown.nextSibling;
+        } else {
+          if (shown) {
+            if (shown === next) next = shown.nextSibling;
+            shown.remove();
+          }
+          this.list.insertBefore(this.item(entry, nameOf(entry)), next);
+        }
       }
     }
-    while (this.entries.length > this.max) {
-      const dropped = this.entries.pop();
-      this.items.get(dropped.id)?.remove();
-      this.items.delete(dropped.id);
-    }
-    if (quiet && changed) this.renderAll();
-    this.empty.hidden = this.entries.length > 0;
+    this.rendered = entries;
+    this.empty.textContent = t("ticker.empty");
+    this.empty.hidden = entries.length > 0;
   }
 
-  remove(id) {
-    const index = this.entries.findIndex((e) => e.id === id);
-    if (index < 0) return false;
-    this.entries.splice(index, 1);
-    this.items.get(id)?.remove();
-    this.items.delete(id);
-    return true;
-  }
-
-  item(entry) {
-    const name = this.menu().find((d) => d.id === entry.drink)?.name;
+  item(entry, drink) {
     const li = h(
       "li",
-      { class: "ticker-item" },
+      { class: "ticker-item", dataset: { id: entry.id, at: entry.at } },
       h("span", { class: "ticker-text" },
         tNodes("ticker.ordered", {
           name: h("strong", { class: "nick", dir: "auto" }, entry.nickname),
-          drink: h("span", { class: "ticker-drink" }, drinkName(entry.drink, name)),
+          drink: h("span", { class: "ticker-drink" }, drink),
         }),
       ),
       h("time", { class: "ticker-time", datetime: new Date(entry.at).toISOString() }, formatTime(entry.at)),
     );
     this.items.set(entry.id, li);
     return li;
-  }
-
-  /** Full re-render (first fill, language change): replaces the nodes without announcing. */
-  renderAll() {
-    this.items.clear();
-    this.list.setAttribute("aria-label", t("ticker.title"));
-    this.list.replaceChildren(...this.entries.map((e) => this.item(e)));
-    this.empty.textContent = t("ticker.empty");
-    this.empty.hidden = this.entries.length > 0;
   }
 }

@@ -1,5 +1,9 @@
 // The visitor page (default view): nickname, picture grid of drinks, the visitor's order
-// live (placed → preparing → ready → served), cancel while placed, the ticker.
+// live (placed → preparing → ready → served), cancel while it may change, the ticker.
+//
+// All state is in one store; `render(state, previous)` draws the parts whose slice changed.
+// Clicks are handled by one delegated listener (`data-action`); effects (the API, the
+// sender loop, the feed) dispatch actions and read `store.state`.
 //
 // A tapped drink becomes a *pending* order in localStorage with a fresh request_id and is
 // sent until the server answers; lost Wi-Fi or a reload only delay it, and a retry with the
@@ -10,35 +14,107 @@ import { h, replace } from "./dom.js";
 import { t, tNodes, drinkName, statusName, formatTime, onLanguageChange, applyStatic } from "./i18n.js";
 import { local, uuid } from "./storage.js";
 import { FeedPoller } from "./poller.js";
-import { Ticker } from "./ticker.js";
+import { backoff, retry, sleep } from "./backoff.js";
+import { createStore } from "./store.js";
+import { TickerView, tickerEntries } from "./ticker.js";
 import { drinkPicture, applyDrinkEvent } from "./drinks.js";
+import { STATUSES, OPEN, NEXT, VISITOR_MAY_CHANGE, NICKNAME_MAX_CHARS } from "./rules.js";
 
 const KEY_VISITOR = "visitor_id";
 const KEY_NICKNAME = "nickname";
 const KEY_PENDING = "pending_order";
 const KEY_ORDER = "order";
-const STEPS = ["placed", "preparing", "ready", "served"];
-const OPEN = new Set(["placed", "preparing", "ready"]);
+const TICKER_MAX = 10;
 const RECENT_MS = 2 * 60 * 60 * 1000;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const state = {
+/** The path of an order that is not cancelled: from the first status along NEXT. */
+const STEPS = [STATUSES[0]];
+while (NEXT[STEPS[STEPS.length - 1]]) STEPS.push(NEXT[STEPS[STEPS.length - 1]]);
+
+const mayChange = (order) => Boolean(order) && VISITOR_MAY_CHANGE.includes(order.status);
+/** Open, but past the point where the visitor may change it (the bar is on it). */
+const locked = (order) => Boolean(order) && OPEN.includes(order.status) && !mayChange(order);
+
+// ---------------------------------------------------------------- state
+
+/** `state` with `order` merged in, or `state` itself when `order` is older than what we have. */
+function withOrder(state, order) {
+  if (!order) return state;
+  const previous = state.order;
+  if (previous && previous.id === order.id && order.version < previous.version) return state;
+  if (previous && previous.id !== order.id && previous.id > order.id) return state;
+  const merged = previous && previous.id === order.id ? { ...previous, ...order } : { ...order };
+  return { ...state, order: merged };
+}
+
+const actions = {
+  /** What the page starts from: this device's id and what localStorage kept. */
+  restore: (state, saved) => ({ ...state, ...saved }),
+  nicknameError: (state, key) => (state.nicknameError === key ? state : { ...state, nicknameError: key }),
+  menu: (state, drinks) => ({ ...state, menu: drinks, menuError: false }),
+  menuFailed: (state) => ({ ...state, menuError: !state.menu }),
+  order: (state, order) => withOrder(state, order),
+  net: (state, net) => (state.net === net ? state : { ...state, net }),
+  notice: (state, notice) => (state.notice === notice ? state : { ...state, notice }),
+  cancelling: (state, cancelling) => ({ ...state, cancelling }),
+  /** A drink was tapped: it becomes the pending order. */
+  choose: (state, pending) => ({ ...state, pending, notice: null, nicknameError: null }),
+  /** The server took the pending order. */
+  sent: (state, { requestId, order }) => withOrder({
+    ...state,
+    pending: state.pending?.requestId === requestId ? null : state.pending,
+    net: "ok",
+  }, order),
+  /** The server refused the pending order; `soldOut` marks a drink, `order` is the one in the way. */
+  refused: (state, { requestId, notice, nicknameError = state.nicknameError, soldOut = null, order = null }) => {
+    let menu = state.menu;
+    if (soldOut && menu) menu = menu.map((d) => (d.id === soldOut ? { ...d, sold_out: true } : d));
+    return withOrder({
+      ...state,
+      pending: state.pending?.requestId === requestId ? null : state.pending,
+      net: "ok",
+      notice,
+      nicknameError,
+      menu,
+    }, order);
+  },
+  /** Feed events: drinks change the menu, events of our order move it, orders feed the ticker. */
+  events: (state, { events, tail = false }) => {
+    let next = state;
+    let menu = state.menu;
+    for (const event of events) {
+      if (event.kind === "drink" && event.drink) {
+        if (menu) menu = menu.map((d) => (d.id === event.drink.id ? applyDrinkEvent(d, event.drink) : d));
+      } else if (event.order && next.order && event.order.id === next.order.id && event.order.version > next.order.version) {
+        next = withOrder(next, { ...event.order, updated_at: event.at });
+      }
+    }
+    const ticker = tickerEntries(state.ticker, events, TICKER_MAX);
+    if (menu === state.menu && ticker === state.ticker && next === state && !tail) return state;
+    return { ...next, menu, ticker, tickerFilled: next.tickerFilled || tail };
+  },
+};
+
+const store = createStore({
   visitorId: null,
   menu: null, // [{id, name, available, stock, sold_out}] once loaded
   menuError: false,
   order: null, // the visitor's latest order
   pending: null, // {requestId, drink, nickname, since}
+  cancelling: false,
   net: "ok", // "ok" | "sending" | "offline" | "error"
   notice: null, // {key, params, kind}
   nicknameError: null,
-};
+  ticker: [], // newest first
+  tickerFilled: false,
+}, actions);
 
 let els;
 let ticker;
 let poller;
 let sending = false;
-let wake = () => {};
-const originalTitle = document.title;
+let wakeSender = null;
 
 function visitorId() {
   let id = local.getRaw(KEY_VISITOR);
@@ -47,10 +123,6 @@ function visitorId() {
     local.setRaw(KEY_VISITOR, id);
   }
   return id;
-}
-
-function codePoints(text) {
-  return [...text].length;
 }
 
 // ---------------------------------------------------------------- rendering
@@ -69,22 +141,16 @@ function build(main) {
     "aria-describedby": "nickname-hint nickname-error",
     value: local.getRaw(KEY_NICKNAME) || "",
   });
-  nicknameInput.addEventListener("input", () => {
-    local.setRaw(KEY_NICKNAME, nicknameInput.value);
-    if (state.nicknameError) {
-      state.nicknameError = null;
-      renderNickname();
-    }
-  });
   const form = h(
     "form",
-    { class: "nickname-form", novalidate: true, onsubmit: (e) => { e.preventDefault(); nicknameInput.blur(); } },
+    { class: "nickname-form", novalidate: true },
     h("label", { for: "nickname", class: "field-label", "data-i18n": "nickname.label" }),
     nicknameInput,
     h("p", { id: "nickname-hint", class: "field-hint", "data-i18n": "nickname.hint" }),
     h("p", { id: "nickname-error", class: "field-error", role: "alert" }),
   );
 
+  ticker = new TickerView();
   els = {
     nickname: nicknameInput,
     nicknameError: form.querySelector("#nickname-error"),
@@ -94,39 +160,68 @@ function build(main) {
     grid: h("ul", { class: "drink-grid", "aria-labelledby": "menu-title" }),
     gridHint: h("p", { class: "section-hint", id: "menu-hint" }),
   };
-  ticker = new Ticker({ max: 10, menu: () => state.menu || [] });
-
-  replace(
-    main,
-    h("div", { class: "visitor" },
-      h("div", { class: "visitor-main" },
-        h("h1", { class: "page-title", "data-i18n": "visitor.title" }),
-        form,
-        els.net,
-        els.status,
-        els.notice,
-        h("section", { class: "menu", "aria-labelledby": "menu-title" },
-          h("h2", { id: "menu-title", "data-i18n": "menu.title" }),
-          els.gridHint,
-          els.grid,
-        ),
-      ),
-      h("aside", { class: "ticker-panel", "aria-labelledby": "ticker-title" },
-        h("h2", { id: "ticker-title", "data-i18n": "ticker.title" }),
-        ticker.el,
+  const root = h("div", { class: "visitor" },
+    h("div", { class: "visitor-main" },
+      h("h1", { class: "page-title", "data-i18n": "visitor.title" }),
+      form,
+      els.net,
+      els.status,
+      els.notice,
+      h("section", { class: "menu", "aria-labelledby": "menu-title" },
+        h("h2", { id: "menu-title", "data-i18n": "menu.title" }),
+        els.gridHint,
+        els.grid,
       ),
     ),
+    h("aside", { class: "ticker-panel", "aria-labelledby": "ticker-title" },
+      h("h2", { id: "ticker-title", "data-i18n": "ticker.title" }),
+      ticker.el,
+    ),
   );
+  // Delegated events: one listener per kind for the whole view.
+  root.addEventListener("click", (event) => {
+    const target = event.target.closest("[data-action]");
+    if (!target || target.disabled) return;
+    const action = target.dataset.action;
+    if (action === "choose") choose(target.dataset.drink);
+    else if (action === "cancel") cancel();
+    else if (action === "dismiss") store.dispatch("notice", null);
+    else if (action === "retry-menu") loadMenu();
+  });
+  root.addEventListener("input", (event) => {
+    if (event.target !== nicknameInput) return;
+    local.setRaw(KEY_NICKNAME, nicknameInput.value);
+    store.dispatch("nicknameError", null);
+  });
+  root.addEventListener("submit", (event) => {
+    event.preventDefault();
+    nicknameInput.blur();
+  });
+  replace(main, root);
   applyStatic(main);
 }
 
-function renderNickname() {
+/** Draws `state`; `previous` null (first render, new language) redraws every part. */
+function render(state, previous = null) {
+  const changed = (...keys) => !previous || keys.some((key) => state[key] !== previous[key]);
+  if (changed("nicknameError")) renderNickname(state);
+  if (changed("net", "pending")) renderNet(state);
+  if (changed("pending", "order", "net", "menu", "cancelling")) renderStatus(state);
+  if (changed("notice")) renderNotice(state);
+  if (changed("menu", "menuError", "pending", "order")) renderGrid(state);
+  if (changed("ticker", "menu", "tickerFilled")) {
+    const full = !previous || state.menu !== previous.menu || state.tickerFilled !== previous.tickerFilled;
+    ticker.render(state.ticker, state.menu || [], { full });
+  }
+  if (changed("order", "pending")) renderTitle(state);
+}
+
+function renderNickname(state) {
   els.nicknameError.textContent = state.nicknameError ? t(state.nicknameError) : "";
   els.nickname.setAttribute("aria-invalid", state.nicknameError ? "true" : "false");
 }
 
-function renderNet() {
-  const { net, pending } = state;
+function renderNet({ net, pending }) {
   els.net.className = `net net-${net}`;
   if (net === "offline") {
     replace(els.net, h("span", { class: "net-dot", "aria-hidden": "true" }),
@@ -140,20 +235,19 @@ function renderNet() {
   els.net.hidden = net === "ok" || net === "sending";
 }
 
-function menuName(id) {
+function menuName(state, id) {
   return drinkName(id, state.menu?.find((d) => d.id === id)?.name);
 }
 
-function renderNotice() {
-  const n = state.notice;
-  if (!n) {
+function renderNotice({ notice }) {
+  if (!notice) {
     els.notice.replaceChildren();
     return;
   }
   replace(els.notice,
-    h("div", { class: `notice notice-${n.kind || "info"}` },
-      h("p", {}, t(n.key, n.params || {})),
-      h("button", { type: "button", class: "link-button", onclick: () => { state.notice = null; renderNotice(); } }, t("action.dismiss")),
+    h("div", { class: `notice notice-${notice.kind || "info"}` },
+      h("p", {}, t(notice.key, notice.params || {})),
+      h("button", { type: "button", class: "link-button", dataset: { action: "dismiss" } }, t("action.dismiss")),
     ),
   );
 }
@@ -172,63 +266,65 @@ function stepList(status) {
   );
 }
 
-function renderStatus() {
-  const { pending, order } = state;
-  let card;
-  if (pending) {
-    const offline = state.net === "offline" || state.net === "error";
-    card = h("div", { class: `status-card sending ${offline ? "is-offline" : ""}` },
-      h("h2", { id: "status-title", class: "status-title" },
-        offline ? t("order.waiting_title") : t("order.sending_title")),
-      h("div", { class: "status-body" },
-        drinkPicture(pending.drink, { className: "status-picture", size: 64 }),
-        h("p", {}, offline
-          ? t("order.waiting_text", { drink: menuName(pending.drink) })
-          : t("order.sending_text", { drink: menuName(pending.drink) })),
-      ),
-      offline ? null : h("span", { class: "spinner", "aria-hidden": "true" }),
+function pendingCard(state) {
+  const { pending } = state;
+  const offline = state.net === "offline" || state.net === "error";
+  const drink = menuName(state, pending.drink);
+  return h("div", { class: `status-card sending ${offline ? "is-offline" : ""}` },
+    h("h2", { id: "status-title", class: "status-title" },
+      offline ? t("order.waiting_title") : t("order.sending_title")),
+    h("div", { class: "status-body" },
+      drinkPicture(pending.drink, { className: "status-picture", size: 64 }),
+      h("p", {}, offline ? t("order.waiting_text", { drink }) : t("order.sending_text", { drink })),
+    ),
+    offline ? null : h("span", { class: "spinner", "aria-hidden": "true" }),
+  );
+}
+
+function orderCard(state) {
+  const { order } = state;
+  const drink = menuName(state, order.drink);
+  if (order.status === "ready") {
+    return h("div", { class: "status-card status-ready" },
+      h("h2", { id: "status-title", class: "ready-title" }, t("order.ready_title")),
+      h("p", { class: "ready-number" }, h("span", { class: "visually-hidden" }, t("order.number_label")), `#${order.number}`),
+      h("p", { class: "ready-text" }, t("order.ready_text", { drink, number: order.number })),
+      stepList(order.status),
     );
-  } else if (order) {
-    const drink = menuName(order.drink);
-    const number = h("span", { class: "order-number" }, `#${order.number}`);
-    const body = [];
-    if (order.status === "ready") {
-      card = h("div", { class: "status-card status-ready" },
-        h("h2", { id: "status-title", class: "ready-title" }, t("order.ready_title")),
-        h("p", { class: "ready-number" }, h("span", { class: "visually-hidden" }, t("order.number_label")), `#${order.number}`),
-        h("p", { class: "ready-text" }, t("order.ready_text", { drink, number: order.number })),
-        stepList(order.status),
-      );
-    } else {
-      if (order.status === "placed") {
-        body.push(h("p", { class: "status-hint" }, t("order.placed_hint")));
-        body.push(h("div", { class: "status-actions" },
-          h("button", { type: "button", class: "button button-secondary", id: "cancel-order", onclick: cancel }, t("order.cancel"))));
-      } else if (order.status === "preparing") {
-        body.push(h("p", { class: "status-hint" }, t("order.preparing_hint")));
-      } else if (order.status === "served") {
-        body.push(h("p", { class: "status-hint" }, t("order.served_hint")));
-      } else if (order.status === "cancelled") {
-        body.push(h("p", { class: "status-hint" }, t("order.cancelled_hint")));
-      }
-      card = h("div", { class: `status-card status-${order.status}` },
-        h("div", { class: "status-head" },
-          drinkPicture(order.drink, { className: "status-picture", size: 64 }),
-          h("div", {},
-            h("h2", { id: "status-title", class: "status-title" },
-              tNodes("order.title", { number, drink })),
-            h("p", { class: "status-now", "data-status": order.status },
-              t("order.status_line", { status: statusName(order.status) }),
-              " · ",
-              h("time", { datetime: new Date(order.updated_at || order.created_at || Date.now()).toISOString() },
-                formatTime(order.updated_at || order.created_at || Date.now()))),
-          ),
-        ),
-        order.status === "cancelled" ? null : stepList(order.status),
-        body,
-      );
-    }
-  } else {
+  }
+  const number = h("span", { class: "order-number" }, `#${order.number}`);
+  const at = order.updated_at || order.created_at || Date.now();
+  return h("div", { class: `status-card status-${order.status}` },
+    h("div", { class: "status-head" },
+      drinkPicture(order.drink, { className: "status-picture", size: 64 }),
+      h("div", {},
+        h("h2", { id: "status-title", class: "status-title" }, tNodes("order.title", { number, drink })),
+        h("p", { class: "status-now", "data-status": order.status },
+          t("order.status_line", { status: statusName(order.status) }),
+          " · ",
+          h("time", { datetime: new Date(at).toISOString() }, formatTime(at))),
+      ),
+    ),
+    STEPS.includes(order.status) ? stepList(order.status) : null,
+    h("p", { class: "status-hint" }, t(`order.${order.status}_hint`)),
+    mayChange(order)
+      ? h("div", { class: "status-actions" },
+        h("button", {
+          type: "button",
+          class: "button button-secondary",
+          id: "cancel-order",
+          dataset: { action: "cancel" },
+          disabled: state.cancelling,
+        }, t("order.cancel")))
+      : null,
+  );
+}
+
+function renderStatus(state) {
+  let card;
+  if (state.pending) card = pendingCard(state);
+  else if (state.order) card = orderCard(state);
+  else {
     card = h("div", { class: "status-card status-none" },
       h("h2", { id: "status-title", class: "status-title" }, t("order.none_title")),
       h("p", { class: "status-hint" }, t("order.none_hint")),
@@ -237,28 +333,27 @@ function renderStatus() {
   replace(els.status, card);
 }
 
-function renderGrid() {
+function renderGrid(state) {
   const focusedId = document.activeElement?.closest?.(".drink")?.dataset.drink;
   if (!state.menu) {
     els.gridHint.textContent = state.menuError ? t("menu.error") : t("loading");
     if (state.menuError) {
-      els.grid.replaceChildren(h("li", {}, h("button", { type: "button", class: "button", onclick: loadMenu }, t("action.retry"))));
+      els.grid.replaceChildren(h("li", {}, h("button", { type: "button", class: "button", dataset: { action: "retry-menu" } }, t("action.retry"))));
     } else {
       els.grid.replaceChildren(...Array.from({ length: 5 }, () => h("li", { class: "drink-skeleton", "aria-hidden": "true" })));
     }
     return;
   }
-  const chosen = state.pending?.drink ?? (state.order && OPEN.has(state.order.status) ? state.order.drink : null);
-  const status = state.pending ? null : state.order?.status;
-  els.gridHint.textContent = status === "placed"
+  const current = state.pending ? null : state.order;
+  const chosen = state.pending?.drink ?? (current && OPEN.includes(current.status) ? current.drink : null);
+  els.gridHint.textContent = mayChange(current)
     ? t("menu.hint_change")
-    : status === "preparing" || status === "ready"
+    : locked(current)
       ? t("menu.hint_locked")
       : t("menu.hint");
   els.grid.replaceChildren(
     ...state.menu.map((drink) => {
       const selected = drink.id === chosen;
-      const name = drinkName(drink.id, drink.name);
       let note = null;
       if (drink.sold_out) note = t("menu.sold_out");
       else if (selected) note = t("menu.your_choice");
@@ -267,13 +362,12 @@ function renderGrid() {
         h("button", {
           type: "button",
           class: `drink ${selected ? "selected" : ""} ${drink.sold_out ? "sold-out" : ""}`,
-          dataset: { drink: drink.id },
+          dataset: { drink: drink.id, action: "choose" },
           disabled: drink.sold_out,
           "aria-pressed": selected ? "true" : "false",
-          onclick: () => choose(drink.id),
         },
         drinkPicture(drink.id),
-        h("span", { class: "drink-name" }, name),
+        h("span", { class: "drink-name" }, drinkName(drink.id, drink.name)),
         note ? h("span", { class: "drink-note" }, note) : null,
         selected ? h("span", { class: "drink-check", "aria-hidden": "true" }, "✓") : null),
       );
@@ -282,39 +376,24 @@ function renderGrid() {
   if (focusedId) els.grid.querySelector(`[data-drink="${CSS.escape(focusedId)}"]`)?.focus();
 }
 
-function renderAll() {
-  renderNickname();
-  renderNet();
-  renderStatus();
-  renderNotice();
-  renderGrid();
-  ticker.renderAll();
-  updateTitle();
-}
-
-function updateTitle() {
+function renderTitle(state) {
   document.title = state.order?.status === "ready" && !state.pending
     ? `✓ ${t("order.ready_title")} – #${state.order.number}`
-    : `${t("app.title")}`;
-  if (!document.title) document.title = originalTitle;
+    : t("app.title");
 }
 
-// ---------------------------------------------------------------- order state
+// ---------------------------------------------------------------- effects of state changes
 
-function setOrder(order, { fromServer = true } = {}) {
-  if (!order) return;
-  const previous = state.order;
-  if (previous && previous.id === order.id && order.version < previous.version) return;
-  if (previous && previous.id !== order.id && previous.id > order.id && fromServer) return;
-  const merged = previous && previous.id === order.id ? { ...previous, ...order } : { ...order };
-  state.order = merged;
-  local.set(KEY_ORDER, merged);
-  if (merged.status === "ready" && !(previous && previous.id === merged.id && previous.status === "ready")) {
-    celebrate();
+/** Keeps the order and the pending order in localStorage; vibrates when the order gets ready. */
+function persist(state, previous) {
+  if (state.order !== previous.order && state.order) local.set(KEY_ORDER, state.order);
+  if (state.pending !== previous.pending) {
+    if (state.pending) local.set(KEY_PENDING, state.pending);
+    else local.remove(KEY_PENDING);
   }
-  renderStatus();
-  renderGrid();
-  updateTitle();
+  const ready = state.order?.status === "ready";
+  const wasReady = previous.order?.id === state.order?.id && previous.order?.status === "ready";
+  if (ready && !wasReady) celebrate();
 }
 
 function celebrate() {
@@ -325,231 +404,161 @@ function celebrate() {
   }
 }
 
-function setNet(net) {
-  if (state.net === net) return;
-  state.net = net;
-  renderNet();
-  renderStatus();
+function showStatus() {
+  els.status.scrollIntoView({ block: "nearest", behavior: "smooth" });
+}
+
+function refuseNickname(key) {
+  store.dispatch("nicknameError", key);
+  els.nickname.focus();
 }
 
 // ---------------------------------------------------------------- actions
 
 function choose(drinkId) {
   const nickname = els.nickname.value.trim();
-  if (!nickname) {
-    state.nicknameError = "nickname.required";
-    renderNickname();
-    els.nickname.focus();
-    return;
-  }
-  if (codePoints(nickname) > 32) {
-    state.nicknameError = "nickname.too_long";
-    renderNickname();
-    els.nickname.focus();
-    return;
-  }
-  state.nicknameError = null;
-  renderNickname();
+  if (!nickname) return refuseNickname("nickname.required");
+  if ([...nickname].length > NICKNAME_MAX_CHARS) return refuseNickname("nickname.too_long");
+  store.dispatch("nicknameError", null);
   local.setRaw(KEY_NICKNAME, nickname);
-  const order = state.order;
-  if (order && (order.status === "preparing" || order.status === "ready") && !state.pending) {
-    state.notice = { key: "notice.in_progress", params: { number: order.number }, kind: "warning" };
-    renderNotice();
-    els.status.scrollIntoView({ block: "nearest", behavior: "smooth" });
+  const { order, pending } = store.state;
+  if (!pending && locked(order)) {
+    store.dispatch("notice", { key: "notice.in_progress", params: { number: order.number }, kind: "warning" });
+    showStatus();
     return;
   }
-  if (order && order.status === "placed" && order.drink === drinkId && order.nickname === nickname && !state.pending) {
-    els.status.scrollIntoView({ block: "nearest", behavior: "smooth" });
+  if (!pending && mayChange(order) && order.drink === drinkId && order.nickname === nickname) {
+    showStatus();
     return;
   }
-  state.notice = null;
-  state.pending = { requestId: uuid(), drink: drinkId, nickname, since: Date.now() };
-  local.set(KEY_PENDING, state.pending);
-  renderNotice();
-  renderStatus();
-  renderGrid();
-  els.status.scrollIntoView({ block: "nearest", behavior: "smooth" });
-  wake();
+  store.dispatch("choose", { requestId: uuid(), drink: drinkId, nickname, since: Date.now() });
+  showStatus();
+  wakeSender?.abort();
   sendPending();
-}
-
-function sleep(ms) {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      window.removeEventListener("online", done);
-      wake = () => {};
-      resolve();
-    }
-    wake = done;
-    window.addEventListener("online", done);
-  });
 }
 
 /** Sends the pending order until the server answers; one loop at a time. */
 async function sendPending() {
   if (sending) return;
   sending = true;
-  let attempt = 0;
+  let failures = 0;
   try {
-    while (state.pending) {
-      const pending = state.pending;
-      if (state.net === "ok") setNet("sending");
+    while (store.state.pending) {
+      const pending = store.state.pending;
+      if (store.state.net === "ok") store.dispatch("net", "sending");
       try {
         const { order } = await api.placeOrder({
-          visitorId: state.visitorId,
+          visitorId: store.state.visitorId,
           nickname: pending.nickname,
           drink: pending.drink,
           requestId: pending.requestId,
         });
-        attempt = 0;
-        if (state.pending && state.pending.requestId === pending.requestId) clearPending();
-        setNet("ok");
-        setOrder(order);
+        failures = 0;
+        store.dispatch("sent", { requestId: pending.requestId, order });
         poller?.now();
       } catch (error) {
         if (!(error instanceof api.ApiError) || error.transient) {
-          attempt += 1;
-          setNet(navigator.onLine === false || error.network ? "offline" : "error");
-          const base = Math.min(30000, 1000 * 2 ** Math.min(attempt, 5));
-          let delay = base / 2 + Math.random() * (base / 2);
-          if (error.retryAfter) delay = Math.max(delay, error.retryAfter);
-          await sleep(delay);
+          failures += 1;
+          store.dispatch("net", navigator.onLine === false || error.network ? "offline" : "error");
+          wakeSender = new AbortController();
+          await sleep(backoff(failures, { retryAfter: error.retryAfter }), { signal: wakeSender.signal });
+          wakeSender = null;
           continue;
         }
-        if (state.pending && state.pending.requestId === pending.requestId) clearPending();
-        setNet("ok");
         refused(error, pending);
       }
     }
   } finally {
     sending = false;
-    if (state.net === "sending") setNet("ok");
+    if (store.state.net === "sending") store.dispatch("net", "ok");
   }
-}
-
-function clearPending() {
-  state.pending = null;
-  local.remove(KEY_PENDING);
-  renderStatus();
-  renderGrid();
 }
 
 function refused(error, pending) {
-  const drink = menuName(pending.drink);
+  const drink = menuName(store.state, pending.drink);
+  const outcome = { requestId: pending.requestId, notice: { key: "notice.refused", params: {}, kind: "error" } };
   switch (error.type) {
-    case "sold-out": {
-      const item = state.menu?.find((d) => d.id === pending.drink);
-      if (item) item.sold_out = true;
-      state.notice = { key: "notice.sold_out", params: { drink }, kind: "warning" };
+    case "sold-out":
+      outcome.soldOut = pending.drink;
+      outcome.notice = { key: "notice.sold_out", params: { drink }, kind: "warning" };
       break;
-    }
     case "order-in-progress":
-      if (error.problem?.order) setOrder(error.problem.order);
-      state.notice = { key: "notice.in_progress", params: { number: error.problem?.order?.number ?? "" }, kind: "warning" };
+      outcome.order = error.problem?.order ?? null;
+      outcome.notice = { key: "notice.in_progress", params: { number: error.problem?.order?.number ?? "" }, kind: "warning" };
       break;
     case "invalid-field":
       if (error.problem?.field === "nickname") {
-        state.nicknameError = "nickname.invalid";
-        renderNickname();
-        els.nickname.focus();
-        state.notice = null;
-      } else {
-        state.notice = { key: "notice.refused", params: {}, kind: "error" };
+        outcome.nicknameError = "nickname.invalid";
+        outcome.notice = null;
       }
       break;
     case "unknown-drink":
-      state.notice = { key: "notice.unknown_drink", params: { drink }, kind: "error" };
+      outcome.notice = { key: "notice.unknown_drink", params: { drink }, kind: "error" };
       loadMenu();
       break;
     default:
-      state.notice = { key: "notice.refused", params: {}, kind: "error" };
+      break;
   }
-  renderNotice();
-  renderGrid();
+  store.dispatch("refused", outcome);
+  if (outcome.nicknameError) els.nickname.focus();
 }
 
 async function cancel() {
-  const order = state.order;
-  if (!order || order.status !== "placed") return;
-  const button = document.getElementById("cancel-order");
-  if (button) button.disabled = true;
+  const { order } = store.state;
+  if (!mayChange(order)) return;
+  store.dispatch("cancelling", true);
   try {
-    setOrder(await api.cancelOrder(state.visitorId, order.id));
-    state.notice = null;
+    store.dispatch("order", await api.cancelOrder(store.state.visitorId, order.id));
+    store.dispatch("notice", null);
     poller?.now();
   } catch (error) {
-    if (error.problem?.order) setOrder(error.problem.order);
-    state.notice = error.type === "order-in-progress"
+    if (error.problem?.order) store.dispatch("order", error.problem.order);
+    store.dispatch("notice", error.type === "order-in-progress"
       ? { key: "notice.cancel_too_late", params: { number: order.number }, kind: "warning" }
-      : { key: error.transient ? "notice.cancel_offline" : "notice.refused", params: {}, kind: "error" };
-    if (button) button.disabled = false;
+      : { key: error.transient ? "notice.cancel_offline" : "notice.refused", params: {}, kind: "error" });
+  } finally {
+    store.dispatch("cancelling", false);
   }
-  renderNotice();
 }
 
 // ---------------------------------------------------------------- live updates
 
-function onEvents(events) {
-  let menuChanged = false;
-  for (const event of events) {
-    if (event.kind === "drink" && event.drink && state.menu) {
-      const drink = state.menu.find((d) => d.id === event.drink.id);
-      if (drink) {
-        applyDrinkEvent(drink, event.drink);
-        menuChanged = true;
-      } else {
-        loadMenu();
-      }
-    } else if (event.order && state.order && event.order.id === state.order.id) {
-      if (event.order.version > state.order.version) {
-        setOrder({ ...event.order, updated_at: event.at });
-      }
-    }
+function onEvents(events, { tail = false } = {}) {
+  const { menu } = store.state;
+  if (menu && events.some((e) => e.kind === "drink" && e.drink && !menu.some((d) => d.id === e.drink.id))) {
+    loadMenu(); // a drink the bar added since the menu was loaded
   }
-  ticker.apply(events);
-  if (menuChanged) renderGrid();
+  store.dispatch("events", { events, tail });
 }
 
 async function loadMenu() {
   try {
-    state.menu = (await api.getMenu()).drinks;
-    state.menuError = false;
+    store.dispatch("menu", (await api.getMenu()).drinks);
   } catch {
-    state.menuError = !state.menu;
+    store.dispatch("menuFailed");
     setTimeout(loadMenu, 5000);
   }
-  renderGrid();
 }
 
 async function startFeed() {
-  let cursor = null;
-  for (let attempt = 0; cursor === null; attempt += 1) {
-    try {
-      const page = await api.getFeed({ tail: 50 });
-      ticker.apply(page.events.slice(-50), { quiet: true });
-      // Own-order events in the tail (a reload) count too.
-      onEvents(page.events.filter((e) => e.kind === "drink" || (e.order && state.order && e.order.id === state.order.id)));
-      cursor = page.next;
-    } catch {
-      setNet(navigator.onLine === false ? "offline" : "error");
-      await new Promise((r) => setTimeout(r, Math.min(30000, 1000 * 2 ** attempt) * (0.5 + Math.random() / 2)));
-    }
-  }
-  if (!state.pending) setNet("ok");
+  const page = await retry(() => api.getFeed({ tail: 50 }), {
+    onFailure: () => store.dispatch("net", navigator.onLine === false ? "offline" : "error"),
+  });
+  // The tail fills the ticker; drink and own-order events in it (a reload) count too.
+  onEvents(page.events.slice(-50), { tail: true });
+  if (!store.state.pending) store.dispatch("net", "ok");
   poller = new FeedPoller({
-    cursor,
+    cursor: page.next,
     onEvents,
     onState: (s) => {
-      if (state.pending) return; // the sender reports the connection while it works
-      setNet(s === "ok" ? "ok" : s);
+      if (store.state.pending) return; // the sender reports the connection while it works
+      store.dispatch("net", s);
       if (s === "ok") refreshMine();
     },
     onReset: async () => {
-      const page = await api.getFeed();
+      const fresh = await api.getFeed();
       refreshMine();
-      return page.next;
+      return fresh.next;
     },
   });
   poller.start();
@@ -557,11 +566,13 @@ async function startFeed() {
 
 async function refreshMine() {
   try {
-    const { orders } = await api.getMine(state.visitorId);
+    const { orders } = await api.getMine(store.state.visitorId);
     const latest = orders[0];
     if (!latest) return;
     const recent = Date.now() - (latest.updated_at || 0) < RECENT_MS;
-    if (OPEN.has(latest.status) || recent || (state.order && state.order.id === latest.id)) setOrder(latest);
+    if (OPEN.includes(latest.status) || recent || store.state.order?.id === latest.id) {
+      store.dispatch("order", latest);
+    }
   } catch {
     /* the feed keeps the order current; the cached copy stays on screen meanwhile */
   }
@@ -569,24 +580,28 @@ async function refreshMine() {
 
 // ---------------------------------------------------------------- start
 
+function restored() {
+  let pending = local.get(KEY_PENDING);
+  if (pending && (!pending.requestId || !pending.drink)) pending = null;
+  const cached = local.get(KEY_ORDER);
+  return { pending, order: cached && typeof cached.id === "number" ? cached : null };
+}
+
 export async function start(main) {
   document.body.classList.add("page-visitor");
-  state.visitorId = visitorId();
-  state.pending = local.get(KEY_PENDING);
-  if (state.pending && (!state.pending.requestId || !state.pending.drink)) state.pending = null;
-  const cached = local.get(KEY_ORDER);
-  if (cached && typeof cached.id === "number") state.order = cached;
+  store.dispatch("restore", { visitorId: visitorId(), ...restored() });
   build(main);
-  renderAll();
-  onLanguageChange(renderAll);
-  window.addEventListener("offline", () => setNet("offline"));
+  store.subscribe(persist);
+  store.subscribe(render);
+  render(store.state);
+  onLanguageChange(() => render(store.state));
+  window.addEventListener("offline", () => store.dispatch("net", "offline"));
   window.addEventListener("online", () => {
-    if (state.net === "offline") setNet(state.pending ? "sending" : "ok");
+    if (store.state.net === "offline") store.dispatch("net", store.state.pending ? "sending" : "ok");
     poller?.now();
   });
-  if (navigator.onLine === false) setNet("offline");
-  if (state.pending) sendPending();
+  if (navigator.onLine === false) store.dispatch("net", "offline");
+  if (store.state.pending) sendPending();
   await Promise.all([loadMenu(), refreshMine()]);
   await startFeed();
 }
-

@@ -4,12 +4,13 @@
 //! Each test starts the app, then runs one scenario script `web/tests/<name>.mjs` with Node
 //! (playwright-core driving `/usr/bin/chromium`), passing `APP_URL`, `BAR_TOKEN` and
 //! `SCREENSHOT_DIR` (target/screenshots). The script exits 0 on success; on failure its
-//! output is printed. Needs `npm ci --prefix web` (done by `cargo xtask build`).
+//! output is printed. Needs `cargo xtask build` (npm packages and the built `web/dist/`).
 //!
-//! Without /usr/bin/chromium (or node) the tests are skipped with a loud message, but only
-//! outside CI: when the `CI` variable is set they fail instead.
+//! Without /usr/bin/chromium (or node) the tests FAIL. A developer without a browser may opt
+//! out with `SKIP_BROWSER_TESTS=1`: then each test is skipped with a loud message. The opt-out
+//! is ignored when `CI` is set: in CI a missing browser is always a failure.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -17,6 +18,8 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
+/// The developers' opt-out when no browser is installed; never honoured in CI.
+const SKIP_VARIABLE: &str = "SKIP_BROWSER_TESTS";
 /// Chromium instances at once (each scenario opens one browser with several contexts).
 const PARALLEL_BROWSERS: usize = 3;
 const SCENARIO_LIMIT: Duration = Duration::from_secs(180);
@@ -41,8 +44,9 @@ fn node_available() -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// `None` when the browser tests can run; otherwise why not. In CI a missing tool is a
-/// failure, never a skip.
+/// `None` when the browser tests can run; `Some(why)` when a tool is missing and the developer
+/// opted out with `SKIP_BROWSER_TESTS=1`. Otherwise a missing tool is a failure, and always
+/// when `CI` is set.
 fn missing_tools() -> Option<String> {
     let mut missing = Vec::new();
     if !chromium_path().exists() {
@@ -58,8 +62,17 @@ fn missing_tools() -> Option<String> {
         return None;
     }
     let message = format!("browser tests need {}", missing.join(" and "));
-    if std::env::var_os("CI").is_some() {
-        panic!("{message}; CI is set, so this is a failure, not a skip");
+    let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
+    let opted_out = std::env::var(SKIP_VARIABLE).is_ok_and(|v| v == "1");
+    if ci {
+        panic!(
+            "{message}; CI is set, so this is a failure (the {SKIP_VARIABLE} opt-out does not apply in CI)"
+        );
+    }
+    if !opted_out {
+        panic!(
+            "{message}; to skip the browser tests on a machine without them, set {SKIP_VARIABLE}=1"
+        );
     }
     Some(message)
 }
@@ -67,13 +80,23 @@ fn missing_tools() -> Option<String> {
 /// Starts the app and runs `web/tests/<name>.mjs` against it; returns the app (for database
 /// assertions) or `None` when skipped.
 async fn run_scenario(name: &str) -> Option<e2e::TestApp> {
+    if !prerequisites(name) {
+        return None;
+    }
+    let app = e2e::spawn_app().await;
+    run_script(name, &app, &[]).await;
+    Some(app)
+}
+
+/// Checks what every scenario needs; `false` when skipped (developer opt-out only).
+fn prerequisites(name: &str) -> bool {
     if let Some(why) = missing_tools() {
         eprintln!(
             "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
              !!! SKIPPED browser scenario {name}: {why}\n\
              !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
         );
-        return None;
+        return false;
     }
     let root = e2e::workspace_root();
     assert!(
@@ -81,10 +104,16 @@ async fn run_scenario(name: &str) -> Option<e2e::TestApp> {
         "web/node_modules is missing: run `cargo xtask build` (or `npm ci --prefix web`)"
     );
     assert!(
-        root.join("static/vendor/uqr.mjs").exists(),
-        "static/vendor is missing: run `cargo xtask build` (or `node web/build.mjs`)"
+        root.join("web/dist/manifest.tsv").exists(),
+        "web/dist is missing: run `cargo xtask build` (or `node web/build.mjs`)"
     );
-    let app = e2e::spawn_app().await;
+    true
+}
+
+/// Runs `web/tests/<name>.mjs` against `app` (with extra environment variables); panics with
+/// the script's output when it fails.
+async fn run_script(name: &str, app: &e2e::TestApp, env: &[(&str, &Path)]) {
+    let root = e2e::workspace_root();
     let _permit = browsers().acquire().await.expect("semaphore");
     let screenshots = root.join("target/screenshots");
     let mut command = tokio::process::Command::new("node");
@@ -95,6 +124,7 @@ async fn run_scenario(name: &str) -> Option<e2e::TestApp> {
         .env("BAR_TOKEN", &app.bar_token)
         .env("SCREENSHOT_DIR", &screenshots)
         .env("CHROMIUM", chromium_path())
+        .envs(env.iter().map(|(k, v)| (k, v.as_os_str())))
         .stdin(Stdio::null())
         .kill_on_drop(true);
     let output = tokio::time::timeout(SCENARIO_LIMIT, command.output())
@@ -109,7 +139,6 @@ async fn run_scenario(name: &str) -> Option<e2e::TestApp> {
         output.status
     );
     println!("{stdout}");
-    Some(app)
 }
 
 async fn count_where(app: &e2e::TestApp, sql: &str) -> i64 {
@@ -210,4 +239,82 @@ async fn screenshots_of_the_three_pages_at_phone_and_tablet_size() {
             assert!(len > 10_000, "{} looks empty ({len} bytes)", file.display());
         }
     }
+}
+
+/// Copies a directory tree (the deploy test's private copy of static/).
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// A private web root the app serves, so that a "deploy" (a rebuild with a change) touches
+/// no other test: sources copied from static/, built by web/build.mjs into `dist`, and a
+/// manifest that is spin.toml with the fileserver's `files` pointed there.
+struct PrivateSite {
+    dir: PathBuf,
+}
+
+impl PrivateSite {
+    fn new() -> Self {
+        let root = e2e::workspace_root();
+        let dir = root
+            .join("target/deploy-test")
+            .join(uuid::Uuid::new_v4().simple().to_string());
+        copy_tree(&root.join("static"), &dir.join("src"));
+        let status = std::process::Command::new("node")
+            .arg(root.join("web/build.mjs"))
+            .arg("--src")
+            .arg(dir.join("src"))
+            .arg("--out")
+            .arg(dir.join("dist"))
+            .status()
+            .expect("run node web/build.mjs");
+        assert!(status.success(), "web/build.mjs failed: {status}");
+        let manifest = std::fs::read_to_string(root.join("spin.toml")).expect("spin.toml");
+        let target = format!("source = \"{}/target/", root.display());
+        let files = format!("{{ source = \"{}\"", dir.join("dist").display());
+        let pointed = manifest
+            .replace("source = \"target/", &target)
+            .replace("{ source = \"web/dist\"", &files);
+        assert!(
+            pointed.contains(&files),
+            "spin.toml mounts web/dist for the fileserver"
+        );
+        std::fs::write(dir.join("spin.toml"), pointed).expect("write spin.toml");
+        PrivateSite { dir }
+    }
+}
+
+impl Drop for PrivateSite {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_after_a_deploy_runs_only_the_new_modules() {
+    if !prerequisites("deploy") {
+        return;
+    }
+    let site = PrivateSite::new();
+    let manifest = site.dir.join("spin.toml");
+    let app = e2e::app_builder()
+        .manifest(manifest.to_str().expect("UTF-8 path"))
+        .spawn()
+        .await;
+    let src = site.dir.join("src");
+    let out = site.dir.join("dist");
+    run_script(
+        "deploy",
+        &app,
+        &[("DEPLOY_SRC", src.as_path()), ("DEPLOY_OUT", out.as_path())],
+    )
+    .await;
 }

@@ -34,18 +34,28 @@ async fn the_root_serves_index_html_with_type_caching_and_security_headers() {
     }
 }
 
+/// The paths the build's manifest lists (web/dist/manifest.tsv, written by web/build.mjs).
+fn served_paths() -> Vec<String> {
+    let manifest = e2e::workspace_root().join("web/dist/manifest.tsv");
+    let text = std::fs::read_to_string(&manifest).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; build the frontend first (`cargo xtask build`)",
+            manifest.display()
+        )
+    });
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| line.split('\t').next())
+        .map(str::to_owned)
+        .collect()
+}
+
 #[tokio::test]
 async fn every_file_gets_the_content_type_of_its_kind() {
     let app = spawn_app().await;
-    let static_dir = e2e::workspace_root().join("static");
     let mut checked = 0;
-    for entry in walk(&static_dir) {
-        let rel = entry
-            .strip_prefix(&static_dir)
-            .expect("inside static")
-            .to_string_lossy()
-            .replace('\\', "/");
-        let expected = match entry.extension().and_then(|e| e.to_str()) {
+    for rel in served_paths() {
+        let expected = match rel.rsplit('.').next() {
             Some("html") => "text/html; charset=utf-8",
             Some("js") | Some("mjs") => "text/javascript; charset=utf-8",
             Some("css") => "text/css; charset=utf-8",
@@ -63,24 +73,35 @@ async fn every_file_gets_the_content_type_of_its_kind() {
     assert!(checked >= 3, "only {checked} files checked");
 }
 
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).expect("static dir").flatten() {
-        let path = entry.path();
-        let hidden = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with('.'));
-        if hidden {
+#[tokio::test]
+async fn scripts_and_styles_are_immutable_under_fingerprinted_names() {
+    let app = spawn_app().await;
+    let index = app.get("/").await.text().await.expect("body");
+    let mut checked = 0;
+    for rel in served_paths() {
+        if !(rel.ends_with(".js") || rel.ends_with(".mjs") || rel.ends_with(".css")) {
             continue;
         }
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else {
-            out.push(path);
-        }
+        let response = app.get(&format!("/{rel}")).await;
+        assert_eq!(response.status(), StatusCode::OK, "{rel}");
+        assert_eq!(
+            header(&response, "cache-control"),
+            "public, max-age=31536000, immutable",
+            "{rel}"
+        );
+        checked += 1;
     }
-    out
+    assert!(checked >= 5, "only {checked} files checked");
+    // The page names the fingerprinted files; the source names are not served at all.
+    assert!(!index.contains("/js/main.js"), "{index}");
+    assert!(!index.contains("/css/app.css"), "{index}");
+    for source_name in ["/js/main.js", "/js/api.js", "/css/app.css"] {
+        assert_eq!(
+            app.get(source_name).await.status(),
+            StatusCode::NOT_FOUND,
+            "{source_name}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -102,28 +123,28 @@ async fn an_unchanged_file_answers_304_to_its_etag() {
 }
 
 #[tokio::test]
-async fn text_is_gzipped_when_the_client_accepts_it_and_varies_on_it() {
+async fn text_is_sent_precompressed_when_the_client_accepts_it_and_varies_on_it() {
     let app = spawn_app().await;
     let plain = app.get("/").await;
-    let gzipped = app
-        .http
-        .get(app.url("/"))
-        .header("Accept-Encoding", "gzip")
-        .send()
-        .await
-        .expect("GET");
+    let encoded = |accept: &'static str| {
+        app.http
+            .get(app.url("/"))
+            .header("Accept-Encoding", accept)
+            .send()
+    };
+    let gzipped = encoded("gzip").await.expect("GET");
+    let brotli = encoded("gzip, deflate, br, zstd").await.expect("GET");
     assert_eq!(header(&gzipped, "content-encoding"), "gzip");
-    assert!(
-        header(&gzipped, "vary")
-            .to_ascii_lowercase()
-            .contains("accept-encoding")
-    );
-    assert!(
-        header(&plain, "vary")
-            .to_ascii_lowercase()
-            .contains("accept-encoding")
-    );
+    assert_eq!(header(&brotli, "content-encoding"), "br");
+    for response in [&plain, &gzipped, &brotli] {
+        assert!(
+            header(response, "vary")
+                .to_ascii_lowercase()
+                .contains("accept-encoding")
+        );
+    }
     assert_ne!(header(&plain, "etag"), header(&gzipped, "etag"));
+    assert_ne!(header(&gzipped, "etag"), header(&brotli, "etag"));
 }
 
 #[tokio::test]

@@ -1,9 +1,10 @@
 // The bar page refuses a wrong token (the API answers 401, nothing of the queue is shown,
-// nothing is kept), accepts the right one, keeps it for the tab only.
+// nothing is kept), accepts the right one, keeps it for the tab only; the CSV export downloads.
 
+import { readFileSync } from "node:fs";
 import {
   APP_URL, TABLET, BAR_TOKEN, scenario, newPage, barSignIn, screenshot, assert, assertEqual,
-  assertNoProblems, log,
+  assertNoProblems, log, apiOrder,
 } from "./lib.mjs";
 
 await scenario("bar page refuses a wrong token", async (browser) => {
@@ -42,6 +43,17 @@ await scenario("bar page refuses a wrong token", async (browser) => {
   const other = await newPage(browser, { viewport: TABLET, name: "other" });
   await other.page.goto(`${APP_URL}/?bar`);
   await other.page.locator("#bar-token").waitFor();
+
+  // The CSV export downloads the orders (fetched with the token, saved through a blob URL).
+  await apiOrder("Csv Carla", "tea");
+  const [download] = await Promise.all([
+    b.waitForEvent("download"),
+    b.getByRole("button", { name: "Export CSV" }).click(),
+  ]);
+  assert(/^orders-[0-9-]+\.csv$/.test(download.suggestedFilename()), `file name ${download.suggestedFilename()}`);
+  const csv = readFileSync(await download.path(), "utf8");
+  assert(csv.split("\r\n")[0].includes("nickname"), `a header record: ${csv.slice(0, 200)}`);
+  assert(csv.includes("Csv Carla"), `the order is in the export: ${csv.slice(0, 400)}`);
 
   // Signing out forgets it.
   await b.getByRole("button", { name: "Sign out" }).click();

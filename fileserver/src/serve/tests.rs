@@ -1,14 +1,14 @@
 use std::collections::HashMap;
-use std::io::Read;
-
-use flate2::read::GzDecoder;
 
 use super::*;
 
 const INDEX: &str = "<!doctype html><title>Drink Orders</title><p>Drink Orders is running</p>";
+/// Stand-ins for the build's precompressed variants: the server never looks inside them.
+const SCRIPT_GZ: &[u8] = b"gzip bytes of app.js";
+const SCRIPT_BR: &[u8] = b"brotli bytes of app.js";
 
 /// Files kept in memory, keyed by relative path.
-struct MemFiles(HashMap<&'static str, Vec<u8>>);
+struct MemFiles(HashMap<String, Vec<u8>>);
 
 impl FileSource for MemFiles {
     fn read(&self, path: &str) -> io::Result<Option<Vec<u8>>> {
@@ -31,10 +31,23 @@ fn big_script() -> Vec<u8> {
         .into_bytes()
 }
 
+/// What the build writes: the served files, their variants and `manifest.tsv`. `.env` and
+/// `img/.hidden.png` exist on disk but, like every file the build did not list, are not served.
 fn site() -> MemFiles {
-    MemFiles(HashMap::from([
+    let manifest = "# Drink Orders static files\n\
+        index.html\t\"i1\"\t-\t-\n\
+        app.js\t\"a1\"\t\"a1-gz\"\t\"a1-br\"\n\
+        app.3f2a9c1b.js\t\"b1\"\t\"b1-gz\"\t\"b1-br\"\n\
+        app.css\t\"c1\"\t-\t-\n\
+        img/logo.png\t\"p1\"\t-\t-\n\
+        my file.txt\t\"t1\"\t-\t-\n\
+        gone.js\t\"g1\"\t-\t-\n";
+    let files: [(&str, Vec<u8>); 12] = [
+        ("manifest.tsv", manifest.as_bytes().to_vec()),
         ("index.html", INDEX.as_bytes().to_vec()),
         ("app.js", big_script()),
+        ("app.js.gz", SCRIPT_GZ.to_vec()),
+        ("app.js.br", SCRIPT_BR.to_vec()),
         ("app.3f2a9c1b.js", big_script()),
         ("app.css", b"body { margin: 0 }".to_vec()),
         (
@@ -42,9 +55,16 @@ fn site() -> MemFiles {
             [0x89, b'P', b'N', b'G', 0, 1, 2, 3].repeat(100),
         ),
         ("my file.txt", b"spaces work".to_vec()),
+        ("unlisted.js", b"export {};".to_vec()),
         (".env", b"SECRET=1".to_vec()),
         ("img/.hidden.png", b"x".to_vec()),
-    ]))
+    ];
+    MemFiles(
+        files
+            .into_iter()
+            .map(|(path, bytes)| (path.to_owned(), bytes))
+            .collect(),
+    )
 }
 
 fn get(target: &str) -> Reply {
@@ -88,12 +108,6 @@ fn assert_problem(reply: &Reply, status: u16) {
         reply.header("content-length"),
         Some(body.len().to_string().as_str())
     );
-}
-
-fn gunzip(bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    GzDecoder::new(bytes).read_to_end(&mut out).expect("gunzip");
-    out
 }
 
 #[test]
@@ -205,22 +219,29 @@ fn if_none_match_star_on_a_missing_file_is_still_404() {
 }
 
 #[test]
-fn text_is_gzipped_when_the_client_accepts_it() {
-    let reply = request("GET", "/app.js", None, Some("gzip, deflate, br"));
+fn the_precompressed_gzip_variant_is_sent_when_the_client_accepts_only_gzip() {
+    let reply = request("GET", "/app.js", None, Some("gzip, deflate"));
     assert_eq!(reply.status, 200);
     assert_eq!(reply.header("content-encoding"), Some("gzip"));
     assert_eq!(reply.header("vary"), Some("Accept-Encoding"));
+    assert_eq!(reply.header("etag"), Some("\"a1-gz\""));
     assert_eq!(
         reply.header("content-type"),
         Some("text/javascript; charset=utf-8")
     );
-    let body = reply.body.as_ref().expect("body");
-    assert!(body.len() < big_script().len());
+    assert_eq!(reply.body.as_deref(), Some(SCRIPT_GZ));
     assert_eq!(
         reply.header("content-length"),
-        Some(body.len().to_string().as_str())
+        Some(SCRIPT_GZ.len().to_string().as_str())
     );
-    assert_eq!(gunzip(body), big_script());
+}
+
+#[test]
+fn browsers_that_accept_brotli_get_the_brotli_variant() {
+    let reply = request("GET", "/app.js", None, Some("gzip, deflate, br, zstd"));
+    assert_eq!(reply.header("content-encoding"), Some("br"));
+    assert_eq!(reply.header("etag"), Some("\"a1-br\""));
+    assert_eq!(reply.body.as_deref(), Some(SCRIPT_BR));
 }
 
 #[test]
@@ -235,27 +256,28 @@ fn uncompressed_text_still_varies_on_accept_encoding() {
 }
 
 #[test]
-fn small_text_files_are_sent_as_they_are_but_still_vary() {
-    let reply = request("GET", "/app.css", None, Some("gzip"));
+fn text_without_variants_is_sent_as_it_is_but_still_varies() {
+    let reply = request("GET", "/app.css", None, Some("gzip, br"));
     assert_eq!(reply.header("content-encoding"), None);
     assert_eq!(reply.header("vary"), Some("Accept-Encoding"));
     assert_eq!(reply.body.as_deref(), Some(&b"body { margin: 0 }"[..]));
 }
 
 #[test]
-fn images_are_never_gzipped_and_do_not_vary() {
-    let reply = request("GET", "/img/logo.png", None, Some("gzip"));
+fn images_are_never_compressed_and_do_not_vary() {
+    let reply = request("GET", "/img/logo.png", None, Some("gzip, br"));
     assert_eq!(reply.header("content-type"), Some("image/png"));
     assert_eq!(reply.header("content-encoding"), None);
     assert_eq!(reply.header("vary"), None);
 }
 
 #[test]
-fn the_gzip_and_identity_representations_have_different_etags() {
+fn each_representation_has_its_own_etag_from_the_manifest() {
     let plain = request("GET", "/app.js", None, None);
     let packed = request("GET", "/app.js", None, Some("gzip"));
     let plain_tag = plain.header("etag").expect("etag");
     let packed_tag = packed.header("etag").expect("etag");
+    assert_eq!(plain_tag, "\"a1\"");
     assert_ne!(plain_tag, packed_tag);
     // A cache holding the identity copy does not get a 304 for the gzip one, and vice versa.
     assert_eq!(
@@ -275,8 +297,63 @@ fn the_gzip_and_identity_representations_have_different_etags() {
 }
 
 #[test]
+fn a_304_reads_nothing_but_the_manifest() {
+    /// Only the manifest can be read: any other read would fail the request.
+    struct OnlyManifest(MemFiles);
+    impl FileSource for OnlyManifest {
+        fn read(&self, path: &str) -> io::Result<Option<Vec<u8>>> {
+            if path == "manifest.tsv" {
+                self.0.read(path)
+            } else {
+                Err(io::Error::other("read of a file body"))
+            }
+        }
+    }
+    let files = OnlyManifest(site());
+    let reply = respond(
+        &RequestInfo {
+            method: "GET",
+            target: "/app.js",
+            if_none_match: Some("\"a1-br\""),
+            accept_encoding: Some("br"),
+        },
+        &files,
+    );
+    assert_eq!(reply.status, 304);
+}
+
+#[test]
+fn only_files_the_manifest_lists_are_served() {
+    for target in [
+        "/unlisted.js",
+        "/manifest.tsv",
+        "/app.js.gz",
+        "/app.js.br",
+        "/.env",
+    ] {
+        assert_problem(&get(target), 404);
+    }
+}
+
+#[test]
+fn a_listed_file_that_is_missing_or_a_missing_manifest_is_a_500() {
+    assert_problem(&get("/gone.js"), 500);
+    let mut files = site();
+    files.0.remove("manifest.tsv");
+    let reply = respond(
+        &RequestInfo {
+            method: "GET",
+            target: "/",
+            ..Default::default()
+        },
+        &files,
+    );
+    assert_problem(&reply, 500);
+}
+
+#[test]
 fn head_sends_the_get_headers_without_a_body() {
-    for ae in [None, Some("gzip")] {
+    for ae in [None, Some("gzip"), Some("br")] {
         let get = request("GET", "/app.js", None, ae);
         let head = request("HEAD", "/app.js", None, ae);
         assert_eq!(head.status, 200);
@@ -378,9 +455,20 @@ fn disk_files_serve_regular_files_and_hide_directories() {
     std::fs::write(tmp.0.join("index.html"), INDEX).expect("write");
     std::fs::write(tmp.0.join("with space.svg"), "<svg/>").expect("write");
     std::fs::write(tmp.0.join("img").join("a.webp"), [1, 2, 3]).expect("write");
+    std::fs::write(
+        tmp.0.join("manifest.tsv"),
+        "index.html\t\"i\"\t-\t-\nwith space.svg\t\"s\"\t-\t-\nimg/a.webp\t\"w\"\t-\t-\n",
+    )
+    .expect("write");
     let files = DiskFiles {
         root: tmp.0.clone(),
     };
+    assert_eq!(
+        files.read("img").expect("read"),
+        None,
+        "a directory is no file"
+    );
+    assert_eq!(files.read("nothing").expect("read"), None);
     let get = |target: &str| {
         respond(
             &RequestInfo {

@@ -1,0 +1,237 @@
+// Bar page, queue: the open orders with filters and sort, one-tap status moves, cancel with a
+// second tap, the "waiting per drink" and "sold out" cards. Rendering reads the store's state;
+// the moves talk to the API and dispatch what came back.
+
+import * as api from "../api.js";
+import { h, replace, toast, formatDuration } from "../dom.js";
+import { t, drinkName, statusName, formatTime } from "../i18n.js";
+import { drinkPicture } from "../drinks.js";
+import { OPEN, NEXT, BAR_MAY_CANCEL } from "../rules.js";
+
+/** How long a new order is highlighted. */
+export const NEW_FOR_MS = 20000;
+const CONFIRM_MS = 4000;
+
+export function menuName(state, id) {
+  return drinkName(id, state.menu.find((d) => d.id === id)?.name);
+}
+
+function zeroPerStatus() {
+  return Object.fromEntries(OPEN.map((status) => [status, 0]));
+}
+
+function counts(state) {
+  const perStatus = zeroPerStatus();
+  const perDrink = new Map();
+  for (const order of state.orders.values()) {
+    perStatus[order.status] += 1;
+    const entry = perDrink.get(order.drink) || zeroPerStatus();
+    entry[order.status] += 1;
+    perDrink.set(order.drink, entry);
+  }
+  return { perStatus, perDrink };
+}
+
+function visibleOrders(state) {
+  const { status, drink } = state.filter;
+  const list = [...state.orders.values()].filter((o) =>
+    (status === "all" || o.status === status) && (!drink || o.drink === drink));
+  const collator = new Intl.Collator(undefined, { sensitivity: "base", numeric: true });
+  const byTime = (a, b) => (a.created_at ?? 0) - (b.created_at ?? 0) || a.id - b.id;
+  if (state.sort === "nickname") list.sort((a, b) => collator.compare(a.nickname, b.nickname) || byTime(a, b));
+  else if (state.sort === "drink") {
+    list.sort((a, b) => collator.compare(menuName(state, a.drink), menuName(state, b.drink)) || byTime(a, b));
+  } else list.sort(byTime);
+  return list;
+}
+
+// ---------------------------------------------------------------- rendering
+
+export function renderFilters(el, state) {
+  const { perStatus } = counts(state);
+  const statusButtons = ["all", ...OPEN].map((status) => h("button", {
+    type: "button",
+    class: `chip status-chip-${status}`,
+    dataset: { action: "filter-status", status },
+    "aria-pressed": String(state.filter.status === status),
+  },
+  status === "all" ? t("bar.filter.all") : statusName(status),
+  h("span", { class: "chip-count" }, String(status === "all" ? state.orders.size : perStatus[status]))));
+
+  const drinkSelect = h("select", { id: "filter-drink", dataset: { action: "filter-drink" } },
+    h("option", { value: "" }, t("bar.filter.all_drinks")),
+    state.menu.map((d) => h("option", { value: d.id, selected: state.filter.drink === d.id }, drinkName(d.id, d.name))));
+  const sortSelect = h("select", { id: "sort-by", dataset: { action: "sort" } },
+    ["time", "nickname", "drink"].map((key) => h("option", { value: key, selected: state.sort === key }, t(`bar.sort.${key}`))));
+
+  const focused = document.activeElement?.id;
+  replace(el,
+    h("div", { class: "chips", role: "group", "aria-label": t("bar.filter.status") }, statusButtons),
+    h("div", { class: "selects" },
+      h("div", { class: "select-field" }, h("label", { for: "filter-drink" }, t("bar.filter.drink")), drinkSelect),
+      h("div", { class: "select-field" }, h("label", { for: "sort-by" }, t("bar.sort.label")), sortSelect)));
+  if (focused === "filter-drink" || focused === "sort-by") document.getElementById(focused)?.focus();
+}
+
+function age(order) {
+  return formatDuration(Date.now() - (order.created_at ?? Date.now()));
+}
+
+function orderRow(state, order) {
+  const next = NEXT[order.status];
+  const busy = state.busy.has(order.id);
+  const confirming = state.confirm === order.id;
+  const isNew = state.fresh.has(order.id) && Date.now() - state.fresh.get(order.id) < NEW_FOR_MS;
+  const who = `#${order.number} ${order.nickname}`;
+  return h("li", {
+    class: `order-row status-${order.status} ${isNew ? "is-new" : ""} ${busy ? "is-busy" : ""}`,
+    dataset: { id: order.id, status: order.status },
+  },
+  h("div", { class: "row-number" }, `#${order.number}`),
+  drinkPicture(order.drink, { className: "row-picture", size: 48 }),
+  h("div", { class: "row-main" },
+    h("span", { class: "row-nick nick", dir: "auto" }, order.nickname),
+    h("span", { class: "row-drink" }, menuName(state, order.drink)),
+    h("span", { class: `badge badge-${order.status}` }, statusName(order.status)),
+    isNew ? h("span", { class: "badge badge-new" }, t("bar.new")) : null),
+  h("div", { class: "row-time" },
+    h("time", { datetime: new Date(order.created_at ?? Date.now()).toISOString() }, formatTime(order.created_at)),
+    h("span", { class: "row-age", dataset: { since: order.created_at ?? "" } }, age(order))),
+  h("div", { class: "row-actions" },
+    next ? h("button", {
+      type: "button",
+      class: `button action-${next}`,
+      dataset: { action: "advance", id: order.id, next },
+      disabled: busy,
+      "aria-label": t(`bar.action_label.${next}`, { who }),
+    }, t(`bar.action.${next}`)) : null,
+    BAR_MAY_CANCEL.includes(order.status) ? h("button", {
+      type: "button",
+      class: `button button-danger button-small ${confirming ? "confirming" : ""}`,
+      dataset: { action: "cancel", id: order.id },
+      disabled: busy,
+      "aria-label": confirming ? t("bar.action_label.confirm_cancel", { who }) : t("bar.action_label.cancel", { who }),
+    }, confirming ? t("bar.action.confirm_cancel") : t("bar.action.cancel")) : null));
+}
+
+export function renderQueue(els, state) {
+  const focusedRow = document.activeElement?.closest?.(".order-row")?.dataset.id;
+  const focusedClass = document.activeElement?.classList?.contains("button-danger") ? ".button-danger" : ".row-actions .button";
+  const title = document.getElementById("queue-title");
+  if (title) title.textContent = t("bar.queue_title");
+  const list = visibleOrders(state);
+  els.queue.replaceChildren(...list.map((order) => orderRow(state, order)));
+  els.queueEmpty.textContent = state.orders.size === 0 ? t("bar.queue_empty") : t("bar.queue_filtered_empty");
+  els.queueEmpty.hidden = list.length > 0;
+  if (focusedRow) {
+    const row = els.queue.querySelector(`[data-id="${focusedRow}"]`);
+    (row?.querySelector(focusedClass) || row?.querySelector("button"))?.focus();
+  }
+}
+
+/** The ages on the rows tick without a render. */
+export function updateAges(queueEl) {
+  for (const el of queueEl?.querySelectorAll(".row-age") || []) {
+    const since = Number(el.dataset.since);
+    if (since) el.textContent = formatDuration(Date.now() - since);
+  }
+}
+
+export function renderSide(el, state) {
+  const { perDrink } = counts(state);
+  const rows = [...perDrink.entries()]
+    .map(([drink, c]) => ({ drink, ...c, waiting: c.placed + c.preparing }))
+    .filter((r) => r.waiting > 0 || r.ready > 0)
+    .sort((a, b) => b.waiting - a.waiting || menuName(state, a.drink).localeCompare(menuName(state, b.drink)));
+  const soldOut = state.menu.filter((d) => d.sold_out);
+  const countsOf = (r) => OPEN.map((status) =>
+    h("span", { class: `count count-${status}`, title: statusName(status) }, String(r[status])));
+  replace(el,
+    h("section", { class: "card batch", "aria-labelledby": "batch-title" },
+      h("h2", { id: "batch-title" }, t("bar.batch.title")),
+      rows.length === 0
+        ? h("p", { class: "muted" }, t("bar.batch.empty"))
+        : h("ul", { class: "batch-list" }, rows.map((r) => h("li", {},
+          h("button", {
+            type: "button",
+            class: "batch-item",
+            dataset: { action: "batch", drink: r.drink },
+            "aria-pressed": String(state.filter.drink === r.drink),
+            "aria-label": t("bar.batch.label", { drink: menuName(state, r.drink), placed: r.placed, preparing: r.preparing, ready: r.ready }),
+          },
+          drinkPicture(r.drink, { className: "batch-picture", size: 36 }),
+          h("span", { class: "batch-name" }, menuName(state, r.drink)),
+          h("span", { class: "batch-counts", "aria-hidden": "true" }, countsOf(r)))))),
+      h("p", { class: "batch-legend muted", "aria-hidden": "true" },
+        OPEN.flatMap((status, i) => [i > 0 ? " " : null, h("span", { class: `count count-${status}` }, statusName(status))]))),
+    h("section", { class: "card soldout-card", "aria-labelledby": "soldout-title" },
+      h("h2", { id: "soldout-title" }, t("bar.soldout.title")),
+      soldOut.length === 0
+        ? h("p", { class: "muted" }, t("bar.soldout.none"))
+        : h("ul", { class: "soldout-list" }, soldOut.map((d) => h("li", {}, drinkName(d.id, d.name)))),
+      h("button", { type: "button", class: "link-button", dataset: { action: "manage-stock" } }, t("bar.soldout.manage"))));
+}
+
+// ---------------------------------------------------------------- moves
+
+/**
+ * The queue's actions on the server. `ctx`: `{store, signOut, pollNow, announce, flash}`.
+ */
+export function queueActions(ctx) {
+  const { store } = ctx;
+  let confirmTimer = null;
+
+  function writeFailed(error, order) {
+    if (error.status === 401) {
+      ctx.signOut(t("bar.signin.expired"));
+      return;
+    }
+    const current = error.problem?.order;
+    // Someone else moved it: show what it is now.
+    if (current) store.dispatch("current", current);
+    if (error.type === "version-conflict" || error.type === "illegal-transition") {
+      toast(t("bar.conflict", {
+        number: order.number,
+        status: statusName(current?.status ?? order.status),
+      }), { kind: "warning", timeout: 7000 });
+      ctx.flash(order.id);
+    } else if (error.type === "order-not-found") {
+      store.dispatch("gone", order.id);
+      toast(t("bar.gone", { number: order.number }), { kind: "warning" });
+    } else if (error.transient) {
+      toast(t("bar.offline_action"), { kind: "error" });
+    } else {
+      toast(t("bar.failed", { detail: error.problem?.detail || error.status }), { kind: "error" });
+    }
+  }
+
+  async function advance(order, status) {
+    if (store.state.busy.has(order.id)) return;
+    store.dispatch("busy", { id: order.id, busy: true });
+    try {
+      const updated = await api.setOrderStatus(order.id, status, order.version);
+      store.dispatch("moved", updated);
+      if (status === "ready") ctx.announce(t("bar.announce_ready", { number: updated.number }));
+    } catch (error) {
+      writeFailed(error, order);
+    } finally {
+      store.dispatch("busy", { id: order.id, busy: false });
+      ctx.pollNow();
+    }
+  }
+
+  /** The first tap arms the cancel button for a few seconds, the second one cancels. */
+  function askCancel(order) {
+    clearTimeout(confirmTimer);
+    if (store.state.confirm === order.id) {
+      store.dispatch("confirm", null);
+      advance(order, "cancelled");
+      return;
+    }
+    store.dispatch("confirm", order.id);
+    confirmTimer = setTimeout(() => store.dispatch("confirm", null), CONFIRM_MS);
+    document.querySelector(`.queue [data-id="${order.id}"] .button-danger`)?.focus();
+  }
+
+  return { advance, askCancel };
+}
