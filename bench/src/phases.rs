@@ -134,13 +134,13 @@ pub async fn all(t: Arc<Target>, small: Arc<Target>, rush_secs: f64) -> anyhow::
                 &call,
                 None,
                 "profile-function-once",
-                "PLACE_ORDER = select * from place_order(…), prepared once",
+                "PLACE_ORDER = select place_order(…), prepared once",
             ),
             (
                 &call,
                 Some(true),
                 "profile-function",
-                "PLACE_ORDER = select * from place_order(…) + checkout cleanup batch + \
+                "PLACE_ORDER = select place_order(…) + checkout cleanup batch + \
                  prepare per call (the host's way, now)",
             ),
         ] {
@@ -335,11 +335,47 @@ async fn raw_insert(t: &Arc<Target>, clients: usize) -> anyhow::Result<Measureme
 fn placed_outcome(result: Result<Vec<tokio_postgres::Row>, tokio_postgres::Error>) -> Outcome {
     match result {
         Ok(rows) => match rows.first().and_then(|r| r.try_get::<_, String>(0).ok()) {
+            // `PLACE_ORDER` answers `{"outcome": …}`; the body of 0002 answered the word.
+            Some(json) if json.starts_with('{') => {
+                match drinks_core::shapes::place_outcome(Some(&json), "bench") {
+                    Ok(drinks_core::shapes::Placed::Created(_)) => Outcome::Ok,
+                    Ok(other) => Outcome::Error(format!("{other:?}")),
+                    Err(e) => Outcome::Error(e.to_string()),
+                }
+            }
             Some(action) if action == "placed" => Outcome::Ok,
             Some(action) => Outcome::Error(action),
             None => Outcome::Error("no row".into()),
         },
         Err(e) => db_outcome(Err(e)),
+    }
+}
+
+/// The status rules `PLACE_ORDER` takes from core (its `$5`, `$6`); the body of 0002 took
+/// only the first four arguments.
+struct PlaceRules(String, String);
+
+impl PlaceRules {
+    fn new() -> Self {
+        use drinks_core::OrderStatus;
+        Self(
+            OrderStatus::sql_list(&OrderStatus::OPEN),
+            OrderStatus::sql_list(&OrderStatus::VISITOR_MAY_CHANGE),
+        )
+    }
+
+    /// The first `count` (4 or 6) arguments of a placement.
+    fn args<'a>(
+        &'a self,
+        count: usize,
+        visitor: &'a Uuid,
+        nickname: &'a String,
+        drink: &'a &'static str,
+        request: &'a Uuid,
+    ) -> Vec<&'a (dyn tokio_postgres::types::ToSql + Sync)> {
+        let all: [&'a (dyn tokio_postgres::types::ToSql + Sync); 6] =
+            [visitor, nickname, drink, request, &self.0, &self.1];
+        all[..count.min(6)].to_vec()
     }
 }
 
@@ -361,12 +397,15 @@ async fn statement_prepared_once(
             let (client, statement) = &prepared[w];
             let nickname = format!("cte {w}-{i}");
             let drink = DRINKS[(i % 5) as usize];
-            let result = client
-                .query(
-                    statement,
-                    &[&Uuid::new_v4(), &nickname, &drink, &Uuid::new_v4()],
-                )
-                .await;
+            let (visitor, request, rules) = (Uuid::new_v4(), Uuid::new_v4(), PlaceRules::new());
+            let args = rules.args(
+                statement.params().len(),
+                &visitor,
+                &nickname,
+                &drink,
+                &request,
+            );
+            let result = client.query(statement, &args).await;
             placed_outcome(result)
         }
     })
@@ -449,12 +488,14 @@ async fn statement_per_call(
             }
             let nickname = format!("host {w}-{i}");
             let drink = DRINKS[(i % 5) as usize];
-            let result = client
-                .query(
-                    &*sql,
-                    &[&Uuid::new_v4(), &nickname, &drink, &Uuid::new_v4()],
-                )
-                .await;
+            let (visitor, request, rules) = (Uuid::new_v4(), Uuid::new_v4(), PlaceRules::new());
+            let count = if *sql == *drinks_core::sql::PLACE_ORDER {
+                6
+            } else {
+                4
+            };
+            let args = rules.args(count, &visitor, &nickname, &drink, &request);
+            let result = client.query(&*sql, &args).await;
             placed_outcome(result)
         }
     })
@@ -497,9 +538,10 @@ async fn feed_statement(
                     client.query(drinks_core::sql::FEED_AFTER, &args).await
                 }
             };
-            match result {
-                Ok(rows) if rows.is_empty() => Outcome::Ok,
-                Ok(rows) => Outcome::Error(format!("{} events at the tip", rows.len())),
+            // One JSON text: `{"events": []}` at the tip.
+            match result.map(|rows| rows.first().and_then(|r| r.try_get::<_, String>(0).ok())) {
+                Ok(Some(json)) if json.contains("\"events\" : []") => Outcome::Ok,
+                Ok(other) => Outcome::Error(format!("at the tip: {other:?}")),
                 Err(e) => db_outcome(Err(e)),
             }
         }
@@ -771,19 +813,34 @@ async fn explain_writes_in_transaction(db: &Client) -> anyhow::Result<String> {
         &[&visitors[0], &"plan", &tea, &Uuid::new_v4()],
     )
     .await?;
+    let rules = PlaceRules::new();
     for i in 0..10 {
         let nickname = format!("warm {i}");
         db.query(
             PLACE_ORDER,
-            &[&Uuid::new_v4(), &nickname, &tea, &Uuid::new_v4()],
+            &[
+                &Uuid::new_v4(),
+                &nickname,
+                &tea,
+                &Uuid::new_v4(),
+                &rules.0,
+                &rules.1,
+            ],
         )
         .await?;
     }
     out += &explain(
         db,
-        "PLACE_ORDER = select * from place_order(…) (new visitor, 11th call on the connection)",
+        "PLACE_ORDER = select place_order(…) (new visitor, 11th call on the connection)",
         PLACE_ORDER,
-        &[&visitors[1], &"plan", &tea, &Uuid::new_v4()],
+        &[
+            &visitors[1],
+            &"plan",
+            &tea,
+            &Uuid::new_v4(),
+            &rules.0,
+            &rules.1,
+        ],
     )
     .await?;
     let a = order_of(&visitors[0]).await?;
@@ -830,8 +887,18 @@ async fn explain_writes_in_transaction(db: &Client) -> anyhow::Result<String> {
         format!("{c}, '{}'", visitors[2]),
     )
     .await?;
-    db.query(PLACE_ORDER, &[&visitors[3], &"plan", &tea, &Uuid::new_v4()])
-        .await?;
+    db.query(
+        PLACE_ORDER,
+        &[
+            &visitors[3],
+            &"plan",
+            &tea,
+            &Uuid::new_v4(),
+            &rules.0,
+            &rules.1,
+        ],
+    )
+    .await?;
     let d = order_of(&visitors[3]).await?;
     out += &generic(
         "set_order_status's body, generic plan (what the function caches; placed → preparing)",
