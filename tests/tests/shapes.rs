@@ -45,6 +45,30 @@ async fn place(db: &Client, visitor: Uuid, nickname: &str, drink: &str) -> Optio
     .await
 }
 
+/// What PostgreSQL built (at a JSON pointer into the statement's answer) has exactly the
+/// fields the decoded Rust value has: serde fills a missing `Option` field with `None`, so
+/// decoding alone would not notice a field the SQL shape function lacks.
+fn same_fields(
+    what: &str,
+    answer: &Option<String>,
+    pointer: &str,
+    decoded: &impl serde::Serialize,
+) {
+    let answer: serde_json::Value =
+        serde_json::from_str(answer.as_deref().expect("an answer")).expect("JSON");
+    let built = answer
+        .pointer(pointer)
+        .and_then(|v| v.as_object())
+        .unwrap_or_else(|| panic!("{what}: nothing at {pointer}"));
+    let mut sql: Vec<&String> = built.keys().collect();
+    sql.sort();
+    assert_eq!(
+        sql.into_iter().cloned().collect::<Vec<_>>(),
+        keys(decoded),
+        "{what}: the SQL shape function and the Rust type differ"
+    );
+}
+
 #[tokio::test]
 async fn every_write_outcome_decodes_into_its_type() {
     let db = TestDatabase::create(true).await;
@@ -118,16 +142,14 @@ async fn every_read_decodes_into_its_type() {
         .expect("a feed position");
     place(&c, ana, "Ana", "tea").await;
 
-    let menu = shapes::menu(json(&c, sql::MENU, &[]).await.as_deref()).expect("menu");
+    let menu_json = json(&c, sql::MENU, &[]).await;
+    let menu = shapes::menu(menu_json.as_deref()).expect("menu");
     assert!(menu.drinks.iter().any(|d| d.id == "beer" && d.sold_out));
+    same_fields("a menu drink", &menu_json, "/drinks/0", &menu.drinks[0]);
     let mine = json(&c, sql::MY_ORDERS, &[&ana, &50_i64]).await;
-    assert_eq!(
-        shapes::my_orders(mine.as_deref())
-            .expect("mine")
-            .orders
-            .len(),
-        1
-    );
+    let orders = shapes::my_orders(mine.as_deref()).expect("mine").orders;
+    assert_eq!(orders.len(), 1);
+    same_fields("an order", &mine, "/orders/0", &orders[0]);
     let queue = json(&c, sql::QUEUE, &[&open(), &"", &0_i64, &51_i64]).await;
     assert_eq!(
         shapes::queue_page(queue.as_deref(), 50)
@@ -174,9 +196,22 @@ async fn every_read_decodes_into_its_type() {
         1,
         "the placement's event, written by the trigger"
     );
-    let tail = json(&c, sql::FEED_TAIL, &[&10_i64]).await;
-    let tail = shapes::feed_page(tail.as_deref(), &FeedCursor::beginning()).expect("tail");
+    let tail_json = json(&c, sql::FEED_TAIL, &[&10_i64]).await;
+    let tail = shapes::feed_page(tail_json.as_deref(), &FeedCursor::beginning()).expect("tail");
     assert_eq!(tail.events, page.events);
+    same_fields(
+        "an order event",
+        &tail_json,
+        "/events/0/event",
+        &tail.events[0],
+    );
+    let order = tail.events[0].order.as_ref().expect("an order event");
+    same_fields(
+        "an event's order",
+        &tail_json,
+        "/events/0/event/order",
+        order,
+    );
 }
 
 #[tokio::test]
