@@ -191,6 +191,11 @@ begin
     select * into cur from orders
     where visitor_id = p_visitor_id and status = any (string_to_array(p_open, ','))
     for update;
+    -- A concurrent twin of this request committed while we waited for the lock: the order
+    -- already is this request's version.
+    if cur.request_id = p_request_id then
+        return write_outcome('replay', cur);
+    end if;
 
     select * into d from drinks where id = p_drink_id;
     if not found then
