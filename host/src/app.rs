@@ -543,7 +543,7 @@ fn add_spin_headers<B>(
     let pairs = [
         ("spin-full-url", full_url),
         ("spin-path-info", route.path_info.clone()),
-        ("spin-matched-route", route.raw_route.clone()),
+        ("spin-matched-route", route.matched_route.clone()),
         ("spin-base-path", "/".to_string()),
         ("spin-raw-component-route", route.raw_route.clone()),
         ("spin-component-route", route.component_route.clone()),
