@@ -65,6 +65,21 @@ pub struct App {
     router: Router,
     components: HashMap<String, LoadedComponent>,
     pools: SharedPools,
+    /// The body of `/.well-known/spin/info`.
+    info: Bytes,
+}
+
+/// Paths under this prefix are answered by the host, never routed
+/// (spinframework/spin v3.6.3 crates/routes/src/lib.rs:11).
+pub const WELL_KNOWN_PREFIX: &str = "/.well-known/spin/";
+
+/// `/.well-known/spin/info` (spinframework/spin v3.6.3 crates/http/src/app_info.rs:5-12):
+/// the application's name and, when the manifest has one, its version.
+#[derive(serde::Serialize)]
+struct AppInfo<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<&'a str>,
 }
 
 /// The Wasmtime configuration of the host: async, component model, pooling allocator.
@@ -413,48 +428,88 @@ impl App {
                 .iter()
                 .map(|t| (t.route.as_str(), t.component.as_str())),
         )?;
+        let info = serde_json::to_vec_pretty(&AppInfo {
+            name: &loader.manifest.application.name,
+            version: loader.manifest.application.version.as_deref(),
+        })
+        .context("serializing the app info")?;
         Ok(Self {
             router,
             components,
             pools: Arc::new(PgPools::default()),
+            info: Bytes::from(info),
         })
     }
 
-    /// Handles one request; never fails: host errors and traps become a logged 500.
+    /// Handles one request the way Spin 3.6.3's HTTP trigger does
+    /// (spinframework/spin v3.6.3 crates/trigger-http/src/server.rs:278-311):
+    ///
+    /// 1. `/.well-known/spin/health` and `/.well-known/spin/info` are answered by the host
+    ///    itself, any other name under `/.well-known/spin/` is a 404 with an empty body;
+    /// 2. a path no route matches is a 404 with an empty body;
+    /// 3. a request whose authority cannot be determined (no `Host` and no authority in the
+    ///    target, a `Host` that is not an authority, a target authority that differs from
+    ///    `Host`) is an error: the connection is closed without a response;
+    /// 4. host errors, a request header that is not UTF-8 and guest traps are a logged 500
+    ///    with an empty body.
     pub async fn handle(
         &self,
-        mut req: hyper::Request<hyper::body::Incoming>,
+        req: hyper::Request<hyper::body::Incoming>,
         client: SocketAddr,
-    ) -> hyper::Response<HyperOutgoingBody> {
+    ) -> anyhow::Result<hyper::Response<HyperOutgoingBody>> {
         let started = Instant::now();
         let method = req.method().clone();
         let path = req.uri().path().to_string();
-        let host_ok = check_host(&mut req);
-        let (component, response) = match self.router.route(&path) {
-            _ if !host_ok => (
-                String::from("-"),
-                plain(400, "Bad Request: invalid or missing Host header"),
+        let (component, outcome) = self.dispatch(req, client).await;
+        let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+        match &outcome {
+            Ok(response) => tracing::info!(
+                target: "devhost::request",
+                "{method} {path} {component} {} {elapsed:.1}ms",
+                response.status().as_u16(),
             ),
-            None => (String::from("-"), plain(404, "Not Found")),
-            Some(route) => {
-                let component = route.component.clone();
-                let response = match self.call(route, req, client).await {
-                    Ok(response) => response,
-                    Err(e) => {
-                        tracing::error!(component = %component, "request failed: {}", crate::error_chain(&e));
-                        plain(500, "Internal Server Error")
-                    }
-                };
-                (component, response)
+            Err(e) => tracing::info!(
+                target: "devhost::request",
+                "{method} {path} {component} closed without a response ({e}) {elapsed:.1}ms",
+            ),
+        }
+        outcome
+    }
+
+    async fn dispatch(
+        &self,
+        mut req: hyper::Request<hyper::body::Incoming>,
+        client: SocketAddr,
+    ) -> (String, anyhow::Result<hyper::Response<HyperOutgoingBody>>) {
+        let path = req.uri().path().to_string();
+        if let Some(name) = path.strip_prefix(WELL_KNOWN_PREFIX) {
+            return (String::from("-"), Ok(self.well_known(name)));
+        }
+        let Some(route) = self.router.route(&path) else {
+            return (String::from("-"), Ok(empty(404)));
+        };
+        let component = route.component.clone();
+        if let Err(e) = set_request_uri(&mut req) {
+            return (component, Err(e));
+        }
+        let response = match self.call(route, req, client).await {
+            Ok(response) => response,
+            Err(e) => {
+                tracing::error!(component = %component, "request failed: {}", crate::error_chain(&e));
+                empty(500)
             }
         };
-        tracing::info!(
-            target: "devhost::request",
-            "{method} {path} {component} {} {:.1}ms",
-            response.status().as_u16(),
-            started.elapsed().as_secs_f64() * 1000.0
-        );
-        response
+        (component, Ok(response))
+    }
+
+    /// spinframework/spin v3.6.3 crates/trigger-http/src/server.rs:293-301 (health: `OK`,
+    /// no content type) and 464-474 with crates/http/src/app_info.rs (info: pretty JSON).
+    fn well_known(&self, name: &str) -> hyper::Response<HyperOutgoingBody> {
+        match name {
+            "health" => body_response(200, Bytes::from_static(b"OK"), None),
+            "info" => body_response(200, self.info.clone(), Some("application/json")),
+            _ => empty(404),
+        }
     }
 
     async fn call(
@@ -467,6 +522,7 @@ impl App {
             .components
             .get(&route.component)
             .with_context(|| format!("no component {}", route.component))?;
+        check_header_text(&req)?;
         add_spin_headers(&mut req, &route, client)?;
 
         let mut store = loaded.prepared.store(&self.pools, None)?;
@@ -503,23 +559,45 @@ impl App {
     }
 }
 
-/// A request must name its authority (RFC 9112 §3.2): HTTP/1.1 needs a valid `Host`
-/// header (400 otherwise); an HTTP/1.0 request without one is served as `localhost`, as
-/// Spin does. wasi:http cannot represent a request without an authority.
-fn check_host<B>(req: &mut hyper::Request<B>) -> bool {
-    match req.headers().get(hyper::header::HOST) {
-        Some(value) => value
-            .to_str()
-            .ok()
-            .and_then(|h| h.parse::<hyper::http::uri::Authority>().ok())
-            .is_some_and(|a| !a.host().is_empty()),
-        None if req.version() < hyper::Version::HTTP_11 => {
-            req.headers_mut()
-                .insert(hyper::header::HOST, HeaderValue::from_static("localhost"));
-            true
-        }
-        None => false,
+/// Gives the request URI its scheme and authority, from the `Host` header or the target,
+/// as Spin does before running a component (spinframework/spin v3.6.3
+/// crates/trigger-http/src/server.rs:594-629). Fails, and the connection is then closed
+/// without a response, when neither names an authority, when `Host` is not one, or when
+/// both do and differ. An HTTP/1.0 request without `Host` has no authority either.
+fn set_request_uri<B>(req: &mut hyper::Request<B>) -> anyhow::Result<()> {
+    use hyper::http::uri::{Authority, Scheme as UriScheme, Uri};
+    let header = req
+        .headers()
+        .get(hyper::header::HOST)
+        .map(|h| -> anyhow::Result<Authority> {
+            h.to_str()
+                .context("'Host' header is not valid UTF-8")?
+                .parse()
+                .context("'Host' header contains an invalid authority")
+        })
+        .transpose()?;
+    let mut parts = req.uri().clone().into_parts();
+    let authority = match (header, parts.authority.take()) {
+        (None, None) => bail!("no 'Host' header present in request"),
+        (Some(a), None) | (None, Some(a)) => a,
+        (Some(header), Some(target)) if header == target => header,
+        (Some(_), Some(_)) => bail!("authority in 'Host' header does not match authority in URI"),
+    };
+    parts.scheme = Some(UriScheme::HTTP);
+    parts.authority = Some(authority);
+    *req.uri_mut() = Uri::from_parts(parts).context("building the request URI")?;
+    Ok(())
+}
+
+/// Spin hands the component every request header as text and answers 500 before running
+/// it when one is not UTF-8 (spinframework/spin v3.6.3
+/// crates/trigger-http/src/headers.rs:94-107).
+fn check_header_text<B>(req: &hyper::Request<B>) -> anyhow::Result<()> {
+    for (name, value) in req.headers() {
+        std::str::from_utf8(value.as_bytes())
+            .with_context(|| format!("request header {name} is not valid UTF-8"))?;
     }
+    Ok(())
 }
 
 /// The headers Spin's HTTP trigger adds (overwriting any a client sent with these names).
@@ -559,16 +637,28 @@ fn add_spin_headers<B>(
     Ok(())
 }
 
-pub(crate) fn plain(status: u16, text: &'static str) -> hyper::Response<HyperOutgoingBody> {
-    let body = Full::new(Bytes::from_static(text.as_bytes()))
+/// A response with an empty body (hyper sends `content-length: 0`) and no content type,
+/// as Spin's 404 and 500 (spinframework/spin v3.6.3 crates/trigger-http/src/server.rs:476-510).
+pub(crate) fn empty(status: u16) -> hyper::Response<HyperOutgoingBody> {
+    body_response(status, Bytes::new(), None)
+}
+
+fn body_response(
+    status: u16,
+    body: Bytes,
+    content_type: Option<&'static str>,
+) -> hyper::Response<HyperOutgoingBody> {
+    let body = Full::new(body)
         .map_err(|never| match never {})
         .boxed_unsync();
     let mut response = hyper::Response::new(body);
     *response.status_mut() =
         hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
-    response.headers_mut().insert(
-        hyper::header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
+    if let Some(content_type) = content_type {
+        response.headers_mut().insert(
+            hyper::header::CONTENT_TYPE,
+            HeaderValue::from_static(content_type),
+        );
+    }
     response
 }

@@ -36,7 +36,8 @@ pub async fn serve(
                 let app = app.clone();
                 let service = hyper::service::service_fn(move |req| {
                     let app = app.clone();
-                    async move { Ok::<_, std::convert::Infallible>(app.handle(req, client).await) }
+                    // An error closes the connection without a response, as on Spin.
+                    async move { app.handle(req, client).await }
                 });
                 let connection = http1::Builder::new()
                     .keep_alive(true)

@@ -137,7 +137,18 @@ async fn the_component_environment_comes_from_the_manifest_only() {
 async fn a_trapping_component_gets_500_and_the_host_keeps_serving() {
     let app = probe_builder().spawn().await;
     let response = app.get("/probe/trap").await;
+    // Spin's answer to a failed guest: 500, no content type, an empty body
+    // (spinframework/spin v3.6.3 crates/trigger-http/src/server.rs:438-442, 476-492).
     assert_eq!(response.status(), 500);
+    assert!(response.headers().get("content-type").is_none());
+    assert_eq!(
+        response
+            .headers()
+            .get("content-length")
+            .map(|v| v.as_bytes()),
+        Some(&b"0"[..])
+    );
+    assert!(response.bytes().await.expect("body").is_empty());
     let response = app.get("/probe/headers").await;
     assert_eq!(response.status(), 200);
 }
