@@ -244,3 +244,27 @@ async fn a_request_header_that_is_not_utf8_is_an_empty_500_and_no_component_runs
     assert_eq!(raw.split().0, 200, "{}", raw.text());
     assert_eq!(app.count("seen").await, 1);
 }
+
+/// spinframework/spin v3.6.3 crates/trigger-http/src/server.rs:512-541: hyper-util's `auto`
+/// builder serves HTTP/2 with prior knowledge next to HTTP/1.1.
+#[tokio::test]
+async fn an_h2c_prior_knowledge_request_is_served() {
+    let app = spawn_app().await;
+    let client = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .expect("client");
+    let response = client
+        .get(app.url("/api/menu"))
+        .send()
+        .await
+        .expect("h2c request");
+    assert_eq!(response.version(), reqwest::Version::HTTP_2);
+    assert_eq!(response.status(), 200);
+    let health = client
+        .get(app.url("/.well-known/spin/health"))
+        .send()
+        .await
+        .expect("h2c request");
+    assert_eq!(health.text().await.expect("body"), "OK");
+}
