@@ -253,6 +253,13 @@ async fn passwords_never_appear_in_refusals() {
     )
     .await;
     assert!(!body.to_string().contains("hunter2"), "{body}");
+    // spinframework/spin v3.6.3 crates/factor-outbound-pg/src/host.rs:66-75.
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("address postgres://10.9.9.9:5432 is not permitted")),
+        "{body}"
+    );
 }
 
 #[tokio::test]
