@@ -192,6 +192,7 @@ fn start_host(
             read_environment: false,
         },
         cache_dir: cache,
+        ..Default::default()
     };
     host_rt
         .block_on(devhost::spawn(

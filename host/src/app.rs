@@ -13,7 +13,10 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::header::{HeaderName, HeaderValue};
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreLimits,
+    StoreLimitsBuilder,
+};
 use wasmtime_wasi::p2::bindings::CommandPre;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{DirPerms, FilePerms, WasiCtx};
@@ -47,13 +50,24 @@ impl<T> WasmtimeContext<T> for Result<T, wasmtime::Error> {
 }
 
 /// How to load an application.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct AppOptions {
     pub manifest: PathBuf,
     pub variables: VariableSource,
     /// Where compiled components are cached between runs (`None`: no cache).
     pub cache_dir: Option<PathBuf>,
+    /// `spin up --max-instance-memory`: the most linear memory, in bytes, one instance may
+    /// grow to. `None`: the pooling allocator's limit of [`DEFAULT_MAX_INSTANCE_MEMORY`], as
+    /// on Spin.
+    pub max_instance_memory: Option<usize>,
+    /// `spin up --direct-mounts`: mount `files` sources themselves instead of a copy taken
+    /// at start, so that changes show without a restart.
+    pub direct_mounts: bool,
 }
+
+/// Spin's per-instance memory limit when `--max-instance-memory` is not given: the pooling
+/// allocator's `max_memory_size` (spinframework/spin v3.6.3 crates/core/src/lib.rs:167).
+pub const DEFAULT_MAX_INSTANCE_MEMORY: usize = 4 << 30;
 
 struct LoadedComponent {
     proxy: ProxyPre<HostState>,
@@ -67,6 +81,8 @@ pub struct App {
     pools: SharedPools,
     /// The body of `/.well-known/spin/info`.
     info: Bytes,
+    /// The copies of mounted files, removed when the app is dropped (the host stopped).
+    _copies: Option<tempfile::TempDir>,
 }
 
 /// Paths under this prefix are answered by the host, never routed
@@ -90,7 +106,7 @@ pub fn new_engine() -> anyhow::Result<Engine> {
         .total_core_instances(4_000)
         .total_memories(2_000)
         .total_tables(4_000)
-        .max_memory_size(256 << 20);
+        .max_memory_size(DEFAULT_MAX_INSTANCE_MEMORY);
     let mut config = Config::new();
     config
         .wasm_component_model(true)
@@ -213,6 +229,7 @@ struct Prepared {
     context: Arc<ComponentContext>,
     mounts: Vec<(PathBuf, String)>,
     environment: Vec<(String, String)>,
+    max_instance_memory: Option<usize>,
 }
 
 impl Prepared {
@@ -244,8 +261,18 @@ impl Prepared {
                 table: ResourceTable::new(),
                 component: self.context.clone(),
                 pools: pools.clone(),
+                limits: match self.max_instance_memory {
+                    Some(bytes) => StoreLimitsBuilder::new().memory_size(bytes).build(),
+                    None => StoreLimits::default(),
+                },
             },
         );
+        // Like Spin's MaxInstanceMemoryHook (spinframework/spin v3.6.3
+        // crates/trigger/src/cli/max_instance_memory.rs:20-25): only with the flag; a grow
+        // past the limit fails (memory.grow returns -1) rather than trapping.
+        if self.max_instance_memory.is_some() {
+            store.limiter(|state| &mut state.limits);
+        }
         store.epoch_deadline_async_yield_and_update(1);
         Ok(store)
     }
@@ -264,6 +291,11 @@ struct Loader {
     base: PathBuf,
     variables: AppVariables,
     linker: Linker<HostState>,
+    max_instance_memory: Option<usize>,
+    /// Where the `files` sources are copied at start (removed when dropped), as `spin up`
+    /// does unless `--direct-mounts` (spinframework/spin v3.6.3 src/commands/up.rs:499-503);
+    /// `None` with direct mounts.
+    copies: Option<tempfile::TempDir>,
 }
 
 impl Loader {
@@ -285,11 +317,23 @@ impl Loader {
             |state| state,
         )
         .wt_context(|| "adding the Spin interfaces to the linker")?;
+        let copies = if options.direct_mounts {
+            None
+        } else {
+            Some(
+                tempfile::Builder::new()
+                    .prefix("devhost-files-")
+                    .tempdir()
+                    .context("creating the directory for copies of mounted files")?,
+            )
+        };
         Ok(Self {
             manifest,
             base,
             variables,
             linker,
+            max_instance_memory: options.max_instance_memory,
+            copies,
         })
     }
 
@@ -328,14 +372,56 @@ impl Loader {
         Ok(Prepared {
             pre,
             context,
-            mounts: mounts(&self.base, id, &decl.files)?,
+            mounts: self.copy_mounts(id, mounts(&self.base, id, &decl.files)?)?,
             environment: decl
                 .environment
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
+            max_instance_memory: self.max_instance_memory,
         })
     }
+
+    /// Without direct mounts, each mounted directory is replaced by a copy taken now.
+    fn copy_mounts(
+        &self,
+        id: &str,
+        mounts: Vec<(PathBuf, String)>,
+    ) -> anyhow::Result<Vec<(PathBuf, String)>> {
+        let Some(root) = &self.copies else {
+            return Ok(mounts);
+        };
+        mounts
+            .into_iter()
+            .enumerate()
+            .map(|(i, (source, guest))| {
+                let copy = root.path().join(id).join(i.to_string());
+                copy_dir(&source, &copy).with_context(|| {
+                    format!("component {id}: copying files from {}", source.display())
+                })?;
+                Ok((copy, guest))
+            })
+            .collect()
+    }
+}
+
+/// Copies a directory tree (following symbolic links, as Spin's copy does).
+fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
+    for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let entry = entry.with_context(|| format!("reading {}", from.display()))?;
+        let source = entry.path();
+        let target = to.join(entry.file_name());
+        let metadata =
+            std::fs::metadata(&source).with_context(|| format!("reading {}", source.display()))?;
+        if metadata.is_dir() {
+            copy_dir(&source, &target)?;
+        } else {
+            std::fs::copy(&source, &target)
+                .with_context(|| format!("copying {} to {}", source.display(), target.display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// What a command component printed and how it exited.
@@ -438,6 +524,7 @@ impl App {
             components,
             pools: Arc::new(PgPools::default()),
             info: Bytes::from(info),
+            _copies: loader.copies,
         })
     }
 

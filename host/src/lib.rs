@@ -103,6 +103,7 @@ pub async fn migrate(
             read_environment: false,
         },
         cache_dir,
+        ..Default::default()
     };
     let outcomes = run_commands(engine, &options, true).await?;
     let mut printed = String::new();

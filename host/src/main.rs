@@ -78,6 +78,7 @@ async fn run(args: Vec<String>) -> anyhow::Result<()> {
                 manifest,
                 variables,
                 cache_dir,
+                ..Default::default()
             };
             let engine = devhost::new_engine()?;
             if command == "run" {

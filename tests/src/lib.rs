@@ -134,6 +134,8 @@ pub struct TestAppBuilder {
     bar_token: Option<String>,
     database_url: Option<String>,
     request_timeout: Option<std::time::Duration>,
+    max_instance_memory: Option<usize>,
+    direct_mounts: bool,
 }
 
 impl Default for TestAppBuilder {
@@ -145,6 +147,8 @@ impl Default for TestAppBuilder {
             bar_token: Some(format!("test-token-{}", uuid::Uuid::new_v4().simple())),
             database_url: None,
             request_timeout: None,
+            max_instance_memory: None,
+            direct_mounts: false,
         }
     }
 }
@@ -187,6 +191,18 @@ impl TestAppBuilder {
         self
     }
 
+    /// `--max-instance-memory`: limit every instance's linear memory to `bytes`.
+    pub fn max_instance_memory(mut self, bytes: usize) -> Self {
+        self.max_instance_memory = Some(bytes);
+        self
+    }
+
+    /// `--direct-mounts`: serve the `files` directories themselves, not copies taken at start.
+    pub fn direct_mounts(mut self) -> Self {
+        self.direct_mounts = true;
+        self
+    }
+
     pub async fn spawn(self) -> TestApp {
         let db = match &self.database_url {
             Some(url) => TestDatabase::external(url),
@@ -209,6 +225,8 @@ impl TestAppBuilder {
                 read_environment: false,
             },
             cache_dir: Some(workspace_root().join("target/devhost-cache")),
+            max_instance_memory: self.max_instance_memory,
+            direct_mounts: self.direct_mounts,
         };
         let engine = devhost::shared_engine().expect("wasmtime engine");
         let listen: SocketAddr = "127.0.0.1:0".parse().expect("address");

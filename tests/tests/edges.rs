@@ -245,6 +245,67 @@ async fn a_request_header_that_is_not_utf8_is_an_empty_500_and_no_component_runs
     assert_eq!(app.count("seen").await, 1);
 }
 
+/// spinframework/spin v3.6.3 crates/core/src/lib.rs:167: without `--max-instance-memory`,
+/// an instance may grow to the pooling allocator's 4 GiB.
+#[tokio::test]
+async fn an_instance_may_grow_past_256_mib_by_default() {
+    let app = probe_builder().spawn().await;
+    let body = json(app.get("/probe/grow?mib=512").await).await;
+    assert_eq!(body["grown"], true, "{body}");
+}
+
+/// spinframework/spin v3.6.3 crates/runtime-factors/src/lib.rs:117-119 and
+/// crates/trigger/src/cli/max_instance_memory.rs:20-25: the limit makes a larger grow fail.
+#[tokio::test]
+async fn max_instance_memory_refuses_a_larger_grow() {
+    let app = probe_builder().max_instance_memory(256 << 20).spawn().await;
+    let body = json(app.get("/probe/grow?mib=512").await).await;
+    assert_eq!(body["grown"], false, "{body}");
+    let body = json(app.get("/probe/grow?mib=16").await).await;
+    assert_eq!(body["grown"], true, "{body}");
+}
+
+/// A file created in a mounted directory for the length of a test.
+struct TempFixture(std::path::PathBuf);
+
+impl TempFixture {
+    fn create(content: &str) -> (Self, String) {
+        let name = format!("added-{}.txt", uuid::Uuid::new_v4().simple());
+        let path = e2e::workspace_root()
+            .join("tests/fixtures/probe-files")
+            .join(&name);
+        std::fs::write(&path, content).expect("write the fixture file");
+        (Self(path), name)
+    }
+}
+
+impl Drop for TempFixture {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// spinframework/spin v3.6.3 src/commands/up.rs:499-503: `spin up` serves copies of the
+/// `files` taken at start; a file added later is not there.
+#[tokio::test]
+async fn a_file_added_after_start_is_not_mounted() {
+    let app = probe_builder().spawn().await;
+    let (_file, name) = TempFixture::create("late\n");
+    let body = json(app.get(&format!("/probe/file?path=/data/{name}")).await).await;
+    assert!(body["content"].is_null(), "{body}");
+    let body = json(app.get("/probe/file?path=/data/hello.txt").await).await;
+    assert!(body["content"].is_string(), "{body}");
+}
+
+/// spinframework/spin v3.6.3 src/commands/up.rs:103-109 (`--direct-mounts`).
+#[tokio::test]
+async fn with_direct_mounts_a_file_added_after_start_is_mounted() {
+    let app = probe_builder().direct_mounts().spawn().await;
+    let (_file, name) = TempFixture::create("late\n");
+    let body = json(app.get(&format!("/probe/file?path=/data/{name}")).await).await;
+    assert_eq!(body["content"], "late\n", "{body}");
+}
+
 /// spinframework/spin v3.6.3 crates/trigger-http/src/server.rs:512-541: hyper-util's `auto`
 /// builder serves HTTP/2 with prior knowledge next to HTTP/1.1.
 #[tokio::test]

@@ -102,6 +102,7 @@ async fn a_missing_required_variable_stops_the_host_from_starting() {
         manifest: e2e::workspace_root().join("tests/fixtures/probe.toml"),
         variables: devhost::VariableSource::default(),
         cache_dir: None,
+        ..Default::default()
     };
     let engine = devhost::shared_engine().expect("engine");
     let err = match devhost::App::load(&engine, &options) {
@@ -155,7 +156,8 @@ async fn a_trapping_component_gets_500_and_the_host_keeps_serving() {
 
 #[tokio::test]
 async fn a_component_that_exhausts_its_memory_traps_without_harming_the_host() {
-    let app = probe_builder().spawn().await;
+    // A small limit, so that the test does not take 4 GiB of the machine.
+    let app = probe_builder().max_instance_memory(256 << 20).spawn().await;
     assert_eq!(app.get("/probe/loop-alloc").await.status(), 500);
     assert_eq!(app.get("/probe/headers").await.status(), 200);
 }

@@ -199,6 +199,7 @@ fn up(root: &Path, listen: &str) -> anyhow::Result<()> {
             manifest: root.join("spin.toml"),
             variables,
             cache_dir: Some(root.join("target/devhost-cache")),
+            ..Default::default()
         };
         let listen = listen
             .parse()

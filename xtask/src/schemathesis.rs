@@ -228,6 +228,7 @@ async fn serve_and_test(
         manifest: root.join("spin.toml"),
         variables,
         cache_dir: cache,
+        ..Default::default()
     };
     let host = devhost::spawn(&engine, &app, "127.0.0.1:0".parse()?)
         .await
