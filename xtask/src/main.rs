@@ -1,7 +1,8 @@
 //! `cargo xtask <command>`: the project's chores, in Rust so they run the same everywhere.
 //!
 //! - `build`: the components for wasm32-wasip2 (adding the target if missing).
-//! - `up [--listen ADDR]`: build, find or start PostgreSQL, migrate, serve on 127.0.0.1:3000.
+//! - `up [--listen ADDR] [--direct-mounts]`: build, find or start PostgreSQL, migrate, serve
+//!   on 127.0.0.1:3000.
 //! - `test`: everything CI runs: fmt check, clippy -D warnings, build, all tests.
 //! - `bench [ARGS]`: the load benchmark (crate `bench`); results in docs/bench/.
 //! - `schemathesis`: fuzz the running app against docs/openapi.yaml (also run by `test`).
@@ -14,15 +15,44 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
 
-const USAGE: &str = "usage: cargo xtask <command>
-  build                 build every component for wasm32-wasip2 (release)
-  up [--listen ADDR]    run the app locally (database included) on 127.0.0.1:3000
-  test                  everything CI runs: fmt, clippy, build, unit + e2e tests
-  bench [ARGS]          load benchmark on the development host; writes docs/bench/
-                        (ARGS go to the bench binary, e.g. --scale 0.3 --rush-secs 10)
-  schemathesis [--max-examples N] [--seed N] [--workers N]
-                        fuzz the app against docs/openapi.yaml (pip install schemathesis)";
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    about = "The project's chores.",
+    arg_required_else_help = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Task,
+}
+
+#[derive(Debug, Subcommand)]
+enum Task {
+    /// Build every component for wasm32-wasip2 (release).
+    Build,
+    /// Run the app locally (database included) on 127.0.0.1:3000.
+    Up {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        listen: String,
+        /// Serve static/ itself rather than a copy taken at start (edits show at once).
+        #[arg(long)]
+        direct_mounts: bool,
+    },
+    /// Everything CI runs: fmt, clippy, build, unit + e2e tests.
+    Test,
+    /// Load benchmark on the development host; writes docs/bench/.
+    Bench {
+        /// Passed to the bench binary, e.g. --scale 0.3 --rush-secs 10.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Fuzz the app against docs/openapi.yaml (pip install schemathesis).
+    Schemathesis(schemathesis::Options),
+}
 
 /// Components of spin.toml plus the test-only probe, built in one cargo invocation.
 const WASM_PACKAGES: &[&str] = &[
@@ -35,8 +65,8 @@ const WASM_PACKAGES: &[&str] = &[
 ];
 
 fn main() -> std::process::ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match run(args) {
+    let cli = Cli::parse();
+    match run(cli.command) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("xtask: error: {e:#}");
@@ -45,35 +75,18 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-fn run(args: Vec<String>) -> anyhow::Result<()> {
+fn run(task: Task) -> anyhow::Result<()> {
     let root = workspace_root();
     std::env::set_current_dir(&root)?;
-    let command = args.first().map(String::as_str).unwrap_or("");
-    match command {
-        "build" => build(&root),
-        "up" => {
-            let mut listen = "127.0.0.1:3000".to_string();
-            let mut rest = args[1..].iter();
-            while let Some(flag) = rest.next() {
-                match flag.as_str() {
-                    "--listen" => {
-                        listen = rest.next().context("--listen needs an address")?.clone()
-                    }
-                    other => bail!("unknown flag {other}\n{USAGE}"),
-                }
-            }
-            up(&root, &listen)
-        }
-        "test" => test(&root),
-        "bench" => bench::run(&root, &args[1..]),
-        "schemathesis" => {
-            schemathesis::run(&root, None, &schemathesis::Options::parse(&args[1..])?)
-        }
-        "" | "help" | "--help" | "-h" => {
-            println!("{USAGE}");
-            Ok(())
-        }
-        other => bail!("unknown command {other}\n{USAGE}"),
+    match task {
+        Task::Build => build(&root),
+        Task::Up {
+            listen,
+            direct_mounts,
+        } => up(&root, &listen, direct_mounts),
+        Task::Test => test(&root),
+        Task::Bench { args } => bench::run(&root, &args),
+        Task::Schemathesis(options) => schemathesis::run(&root, None, &options),
     }
 }
 
@@ -168,7 +181,7 @@ fn build(root: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn up(root: &Path, listen: &str) -> anyhow::Result<()> {
+fn up(root: &Path, listen: &str, direct_mounts: bool) -> anyhow::Result<()> {
     build(root)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
@@ -199,6 +212,7 @@ fn up(root: &Path, listen: &str) -> anyhow::Result<()> {
             manifest: root.join("spin.toml"),
             variables,
             cache_dir: Some(root.join("target/devhost-cache")),
+            direct_mounts,
             ..Default::default()
         };
         let listen = listen
@@ -275,4 +289,53 @@ fn test(root: &Path) -> anyhow::Result<()> {
     result?;
     println!("\nall checks passed");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn up_keeps_its_listen_flag() {
+        let cli = Cli::try_parse_from(["cargo xtask", "up", "--listen", "127.0.0.1:4000"])
+            .expect("parses");
+        assert!(matches!(
+            cli.command,
+            Task::Up { listen, direct_mounts: false } if listen == "127.0.0.1:4000"
+        ));
+    }
+
+    #[test]
+    fn bench_passes_its_flags_through() {
+        let cli = Cli::try_parse_from([
+            "cargo xtask",
+            "bench",
+            "--scale",
+            "0.3",
+            "--rush-secs",
+            "10",
+        ])
+        .expect("parses");
+        let Task::Bench { args } = cli.command else {
+            panic!("not bench");
+        };
+        assert_eq!(args, ["--scale", "0.3", "--rush-secs", "10"]);
+    }
+
+    #[test]
+    fn schemathesis_takes_its_numbers() {
+        let cli = Cli::try_parse_from(["cargo xtask", "schemathesis", "--max-examples", "5"])
+            .expect("parses");
+        let Task::Schemathesis(options) = cli.command else {
+            panic!("not schemathesis");
+        };
+        assert_eq!(options.max_examples, 5);
+        assert_eq!(options.workers, 2);
+    }
 }
