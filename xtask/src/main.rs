@@ -3,6 +3,8 @@
 //! - `build`: the components for wasm32-wasip2 (adding the target if missing).
 //! - `up [--listen ADDR] [--direct-mounts]`: build, find or start PostgreSQL, migrate, serve
 //!   on 127.0.0.1:3000.
+//! - `migrate --database-url URL`: apply the migrations with the migrate component on the
+//!   development host (what `spin up -f migrate/spin.toml` does with Spin's command trigger).
 //! - `test`: everything CI runs: fmt check, clippy -D warnings, build, all tests.
 //! - `bench [ARGS]`: the load benchmark (crate `bench`); results in docs/bench/.
 //! - `schemathesis`: fuzz the running app against docs/openapi.yaml (also run by `test`).
@@ -41,6 +43,14 @@ enum Task {
         /// Serve static/ itself rather than a copy taken at start (edits show at once).
         #[arg(long)]
         direct_mounts: bool,
+    },
+    /// Apply the migrations to a database with the migrate component on the development
+    /// host (the fallback for `spin up -f migrate/spin.toml` without the trigger-command
+    /// plugin).
+    Migrate {
+        /// postgres://user:password@host:port/database?sslmode=...
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: String,
     },
     /// Everything CI runs: fmt, clippy, build, unit + e2e tests.
     Test,
@@ -84,6 +94,7 @@ fn run(task: Task) -> anyhow::Result<()> {
             listen,
             direct_mounts,
         } => up(&root, &listen, direct_mounts),
+        Task::Migrate { database_url } => migrate(&root, &database_url),
         Task::Test => test(&root),
         Task::Bench { args } => bench::run(&root, &args),
         Task::Schemathesis(options) => schemathesis::run(&root, None, &options),
@@ -177,6 +188,26 @@ fn build(root: &Path) -> anyhow::Result<()> {
             file.display().to_string(),
             size / 1024
         );
+    }
+    Ok(())
+}
+
+/// Builds the migrate component and runs it on the development host against `url`.
+fn migrate(root: &Path, url: &str) -> anyhow::Result<()> {
+    build(root)?;
+    step("migrate (migrate/spin.toml on the development host)");
+    let runtime = tokio::runtime::Runtime::new()?;
+    let printed = runtime.block_on(async {
+        let engine = devhost::new_engine()?;
+        let cache = Some(root.join("target/devhost-cache"));
+        devhost::migrate(&engine, &root.join("migrate/spin.toml"), url, cache).await
+    });
+    let printed = printed
+        .map_err(|e| anyhow::anyhow!(devhost::error_chain(&e)))
+        .with_context(|| format!("migrating {}", devhost::pg::redact(url)))?;
+    println!("    {}", devhost::pg::redact(url));
+    for line in printed.lines() {
+        println!("    migrate: {line}");
     }
     Ok(())
 }
@@ -337,5 +368,19 @@ mod tests {
         };
         assert_eq!(options.max_examples, 5);
         assert_eq!(options.workers, 2);
+    }
+
+    #[test]
+    fn migrate_needs_a_database_url() {
+        let cli = Cli::try_parse_from([
+            "cargo xtask",
+            "migrate",
+            "--database-url",
+            "postgres://u@h/db",
+        ])
+        .expect("parses");
+        assert!(
+            matches!(cli.command, Task::Migrate { database_url } if database_url == "postgres://u@h/db")
+        );
     }
 }
