@@ -149,13 +149,11 @@ fn start_host(
     bar_token: &str,
     host_rt: &tokio::runtime::Runtime,
 ) -> anyhow::Result<devhost::RunningHost> {
-    let cache = Some(args.root.join("target/devhost-cache"));
     let printed = host_rt
         .block_on(devhost::migrate(
             engine,
             &args.root.join("migrate/spin.toml"),
             db_url,
-            cache.clone(),
         ))
         .map_err(|e| anyhow::anyhow!(devhost::error_chain(&e)))
         .context("migrating the bench database")?;
@@ -175,7 +173,6 @@ fn start_host(
             .into(),
             read_environment: false,
         },
-        cache_dir: cache,
         ..Default::default()
     };
     host_rt
@@ -195,7 +192,7 @@ fn bench(
     host_rt: &tokio::runtime::Runtime,
     load_rt: &tokio::runtime::Runtime,
 ) -> anyhow::Result<()> {
-    let engine = devhost::new_engine()?;
+    let engine = devhost::new_engine(Some(&args.root.join("target/devhost-cache")))?;
     let bar_token = format!("bench-{}", uuid::Uuid::new_v4().simple());
     let host = start_host(args, &engine, &urls[0], &bar_token, host_rt)?;
     let small_host = start_host(args, &engine, &urls[1], &bar_token, host_rt)?;

@@ -54,8 +54,6 @@ impl<T> WasmtimeContext<T> for Result<T, wasmtime::Error> {
 pub struct AppOptions {
     pub manifest: PathBuf,
     pub variables: VariableSource,
-    /// Where compiled components are cached between runs (`None`: no cache).
-    pub cache_dir: Option<PathBuf>,
     /// `spin up --max-instance-memory`: the most linear memory, in bytes, one instance may
     /// grow to. `None`: the pooling allocator's limit of [`DEFAULT_MAX_INSTANCE_MEMORY`], as
     /// on Spin.
@@ -98,8 +96,26 @@ struct AppInfo<'a> {
     version: Option<&'a str>,
 }
 
-/// The Wasmtime configuration of the host: async, component model, pooling allocator.
-pub fn new_engine() -> anyhow::Result<Engine> {
+/// The Wasmtime configuration of the host: async, component model, pooling allocator;
+/// with `cache_dir`, Wasmtime's own cache of compiled code in that directory (keyed by the
+/// wasm bytes and the engine's configuration), so a component is compiled once and later
+/// runs load it.
+pub fn new_engine(cache_dir: Option<&Path>) -> anyhow::Result<Engine> {
+    let cache = cache_dir.map(compile_cache).transpose()?;
+    engine_with_cache(cache)
+}
+
+/// Wasmtime's compile cache in `dir` (created if missing).
+fn compile_cache(dir: &Path) -> anyhow::Result<wasmtime::Cache> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("creating cache dir {}", dir.display()))?;
+    let mut config = wasmtime::CacheConfig::new();
+    config.with_directory(dir);
+    wasmtime::Cache::new(config)
+        .wt_context(|| format!("setting up the compile cache in {}", dir.display()))
+}
+
+fn engine_with_cache(cache: Option<wasmtime::Cache>) -> anyhow::Result<Engine> {
     let mut pooling = PoolingAllocationConfig::default();
     pooling
         .total_component_instances(1_000)
@@ -111,7 +127,8 @@ pub fn new_engine() -> anyhow::Result<Engine> {
     config
         .wasm_component_model(true)
         .epoch_interruption(true)
-        .allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pooling))
+        .cache(cache);
     let engine = Engine::new(&config).wt_context(|| "creating the Wasmtime engine")?;
     // The epoch ticks every EPOCH_TICK; each store yields to the async executor at every
     // tick, so a guest that computes for long never pins an executor thread and other
@@ -134,68 +151,26 @@ pub fn new_engine() -> anyhow::Result<Engine> {
 const EPOCH_TICK: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// One engine per process, so that tests starting many hosts share its compiled code and
-/// its pooling reservation.
-pub fn shared_engine() -> anyhow::Result<Engine> {
+/// its pooling reservation. The first call decides the cache directory.
+pub fn shared_engine(cache_dir: Option<&Path>) -> anyhow::Result<Engine> {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
     if let Some(engine) = ENGINE.get() {
         return Ok(engine.clone());
     }
-    let engine = new_engine()?;
+    let engine = new_engine(cache_dir)?;
     Ok(ENGINE.get_or_init(|| engine).clone())
 }
 
-fn load_component(
-    engine: &Engine,
-    wasm: &Path,
-    cache_dir: Option<&Path>,
-) -> anyhow::Result<Component> {
-    use sha2::{Digest, Sha256};
-    use std::hash::{Hash, Hasher};
-
+/// Reads and compiles a component (Wasmtime's cache, if the engine has one, skips the
+/// compilation of bytes it has seen).
+fn load_component(engine: &Engine, wasm: &Path) -> anyhow::Result<Component> {
     let bytes = std::fs::read(wasm).with_context(|| {
         format!(
             "reading component {} (build the components first: `cargo xtask build`)",
             wasm.display()
         )
     })?;
-    let Some(cache_dir) = cache_dir else {
-        return Component::new(engine, &bytes)
-            .wt_context(|| format!("compiling {}", wasm.display()));
-    };
-    let mut engine_hash = std::collections::hash_map::DefaultHasher::new();
-    engine
-        .precompile_compatibility_hash()
-        .hash(&mut engine_hash);
-    let mut digest = Sha256::new();
-    digest.update(&bytes);
-    digest.update(engine_hash.finish().to_le_bytes());
-    let key: String = digest
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let cached = cache_dir.join(format!("{key}.cwasm"));
-    if cached.exists() {
-        // SAFETY: the file was written by `Engine::precompile_component` of this host (the key
-        // covers the wasm bytes and the engine's compatibility hash) into our own cache dir.
-        if let Ok(component) = unsafe { Component::deserialize_file(engine, &cached) } {
-            return Ok(component);
-        }
-    }
-    let compiled = engine
-        .precompile_component(&bytes)
-        .wt_context(|| format!("compiling {}", wasm.display()))?;
-    std::fs::create_dir_all(cache_dir)
-        .with_context(|| format!("creating cache dir {}", cache_dir.display()))?;
-    // Unique per process and call: concurrent loaders must not share a temporary file.
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = cache_dir.join(format!("{key}.{}.{n}.tmp", std::process::id()));
-    std::fs::write(&tmp, &compiled).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, &cached).with_context(|| format!("renaming to {}", cached.display()))?;
-    // SAFETY: produced just above by this engine.
-    unsafe { Component::deserialize(engine, &compiled) }
-        .wt_context(|| "loading the compiled component")
+    Component::new(engine, &bytes).wt_context(|| format!("compiling {}", wasm.display()))
 }
 
 fn mounts(base: &Path, id: &str, files: &[FileMount]) -> anyhow::Result<Vec<(PathBuf, String)>> {
@@ -337,19 +312,14 @@ impl Loader {
         })
     }
 
-    fn prepare(
-        &self,
-        engine: &Engine,
-        id: &str,
-        cache_dir: Option<&Path>,
-    ) -> anyhow::Result<Prepared> {
+    fn prepare(&self, engine: &Engine, id: &str) -> anyhow::Result<Prepared> {
         let decl = self
             .manifest
             .component
             .get(id)
             .with_context(|| format!("no component {id}"))?;
         let wasm = self.base.join(decl.source_path()?);
-        let component = load_component(engine, &wasm, cache_dir)?;
+        let component = load_component(engine, &wasm)?;
         let pre = self
             .linker
             .instantiate_pre(&component)
@@ -450,7 +420,7 @@ pub async fn run_commands(
     let mut outcomes = Vec::new();
     for trigger in &loader.manifest.trigger.command {
         let id = &trigger.component;
-        let prepared = loader.prepare(engine, id, options.cache_dir.as_deref())?;
+        let prepared = loader.prepare(engine, id)?;
         let command_pre = CommandPre::new(prepared.pre.clone())
             .wt_context(|| format!("component {id} does not export wasi:cli/run"))?;
         let output = capture.then(|| Output {
@@ -500,7 +470,7 @@ impl App {
             if components.contains_key(id) {
                 continue;
             }
-            let prepared = loader.prepare(engine, id, options.cache_dir.as_deref())?;
+            let prepared = loader.prepare(engine, id)?;
             let proxy = ProxyPre::new(prepared.pre.clone()).wt_context(|| {
                 format!("component {id} does not export wasi:http/incoming-handler")
             })?;
@@ -748,4 +718,27 @@ fn body_response(
         );
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The smallest component: the preamble of an empty component binary.
+    const EMPTY_COMPONENT: &[u8] = b"\0asm\x0d\x00\x01\x00";
+
+    #[test]
+    fn a_component_is_compiled_once_and_then_loaded_from_the_cache() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let first = compile_cache(dir.path()).expect("cache");
+        let engine = engine_with_cache(Some(first.clone())).expect("engine");
+        Component::new(&engine, EMPTY_COMPONENT).expect("compiles");
+        assert_eq!((first.cache_hits(), first.cache_misses()), (0, 1));
+
+        // Another run (a new engine with the same configuration) finds it compiled.
+        let second = compile_cache(dir.path()).expect("cache");
+        let engine = engine_with_cache(Some(second.clone())).expect("engine");
+        Component::new(&engine, EMPTY_COMPONENT).expect("loads");
+        assert_eq!((second.cache_hits(), second.cache_misses()), (1, 0));
+    }
 }

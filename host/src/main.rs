@@ -58,7 +58,7 @@ struct AppArgs {
     /// An application variable, `name=value` (repeatable); beats SPIN_VARIABLE_<NAME>.
     #[arg(long = "variable", value_name = "NAME=VALUE", value_parser = parse_variable)]
     variables: Vec<(String, String)>,
-    /// Where compiled components are cached between runs.
+    /// Where compiled components are cached between runs (Wasmtime's compile cache).
     #[arg(long)]
     cache_dir: Option<PathBuf>,
 }
@@ -70,15 +70,18 @@ fn parse_variable(v: &str) -> Result<(String, String), String> {
 }
 
 impl AppArgs {
-    fn options(self) -> AppOptions {
+    fn options(&self) -> AppOptions {
         let mut variables = VariableSource::from_environment();
-        variables.overrides.extend(self.variables);
+        variables.overrides.extend(self.variables.iter().cloned());
         AppOptions {
-            manifest: self.manifest,
+            manifest: self.manifest.clone(),
             variables,
-            cache_dir: self.cache_dir,
             ..Default::default()
         }
+    }
+
+    fn engine(&self) -> anyhow::Result<wasmtime::Engine> {
+        devhost::new_engine(self.cache_dir.as_deref())
     }
 }
 
@@ -111,7 +114,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Run { app } => {
             let options = app.options();
-            let engine = devhost::new_engine()?;
+            let engine = app.engine()?;
             let outcomes = devhost::run_commands(&engine, &options, false).await?;
             match outcomes.iter().find(|o| o.exit_code != 0) {
                 Some(failed) => bail!("{} exited with {}", failed.component, failed.exit_code),
@@ -129,7 +132,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 direct_mounts,
                 ..app.options()
             };
-            let engine = devhost::new_engine()?;
+            let engine = app.engine()?;
             let host = devhost::spawn(&engine, &options, listen).await?;
             tracing::info!(
                 "serving {} on http://{}",

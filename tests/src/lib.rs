@@ -188,16 +188,16 @@ fn free_port() -> anyhow::Result<u16> {
     Ok(listener.local_addr()?.port())
 }
 
+/// The process's Wasmtime engine, with the compile cache in target/devhost-cache.
+pub fn engine() -> devhost::Engine {
+    devhost::shared_engine(Some(&workspace_root().join("target/devhost-cache")))
+        .expect("wasmtime engine")
+}
+
 /// Applies the migrations to `url` with the migrate component, as in every environment.
 pub async fn migrate(url: &str) {
-    let engine = devhost::shared_engine().expect("wasmtime engine");
-    if let Err(e) = devhost::migrate(
-        &engine,
-        &workspace_root().join("migrate/spin.toml"),
-        url,
-        Some(workspace_root().join("target/devhost-cache")),
-    )
-    .await
+    if let Err(e) =
+        devhost::migrate(&engine(), &workspace_root().join("migrate/spin.toml"), url).await
     {
         panic!("migrating {url}: {}", devhost::error_chain(&e));
     }
@@ -398,11 +398,10 @@ impl TestAppBuilder {
                         overrides,
                         read_environment: false,
                     },
-                    cache_dir: Some(workspace_root().join("target/devhost-cache")),
                     max_instance_memory: self.max_instance_memory,
                     direct_mounts: self.direct_mounts,
                 };
-                let engine = devhost::shared_engine().expect("wasmtime engine");
+                let engine = engine();
                 let listen: SocketAddr = "127.0.0.1:0".parse().expect("address");
                 let host = devhost::spawn(&engine, &options, listen)
                     .await

@@ -105,10 +105,9 @@ async fn a_missing_required_variable_stops_the_host_from_starting() {
     let options = devhost::AppOptions {
         manifest: e2e::workspace_root().join("tests/fixtures/probe.toml"),
         variables: devhost::VariableSource::default(),
-        cache_dir: None,
         ..Default::default()
     };
-    let engine = devhost::shared_engine().expect("engine");
+    let engine = e2e::engine();
     let err = match devhost::App::load(&engine, &options) {
         Ok(_) => panic!("loaded without db_url"),
         Err(e) => e,

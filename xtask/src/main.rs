@@ -198,9 +198,8 @@ fn migrate(root: &Path, url: &str) -> anyhow::Result<()> {
     step("migrate (migrate/spin.toml on the development host)");
     let runtime = tokio::runtime::Runtime::new()?;
     let printed = runtime.block_on(async {
-        let engine = devhost::new_engine()?;
-        let cache = Some(root.join("target/devhost-cache"));
-        devhost::migrate(&engine, &root.join("migrate/spin.toml"), url, cache).await
+        let engine = devhost::new_engine(Some(&root.join("target/devhost-cache")))?;
+        devhost::migrate(&engine, &root.join("migrate/spin.toml"), url).await
     });
     let printed = printed
         .map_err(|e| anyhow::anyhow!(devhost::error_chain(&e)))
@@ -219,9 +218,8 @@ fn up(root: &Path, listen: &str, direct_mounts: bool) -> anyhow::Result<()> {
         step("database");
         let server = db::find_or_start(root, db::Purpose::Development).await?;
         let url = server.ensure_database("drink_orders").await?;
-        let engine = devhost::new_engine()?;
-        let cache = Some(root.join("target/devhost-cache"));
-        let printed = devhost::migrate(&engine, &root.join("migrate/spin.toml"), &url, cache)
+        let engine = devhost::new_engine(Some(&root.join("target/devhost-cache")))?;
+        let printed = devhost::migrate(&engine, &root.join("migrate/spin.toml"), &url)
             .await
             .context("migrating the development database")?;
         println!("    {}", devhost::pg::redact(&url));
@@ -242,7 +240,6 @@ fn up(root: &Path, listen: &str, direct_mounts: bool) -> anyhow::Result<()> {
         let options = devhost::AppOptions {
             manifest: root.join("spin.toml"),
             variables,
-            cache_dir: Some(root.join("target/devhost-cache")),
             direct_mounts,
             ..Default::default()
         };

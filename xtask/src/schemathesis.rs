@@ -177,9 +177,8 @@ async fn serve_and_test(
     config: &Path,
     options: &Options,
 ) -> anyhow::Result<()> {
-    let engine = devhost::new_engine()?;
-    let cache = Some(root.join("target/devhost-cache"));
-    devhost::migrate(&engine, &root.join("migrate/spin.toml"), url, cache.clone())
+    let engine = devhost::new_engine(Some(&root.join("target/devhost-cache")))?;
+    devhost::migrate(&engine, &root.join("migrate/spin.toml"), url)
         .await
         .map_err(|e| anyhow::anyhow!(devhost::error_chain(&e)))
         .context("migrating the schemathesis database")?;
@@ -204,7 +203,6 @@ async fn serve_and_test(
     let app = devhost::AppOptions {
         manifest: root.join("spin.toml"),
         variables,
-        cache_dir: cache,
         ..Default::default()
     };
     let host = devhost::spawn(&engine, &app, "127.0.0.1:0".parse()?)
