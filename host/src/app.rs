@@ -105,8 +105,10 @@ pub fn new_engine(cache_dir: Option<&Path>) -> anyhow::Result<Engine> {
     engine_with_cache(cache)
 }
 
-/// Wasmtime's compile cache in `dir` (created if missing).
+/// Wasmtime's compile cache in `dir` (created if missing; Wasmtime wants it absolute).
 fn compile_cache(dir: &Path) -> anyhow::Result<wasmtime::Cache> {
+    let dir = &std::path::absolute(dir)
+        .with_context(|| format!("resolving cache dir {}", dir.display()))?;
     std::fs::create_dir_all(dir)
         .with_context(|| format!("creating cache dir {}", dir.display()))?;
     let mut config = wasmtime::CacheConfig::new();

@@ -114,6 +114,16 @@ fn exchange(port: u16, request: &str) -> String {
     out
 }
 
+/// Stops a devhost the test started, also when the test fails before stopping it.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Issue 11: a password in a secret variable (here inside `db_url`) appears neither in
 /// what the host answers nor in what it logs, whether the address is refused or allowed
 /// and unreachable.
@@ -126,31 +136,35 @@ fn secret_values_never_appear_in_answers_or_logs() {
         "build the components first: cargo xtask build"
     );
     let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_devhost"))
-        .current_dir(&root)
-        .args([
-            "serve",
-            "--manifest",
-            "tests/fixtures/probe.toml",
-            "--listen",
-        ])
-        .arg(format!("127.0.0.1:{port}"))
-        .env(
-            "SPIN_VARIABLE_DB_URL",
-            "postgres://app:hunter2@127.0.0.1:1/none",
-        )
-        .env("SPIN_VARIABLE_DB_PORT", "1")
-        .env("RUST_LOG", "info,devhost=trace")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start devhost");
+    let mut child = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_devhost"))
+            .current_dir(&root)
+            .args([
+                "serve",
+                "--manifest",
+                "tests/fixtures/probe.toml",
+                "--cache-dir",
+                "target/devhost-cache",
+                "--listen",
+            ])
+            .arg(format!("127.0.0.1:{port}"))
+            .env(
+                "SPIN_VARIABLE_DB_URL",
+                "postgres://app:hunter2@127.0.0.1:1/none",
+            )
+            .env("SPIN_VARIABLE_DB_PORT", "1")
+            .env("RUST_LOG", "info,devhost=trace")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start devhost"),
+    );
     let deadline = Instant::now() + Duration::from_secs(120);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if let Some(exit) = child.try_wait().expect("wait") {
+        if let Some(exit) = child.0.try_wait().expect("wait") {
             let mut err = String::new();
-            if let Some(mut e) = child.stderr.take() {
+            if let Some(mut e) = child.0.stderr.take() {
                 let _ = e.read_to_string(&mut err);
             }
             panic!("devhost exited with {exit}: {err}");
@@ -181,20 +195,20 @@ fn secret_values_never_appear_in_answers_or_logs() {
         "{answers}"
     );
     let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &child.0.id().to_string()])
         .status()
         .expect("kill");
     assert!(status.success());
     let deadline = Instant::now() + Duration::from_secs(15);
-    while child.try_wait().expect("wait").is_none() {
+    while child.0.try_wait().expect("wait").is_none() {
         assert!(Instant::now() < deadline, "devhost did not stop");
         std::thread::sleep(Duration::from_millis(50));
     }
     let mut log = String::new();
-    if let Some(mut out) = child.stdout.take() {
+    if let Some(mut out) = child.0.stdout.take() {
         out.read_to_string(&mut log).expect("stdout");
     }
-    if let Some(mut err) = child.stderr.take() {
+    if let Some(mut err) = child.0.stderr.take() {
         err.read_to_string(&mut log).expect("stderr");
     }
     assert!(log.contains("POST /probe/sql probe 200"), "{log}");
