@@ -62,8 +62,14 @@ async fn clients_cannot_spoof_spin_headers() {
 #[tokio::test]
 async fn a_path_no_route_matches_is_404() {
     let app = probe_builder().spawn().await;
-    assert_eq!(app.get("/elsewhere").await.status(), 404);
-    assert_eq!(app.get("/probex").await.status(), 404);
+    // Spin's own 404: no content type, an empty body
+    // (spinframework/spin v3.6.3 crates/trigger-http/src/server.rs:494-510).
+    for path in ["/elsewhere", "/probex"] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 404, "{path}");
+        assert!(response.headers().get("content-type").is_none(), "{path}");
+        assert!(response.bytes().await.expect("body").is_empty(), "{path}");
+    }
 }
 
 #[tokio::test]
