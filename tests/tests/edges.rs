@@ -193,6 +193,19 @@ async fn an_absolute_form_target_that_agrees_with_host_is_served() {
     assert_eq!(raw.split().0, 200, "{}", raw.text());
 }
 
+/// spinframework/spin v3.6.3 crates/trigger-http/src/server.rs:610-613: HTTP/1.0 is fine
+/// when it names the authority in `Host`.
+#[tokio::test]
+async fn an_http_1_0_request_with_a_host_is_served() {
+    let app = spawn_app().await;
+    let raw = Raw::exchange(
+        app.addr,
+        b"GET /api/menu HTTP/1.0\r\nHost: localhost\r\n\r\n",
+    )
+    .await;
+    assert_eq!(raw.split().0, 200, "{}", raw.text());
+}
+
 /// spinframework/spin v3.6.3 crates/routes/src/lib.rs:189-208 and
 /// crates/trigger-http/src/server.rs:304-311: the path of `OPTIONS *` is `*`, which only the
 /// catch-all route matches; the fileserver answers it (405, with its security headers).
