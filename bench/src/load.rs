@@ -22,19 +22,36 @@ pub enum Outcome {
     Error(String),
 }
 
-/// Latencies and outcomes of many requests.
-#[derive(Debug, Default, Clone)]
+/// The latencies recorded: 1 µs to 60 s, three significant digits.
+fn histogram() -> hdrhistogram::Histogram<u64> {
+    hdrhistogram::Histogram::new_with_bounds(1, 60_000_000, 3)
+        .unwrap_or_else(|e| unreachable!("constant histogram bounds are valid: {e}"))
+}
+
+/// Latencies (an HDR histogram, in microseconds) and outcomes of many requests.
+#[derive(Debug, Clone)]
 pub struct Recorder {
-    latencies_us: Vec<u64>,
+    latencies_us: hdrhistogram::Histogram<u64>,
     ok: u64,
     expected: u64,
     errors: BTreeMap<String, u64>,
 }
 
+impl Default for Recorder {
+    fn default() -> Self {
+        Self {
+            latencies_us: histogram(),
+            ok: 0,
+            expected: 0,
+            errors: BTreeMap::new(),
+        }
+    }
+}
+
 impl Recorder {
     pub fn record(&mut self, latency: Duration, outcome: &Outcome) {
         self.latencies_us
-            .push(u64::try_from(latency.as_micros()).unwrap_or(u64::MAX));
+            .saturating_record(u64::try_from(latency.as_micros()).unwrap_or(u64::MAX));
         match outcome {
             Outcome::Ok => self.ok += 1,
             Outcome::Expected => self.expected += 1,
@@ -43,7 +60,10 @@ impl Recorder {
     }
 
     pub fn merge(&mut self, other: Recorder) {
-        self.latencies_us.extend(other.latencies_us);
+        // Both histograms have the same bounds, and values beyond them were clamped.
+        if let Err(e) = self.latencies_us.add(&other.latencies_us) {
+            eprintln!("bench: merging latencies: {e}");
+        }
         self.ok += other.ok;
         self.expected += other.expected;
         for (k, v) in other.errors {
@@ -52,33 +72,26 @@ impl Recorder {
     }
 
     pub fn summary(&self) -> Summary {
-        let mut sorted = self.latencies_us.clone();
-        sorted.sort_unstable();
+        let h = &self.latencies_us;
         let ms = |us: u64| us as f64 / 1000.0;
-        let pct = |p: f64| -> f64 {
-            if sorted.is_empty() {
-                return 0.0;
+        let pct = |q: f64| {
+            if h.is_empty() {
+                0.0
+            } else {
+                ms(h.value_at_quantile(q))
             }
-            // Nearest rank.
-            let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-            ms(sorted[rank - 1])
-        };
-        let mean = if sorted.is_empty() {
-            0.0
-        } else {
-            ms(sorted.iter().sum::<u64>()) / sorted.len() as f64
         };
         Summary {
-            count: sorted.len() as u64,
+            count: h.len(),
             ok: self.ok,
             expected: self.expected,
             errors: self.errors.values().sum(),
             error_kinds: self.errors.clone(),
-            mean_ms: round3(mean),
+            mean_ms: round3(if h.is_empty() { 0.0 } else { h.mean() / 1000.0 }),
             p50_ms: round3(pct(0.50)),
             p90_ms: round3(pct(0.90)),
             p99_ms: round3(pct(0.99)),
-            max_ms: round3(sorted.last().copied().map(ms).unwrap_or(0.0)),
+            max_ms: round3(if h.is_empty() { 0.0 } else { ms(h.max()) }),
         }
     }
 }
@@ -236,5 +249,33 @@ pub fn expect(result: &Result<Answer, String>, want: u16) -> Outcome {
         Ok(a) if a.status == want => Outcome::Ok,
         Ok(a) => Outcome::Error(format!("HTTP {}", a.status)),
         Err(kind) => Outcome::Error(kind.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_come_from_the_histogram_within_a_thousandth() {
+        let mut recorder = Recorder::default();
+        for ms in 1..=1000u64 {
+            recorder.record(Duration::from_millis(ms), &Outcome::Ok);
+        }
+        let mut other = Recorder::default();
+        other.record(Duration::from_millis(5), &Outcome::Error("timeout".into()));
+        recorder.merge(other);
+        let s = recorder.summary();
+        assert_eq!((s.count, s.ok, s.errors), (1001, 1000, 1));
+        let close = |got: f64, want: f64| (got - want).abs() <= want / 1000.0;
+        assert!(close(s.p50_ms, 500.0), "{}", s.p50_ms);
+        assert!(close(s.p99_ms, 990.0), "{}", s.p99_ms);
+        assert!(close(s.max_ms, 1000.0), "{}", s.max_ms);
+    }
+
+    #[test]
+    fn an_empty_recorder_summarises_to_zeros() {
+        let s = Recorder::default().summary();
+        assert_eq!((s.count, s.p50_ms, s.max_ms, s.mean_ms), (0, 0.0, 0.0, 0.0));
     }
 }

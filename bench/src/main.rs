@@ -19,10 +19,7 @@ mod rush;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
-
-const USAGE: &str =
-    "usage: bench --admin-url URL [--root DIR] [--out DIR] [--scale F] [--rush-secs N]";
+use anyhow::Context;
 
 /// Everything the phases need to reach the app and the database.
 pub struct Target {
@@ -44,52 +41,39 @@ impl Target {
     }
 }
 
+#[derive(Debug, clap::Parser)]
+#[command(
+    name = "bench",
+    about = "Load benchmark of Drink Orders on the development host."
+)]
 struct Args {
+    /// Admin connection to the PostgreSQL server (databases are created and dropped on it).
+    #[arg(long, env = "DATABASE_URL")]
     admin_url: String,
+    /// The repository root (spin.toml, migrate/, target/).
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/.."))]
     root: PathBuf,
+    /// Where results go (default: ROOT/docs/bench).
+    #[arg(long)]
     out: Option<PathBuf>,
+    /// Multiplies every phase's duration (0.05..10).
+    #[arg(long, default_value_t = 1.0, value_parser = within(0.05, 10.0))]
     scale: f64,
+    /// Seconds of the order rush (1..600).
+    #[arg(long, default_value_t = 30.0, value_parser = within(1.0, 600.0))]
     rush_secs: f64,
 }
 
-fn parse_args() -> anyhow::Result<Args> {
-    let mut args = std::env::args().skip(1);
-    let mut admin_url = std::env::var("DATABASE_URL").ok();
-    let mut root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .context("bench lives in the workspace")?
-        .to_path_buf();
-    let mut out = None;
-    let mut scale = 1.0;
-    let mut rush_secs = 30.0;
-    while let Some(flag) = args.next() {
-        let mut value = || {
-            args.next()
-                .with_context(|| format!("{flag} needs a value\n{USAGE}"))
-        };
-        match flag.as_str() {
-            "--admin-url" => admin_url = Some(value()?),
-            "--root" => root = PathBuf::from(value()?),
-            "--out" => out = Some(PathBuf::from(value()?)),
-            "--scale" => scale = value()?.parse().context("--scale")?,
-            "--rush-secs" => rush_secs = value()?.parse().context("--rush-secs")?,
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
-            other => bail!("unknown flag {other}\n{USAGE}"),
+/// A value parser for a number within `low..=high`.
+fn within(low: f64, high: f64) -> impl Fn(&str) -> Result<f64, String> + Clone {
+    move |raw| {
+        let value: f64 = raw.parse().map_err(|e| format!("{raw}: {e}"))?;
+        if (low..=high).contains(&value) {
+            Ok(value)
+        } else {
+            Err(format!("{value} is not within {low}..{high}"))
         }
     }
-    if !(0.05..=10.0).contains(&scale) || !(1.0..=600.0).contains(&rush_secs) {
-        bail!("--scale must be within 0.05..10 and --rush-secs within 1..600");
-    }
-    Ok(Args {
-        admin_url: admin_url.context("--admin-url (or DATABASE_URL) is required")?,
-        root,
-        out,
-        scale,
-        rush_secs,
-    })
 }
 
 fn main() -> std::process::ExitCode {
@@ -103,7 +87,7 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run() -> anyhow::Result<()> {
-    let args = parse_args()?;
+    let args = <Args as clap::Parser>::parse();
     let out = args
         .out
         .clone()
@@ -165,13 +149,11 @@ fn start_host(
     bar_token: &str,
     host_rt: &tokio::runtime::Runtime,
 ) -> anyhow::Result<devhost::RunningHost> {
-    let cache = Some(args.root.join("target/devhost-cache"));
     let printed = host_rt
         .block_on(devhost::migrate(
             engine,
             &args.root.join("migrate/spin.toml"),
             db_url,
-            cache.clone(),
         ))
         .map_err(|e| anyhow::anyhow!(devhost::error_chain(&e)))
         .context("migrating the bench database")?;
@@ -191,7 +173,7 @@ fn start_host(
             .into(),
             read_environment: false,
         },
-        cache_dir: cache,
+        ..Default::default()
     };
     host_rt
         .block_on(devhost::spawn(
@@ -210,7 +192,7 @@ fn bench(
     host_rt: &tokio::runtime::Runtime,
     load_rt: &tokio::runtime::Runtime,
 ) -> anyhow::Result<()> {
-    let engine = devhost::new_engine()?;
+    let engine = devhost::new_engine(Some(&args.root.join("target/devhost-cache")))?;
     let bar_token = format!("bench-{}", uuid::Uuid::new_v4().simple());
     let host = start_host(args, &engine, &urls[0], &bar_token, host_rt)?;
     let small_host = start_host(args, &engine, &urls[1], &bar_token, host_rt)?;

@@ -13,7 +13,10 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::header::{HeaderName, HeaderValue};
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreLimits,
+    StoreLimitsBuilder,
+};
 use wasmtime_wasi::p2::bindings::CommandPre;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{DirPerms, FilePerms, WasiCtx};
@@ -47,13 +50,22 @@ impl<T> WasmtimeContext<T> for Result<T, wasmtime::Error> {
 }
 
 /// How to load an application.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct AppOptions {
     pub manifest: PathBuf,
     pub variables: VariableSource,
-    /// Where compiled components are cached between runs (`None`: no cache).
-    pub cache_dir: Option<PathBuf>,
+    /// `spin up --max-instance-memory`: the most linear memory, in bytes, one instance may
+    /// grow to. `None`: the pooling allocator's limit of [`DEFAULT_MAX_INSTANCE_MEMORY`], as
+    /// on Spin.
+    pub max_instance_memory: Option<usize>,
+    /// `spin up --direct-mounts`: mount `files` sources themselves instead of a copy taken
+    /// at start, so that changes show without a restart.
+    pub direct_mounts: bool,
 }
+
+/// Spin's per-instance memory limit when `--max-instance-memory` is not given: the pooling
+/// allocator's `max_memory_size` (spinframework/spin v3.6.3 crates/core/src/lib.rs:167).
+pub const DEFAULT_MAX_INSTANCE_MEMORY: usize = 4 << 30;
 
 struct LoadedComponent {
     proxy: ProxyPre<HostState>,
@@ -65,22 +77,60 @@ pub struct App {
     router: Router,
     components: HashMap<String, LoadedComponent>,
     pools: SharedPools,
+    /// The body of `/.well-known/spin/info`.
+    info: Bytes,
+    /// The copies of mounted files, removed when the app is dropped (the host stopped).
+    _copies: Option<tempfile::TempDir>,
 }
 
-/// The Wasmtime configuration of the host: async, component model, pooling allocator.
-pub fn new_engine() -> anyhow::Result<Engine> {
+/// Paths under this prefix are answered by the host, never routed
+/// (spinframework/spin v3.6.3 crates/routes/src/lib.rs:11).
+pub const WELL_KNOWN_PREFIX: &str = "/.well-known/spin/";
+
+/// `/.well-known/spin/info` (spinframework/spin v3.6.3 crates/http/src/app_info.rs:5-12):
+/// the application's name and, when the manifest has one, its version.
+#[derive(serde::Serialize)]
+struct AppInfo<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<&'a str>,
+}
+
+/// The Wasmtime configuration of the host: async, component model, pooling allocator;
+/// with `cache_dir`, Wasmtime's own cache of compiled code in that directory (keyed by the
+/// wasm bytes and the engine's configuration), so a component is compiled once and later
+/// runs load it.
+pub fn new_engine(cache_dir: Option<&Path>) -> anyhow::Result<Engine> {
+    let cache = cache_dir.map(compile_cache).transpose()?;
+    engine_with_cache(cache)
+}
+
+/// Wasmtime's compile cache in `dir` (created if missing; Wasmtime wants it absolute).
+fn compile_cache(dir: &Path) -> anyhow::Result<wasmtime::Cache> {
+    let dir = &std::path::absolute(dir)
+        .with_context(|| format!("resolving cache dir {}", dir.display()))?;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("creating cache dir {}", dir.display()))?;
+    let mut config = wasmtime::CacheConfig::new();
+    config.with_directory(dir);
+    wasmtime::Cache::new(config)
+        .wt_context(|| format!("setting up the compile cache in {}", dir.display()))
+}
+
+fn engine_with_cache(cache: Option<wasmtime::Cache>) -> anyhow::Result<Engine> {
     let mut pooling = PoolingAllocationConfig::default();
     pooling
         .total_component_instances(1_000)
         .total_core_instances(4_000)
         .total_memories(2_000)
         .total_tables(4_000)
-        .max_memory_size(256 << 20);
+        .max_memory_size(DEFAULT_MAX_INSTANCE_MEMORY);
     let mut config = Config::new();
     config
         .wasm_component_model(true)
         .epoch_interruption(true)
-        .allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pooling))
+        .cache(cache);
     let engine = Engine::new(&config).wt_context(|| "creating the Wasmtime engine")?;
     // The epoch ticks every EPOCH_TICK; each store yields to the async executor at every
     // tick, so a guest that computes for long never pins an executor thread and other
@@ -103,68 +153,26 @@ pub fn new_engine() -> anyhow::Result<Engine> {
 const EPOCH_TICK: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// One engine per process, so that tests starting many hosts share its compiled code and
-/// its pooling reservation.
-pub fn shared_engine() -> anyhow::Result<Engine> {
+/// its pooling reservation. The first call decides the cache directory.
+pub fn shared_engine(cache_dir: Option<&Path>) -> anyhow::Result<Engine> {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
     if let Some(engine) = ENGINE.get() {
         return Ok(engine.clone());
     }
-    let engine = new_engine()?;
+    let engine = new_engine(cache_dir)?;
     Ok(ENGINE.get_or_init(|| engine).clone())
 }
 
-fn load_component(
-    engine: &Engine,
-    wasm: &Path,
-    cache_dir: Option<&Path>,
-) -> anyhow::Result<Component> {
-    use sha2::{Digest, Sha256};
-    use std::hash::{Hash, Hasher};
-
+/// Reads and compiles a component (Wasmtime's cache, if the engine has one, skips the
+/// compilation of bytes it has seen).
+fn load_component(engine: &Engine, wasm: &Path) -> anyhow::Result<Component> {
     let bytes = std::fs::read(wasm).with_context(|| {
         format!(
             "reading component {} (build the components first: `cargo xtask build`)",
             wasm.display()
         )
     })?;
-    let Some(cache_dir) = cache_dir else {
-        return Component::new(engine, &bytes)
-            .wt_context(|| format!("compiling {}", wasm.display()));
-    };
-    let mut engine_hash = std::collections::hash_map::DefaultHasher::new();
-    engine
-        .precompile_compatibility_hash()
-        .hash(&mut engine_hash);
-    let mut digest = Sha256::new();
-    digest.update(&bytes);
-    digest.update(engine_hash.finish().to_le_bytes());
-    let key: String = digest
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let cached = cache_dir.join(format!("{key}.cwasm"));
-    if cached.exists() {
-        // SAFETY: the file was written by `Engine::precompile_component` of this host (the key
-        // covers the wasm bytes and the engine's compatibility hash) into our own cache dir.
-        if let Ok(component) = unsafe { Component::deserialize_file(engine, &cached) } {
-            return Ok(component);
-        }
-    }
-    let compiled = engine
-        .precompile_component(&bytes)
-        .wt_context(|| format!("compiling {}", wasm.display()))?;
-    std::fs::create_dir_all(cache_dir)
-        .with_context(|| format!("creating cache dir {}", cache_dir.display()))?;
-    // Unique per process and call: concurrent loaders must not share a temporary file.
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = cache_dir.join(format!("{key}.{}.{n}.tmp", std::process::id()));
-    std::fs::write(&tmp, &compiled).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, &cached).with_context(|| format!("renaming to {}", cached.display()))?;
-    // SAFETY: produced just above by this engine.
-    unsafe { Component::deserialize(engine, &compiled) }
-        .wt_context(|| "loading the compiled component")
+    Component::new(engine, &bytes).wt_context(|| format!("compiling {}", wasm.display()))
 }
 
 fn mounts(base: &Path, id: &str, files: &[FileMount]) -> anyhow::Result<Vec<(PathBuf, String)>> {
@@ -198,6 +206,7 @@ struct Prepared {
     context: Arc<ComponentContext>,
     mounts: Vec<(PathBuf, String)>,
     environment: Vec<(String, String)>,
+    max_instance_memory: Option<usize>,
 }
 
 impl Prepared {
@@ -229,8 +238,18 @@ impl Prepared {
                 table: ResourceTable::new(),
                 component: self.context.clone(),
                 pools: pools.clone(),
+                limits: match self.max_instance_memory {
+                    Some(bytes) => StoreLimitsBuilder::new().memory_size(bytes).build(),
+                    None => StoreLimits::default(),
+                },
             },
         );
+        // Like Spin's MaxInstanceMemoryHook (spinframework/spin v3.6.3
+        // crates/trigger/src/cli/max_instance_memory.rs:20-25): only with the flag; a grow
+        // past the limit fails (memory.grow returns -1) rather than trapping.
+        if self.max_instance_memory.is_some() {
+            store.limiter(|state| &mut state.limits);
+        }
         store.epoch_deadline_async_yield_and_update(1);
         Ok(store)
     }
@@ -249,6 +268,11 @@ struct Loader {
     base: PathBuf,
     variables: AppVariables,
     linker: Linker<HostState>,
+    max_instance_memory: Option<usize>,
+    /// Where the `files` sources are copied at start (removed when dropped), as `spin up`
+    /// does unless `--direct-mounts` (spinframework/spin v3.6.3 src/commands/up.rs:499-503);
+    /// `None` with direct mounts.
+    copies: Option<tempfile::TempDir>,
 }
 
 impl Loader {
@@ -270,27 +294,34 @@ impl Loader {
             |state| state,
         )
         .wt_context(|| "adding the Spin interfaces to the linker")?;
+        let copies = if options.direct_mounts {
+            None
+        } else {
+            Some(
+                tempfile::Builder::new()
+                    .prefix("devhost-files-")
+                    .tempdir()
+                    .context("creating the directory for copies of mounted files")?,
+            )
+        };
         Ok(Self {
             manifest,
             base,
             variables,
             linker,
+            max_instance_memory: options.max_instance_memory,
+            copies,
         })
     }
 
-    fn prepare(
-        &self,
-        engine: &Engine,
-        id: &str,
-        cache_dir: Option<&Path>,
-    ) -> anyhow::Result<Prepared> {
+    fn prepare(&self, engine: &Engine, id: &str) -> anyhow::Result<Prepared> {
         let decl = self
             .manifest
             .component
             .get(id)
             .with_context(|| format!("no component {id}"))?;
         let wasm = self.base.join(decl.source_path()?);
-        let component = load_component(engine, &wasm, cache_dir)?;
+        let component = load_component(engine, &wasm)?;
         let pre = self
             .linker
             .instantiate_pre(&component)
@@ -313,14 +344,56 @@ impl Loader {
         Ok(Prepared {
             pre,
             context,
-            mounts: mounts(&self.base, id, &decl.files)?,
+            mounts: self.copy_mounts(id, mounts(&self.base, id, &decl.files)?)?,
             environment: decl
                 .environment
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
+            max_instance_memory: self.max_instance_memory,
         })
     }
+
+    /// Without direct mounts, each mounted directory is replaced by a copy taken now.
+    fn copy_mounts(
+        &self,
+        id: &str,
+        mounts: Vec<(PathBuf, String)>,
+    ) -> anyhow::Result<Vec<(PathBuf, String)>> {
+        let Some(root) = &self.copies else {
+            return Ok(mounts);
+        };
+        mounts
+            .into_iter()
+            .enumerate()
+            .map(|(i, (source, guest))| {
+                let copy = root.path().join(id).join(i.to_string());
+                copy_dir(&source, &copy).with_context(|| {
+                    format!("component {id}: copying files from {}", source.display())
+                })?;
+                Ok((copy, guest))
+            })
+            .collect()
+    }
+}
+
+/// Copies a directory tree (following symbolic links, as Spin's copy does).
+fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
+    for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let entry = entry.with_context(|| format!("reading {}", from.display()))?;
+        let source = entry.path();
+        let target = to.join(entry.file_name());
+        let metadata =
+            std::fs::metadata(&source).with_context(|| format!("reading {}", source.display()))?;
+        if metadata.is_dir() {
+            copy_dir(&source, &target)?;
+        } else {
+            std::fs::copy(&source, &target)
+                .with_context(|| format!("copying {} to {}", source.display(), target.display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// What a command component printed and how it exited.
@@ -349,7 +422,7 @@ pub async fn run_commands(
     let mut outcomes = Vec::new();
     for trigger in &loader.manifest.trigger.command {
         let id = &trigger.component;
-        let prepared = loader.prepare(engine, id, options.cache_dir.as_deref())?;
+        let prepared = loader.prepare(engine, id)?;
         let command_pre = CommandPre::new(prepared.pre.clone())
             .wt_context(|| format!("component {id} does not export wasi:cli/run"))?;
         let output = capture.then(|| Output {
@@ -399,7 +472,7 @@ impl App {
             if components.contains_key(id) {
                 continue;
             }
-            let prepared = loader.prepare(engine, id, options.cache_dir.as_deref())?;
+            let prepared = loader.prepare(engine, id)?;
             let proxy = ProxyPre::new(prepared.pre.clone()).wt_context(|| {
                 format!("component {id} does not export wasi:http/incoming-handler")
             })?;
@@ -413,48 +486,89 @@ impl App {
                 .iter()
                 .map(|t| (t.route.as_str(), t.component.as_str())),
         )?;
+        let info = serde_json::to_vec_pretty(&AppInfo {
+            name: &loader.manifest.application.name,
+            version: loader.manifest.application.version.as_deref(),
+        })
+        .context("serializing the app info")?;
         Ok(Self {
             router,
             components,
             pools: Arc::new(PgPools::default()),
+            info: Bytes::from(info),
+            _copies: loader.copies,
         })
     }
 
-    /// Handles one request; never fails: host errors and traps become a logged 500.
+    /// Handles one request the way Spin 3.6.3's HTTP trigger does
+    /// (spinframework/spin v3.6.3 crates/trigger-http/src/server.rs:278-311):
+    ///
+    /// 1. `/.well-known/spin/health` and `/.well-known/spin/info` are answered by the host
+    ///    itself, any other name under `/.well-known/spin/` is a 404 with an empty body;
+    /// 2. a path no route matches is a 404 with an empty body;
+    /// 3. a request whose authority cannot be determined (no `Host` and no authority in the
+    ///    target, a `Host` that is not an authority, a target authority that differs from
+    ///    `Host`) is an error: the connection is closed without a response;
+    /// 4. host errors, a request header that is not UTF-8 and guest traps are a logged 500
+    ///    with an empty body.
     pub async fn handle(
         &self,
-        mut req: hyper::Request<hyper::body::Incoming>,
+        req: hyper::Request<hyper::body::Incoming>,
         client: SocketAddr,
-    ) -> hyper::Response<HyperOutgoingBody> {
+    ) -> anyhow::Result<hyper::Response<HyperOutgoingBody>> {
         let started = Instant::now();
         let method = req.method().clone();
         let path = req.uri().path().to_string();
-        let host_ok = check_host(&mut req);
-        let (component, response) = match self.router.route(&path) {
-            _ if !host_ok => (
-                String::from("-"),
-                plain(400, "Bad Request: invalid or missing Host header"),
+        let (component, outcome) = self.dispatch(req, client).await;
+        let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+        match &outcome {
+            Ok(response) => tracing::info!(
+                target: "devhost::request",
+                "{method} {path} {component} {} {elapsed:.1}ms",
+                response.status().as_u16(),
             ),
-            None => (String::from("-"), plain(404, "Not Found")),
-            Some(route) => {
-                let component = route.component.clone();
-                let response = match self.call(route, req, client).await {
-                    Ok(response) => response,
-                    Err(e) => {
-                        tracing::error!(component = %component, "request failed: {}", crate::error_chain(&e));
-                        plain(500, "Internal Server Error")
-                    }
-                };
-                (component, response)
+            Err(e) => tracing::info!(
+                target: "devhost::request",
+                "{method} {path} {component} closed without a response ({e}) {elapsed:.1}ms",
+            ),
+        }
+        outcome
+    }
+
+    async fn dispatch(
+        &self,
+        mut req: hyper::Request<hyper::body::Incoming>,
+        client: SocketAddr,
+    ) -> (String, anyhow::Result<hyper::Response<HyperOutgoingBody>>) {
+        let path = req.uri().path().to_string();
+        if let Some(name) = path.strip_prefix(WELL_KNOWN_PREFIX) {
+            return (String::from("-"), Ok(self.well_known(name)));
+        }
+        let Some(route) = self.router.route(&path) else {
+            return (String::from("-"), Ok(empty(404)));
+        };
+        let component = route.component.clone();
+        if let Err(e) = set_request_uri(&mut req) {
+            return (component, Err(e));
+        }
+        let response = match self.call(route, req, client).await {
+            Ok(response) => response,
+            Err(e) => {
+                tracing::error!(component = %component, "request failed: {}", crate::error_chain(&e));
+                empty(500)
             }
         };
-        tracing::info!(
-            target: "devhost::request",
-            "{method} {path} {component} {} {:.1}ms",
-            response.status().as_u16(),
-            started.elapsed().as_secs_f64() * 1000.0
-        );
-        response
+        (component, Ok(response))
+    }
+
+    /// spinframework/spin v3.6.3 crates/trigger-http/src/server.rs:293-301 (health: `OK`,
+    /// no content type) and 464-474 with crates/http/src/app_info.rs (info: pretty JSON).
+    fn well_known(&self, name: &str) -> hyper::Response<HyperOutgoingBody> {
+        match name {
+            "health" => body_response(200, Bytes::from_static(b"OK"), None),
+            "info" => body_response(200, self.info.clone(), Some("application/json")),
+            _ => empty(404),
+        }
     }
 
     async fn call(
@@ -467,6 +581,7 @@ impl App {
             .components
             .get(&route.component)
             .with_context(|| format!("no component {}", route.component))?;
+        check_header_text(&req)?;
         add_spin_headers(&mut req, &route, client)?;
 
         let mut store = loaded.prepared.store(&self.pools, None)?;
@@ -503,23 +618,45 @@ impl App {
     }
 }
 
-/// A request must name its authority (RFC 9112 §3.2): HTTP/1.1 needs a valid `Host`
-/// header (400 otherwise); an HTTP/1.0 request without one is served as `localhost`, as
-/// Spin does. wasi:http cannot represent a request without an authority.
-fn check_host<B>(req: &mut hyper::Request<B>) -> bool {
-    match req.headers().get(hyper::header::HOST) {
-        Some(value) => value
-            .to_str()
-            .ok()
-            .and_then(|h| h.parse::<hyper::http::uri::Authority>().ok())
-            .is_some_and(|a| !a.host().is_empty()),
-        None if req.version() < hyper::Version::HTTP_11 => {
-            req.headers_mut()
-                .insert(hyper::header::HOST, HeaderValue::from_static("localhost"));
-            true
-        }
-        None => false,
+/// Gives the request URI its scheme and authority, from the `Host` header or the target,
+/// as Spin does before running a component (spinframework/spin v3.6.3
+/// crates/trigger-http/src/server.rs:594-629). Fails, and the connection is then closed
+/// without a response, when neither names an authority, when `Host` is not one, or when
+/// both do and differ. An HTTP/1.0 request without `Host` has no authority either.
+fn set_request_uri<B>(req: &mut hyper::Request<B>) -> anyhow::Result<()> {
+    use hyper::http::uri::{Authority, Scheme as UriScheme, Uri};
+    let header = req
+        .headers()
+        .get(hyper::header::HOST)
+        .map(|h| -> anyhow::Result<Authority> {
+            h.to_str()
+                .context("'Host' header is not valid UTF-8")?
+                .parse()
+                .context("'Host' header contains an invalid authority")
+        })
+        .transpose()?;
+    let mut parts = req.uri().clone().into_parts();
+    let authority = match (header, parts.authority.take()) {
+        (None, None) => bail!("no 'Host' header present in request"),
+        (Some(a), None) | (None, Some(a)) => a,
+        (Some(header), Some(target)) if header == target => header,
+        (Some(_), Some(_)) => bail!("authority in 'Host' header does not match authority in URI"),
+    };
+    parts.scheme = Some(UriScheme::HTTP);
+    parts.authority = Some(authority);
+    *req.uri_mut() = Uri::from_parts(parts).context("building the request URI")?;
+    Ok(())
+}
+
+/// Spin hands the component every request header as text and answers 500 before running
+/// it when one is not UTF-8 (spinframework/spin v3.6.3
+/// crates/trigger-http/src/headers.rs:94-107).
+fn check_header_text<B>(req: &hyper::Request<B>) -> anyhow::Result<()> {
+    for (name, value) in req.headers() {
+        std::str::from_utf8(value.as_bytes())
+            .with_context(|| format!("request header {name} is not valid UTF-8"))?;
     }
+    Ok(())
 }
 
 /// The headers Spin's HTTP trigger adds (overwriting any a client sent with these names).
@@ -543,7 +680,7 @@ fn add_spin_headers<B>(
     let pairs = [
         ("spin-full-url", full_url),
         ("spin-path-info", route.path_info.clone()),
-        ("spin-matched-route", route.raw_route.clone()),
+        ("spin-matched-route", route.matched_route.clone()),
         ("spin-base-path", "/".to_string()),
         ("spin-raw-component-route", route.raw_route.clone()),
         ("spin-component-route", route.component_route.clone()),
@@ -559,16 +696,51 @@ fn add_spin_headers<B>(
     Ok(())
 }
 
-pub(crate) fn plain(status: u16, text: &'static str) -> hyper::Response<HyperOutgoingBody> {
-    let body = Full::new(Bytes::from_static(text.as_bytes()))
+/// A response with an empty body (hyper sends `content-length: 0`) and no content type,
+/// as Spin's 404 and 500 (spinframework/spin v3.6.3 crates/trigger-http/src/server.rs:476-510).
+pub(crate) fn empty(status: u16) -> hyper::Response<HyperOutgoingBody> {
+    body_response(status, Bytes::new(), None)
+}
+
+fn body_response(
+    status: u16,
+    body: Bytes,
+    content_type: Option<&'static str>,
+) -> hyper::Response<HyperOutgoingBody> {
+    let body = Full::new(body)
         .map_err(|never| match never {})
         .boxed_unsync();
     let mut response = hyper::Response::new(body);
     *response.status_mut() =
         hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
-    response.headers_mut().insert(
-        hyper::header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
+    if let Some(content_type) = content_type {
+        response.headers_mut().insert(
+            hyper::header::CONTENT_TYPE,
+            HeaderValue::from_static(content_type),
+        );
+    }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The smallest component: the preamble of an empty component binary.
+    const EMPTY_COMPONENT: &[u8] = b"\0asm\x0d\x00\x01\x00";
+
+    #[test]
+    fn a_component_is_compiled_once_and_then_loaded_from_the_cache() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let first = compile_cache(dir.path()).expect("cache");
+        let engine = engine_with_cache(Some(first.clone())).expect("engine");
+        Component::new(&engine, EMPTY_COMPONENT).expect("compiles");
+        assert_eq!((first.cache_hits(), first.cache_misses()), (0, 1));
+
+        // Another run (a new engine with the same configuration) finds it compiled.
+        let second = compile_cache(dir.path()).expect("cache");
+        let engine = engine_with_cache(Some(second.clone())).expect("engine");
+        Component::new(&engine, EMPTY_COMPONENT).expect("loads");
+        assert_eq!((second.cache_hits(), second.cache_misses()), (1, 0));
+    }
 }

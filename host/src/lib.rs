@@ -30,6 +30,8 @@ use tokio::task::JoinHandle;
 
 pub use app::{App, AppOptions, CommandOutcome, new_engine, run_commands, shared_engine};
 pub use variables::VariableSource;
+/// The engine type the functions above take (so that users need not depend on wasmtime).
+pub use wasmtime::Engine;
 
 /// A host serving in the background (used by the e2e tests and `cargo xtask`).
 pub struct RunningHost {
@@ -88,7 +90,6 @@ pub async fn migrate(
     engine: &wasmtime::Engine,
     manifest: &std::path::Path,
     db_url: &str,
-    cache_dir: Option<std::path::PathBuf>,
 ) -> anyhow::Result<String> {
     let (db_host, db_port) = dburl::host_and_port(db_url);
     let options = AppOptions {
@@ -102,7 +103,7 @@ pub async fn migrate(
             .into(),
             read_environment: false,
         },
-        cache_dir,
+        ..Default::default()
     };
     let outcomes = run_commands(engine, &options, true).await?;
     let mut printed = String::new();

@@ -1,11 +1,14 @@
-//! The HTTP/1.1 server in front of [`App`]: one task per connection, graceful shutdown.
+//! The HTTP server in front of [`App`]: HTTP/1.1 and HTTP/2 over cleartext with prior
+//! knowledge (h2c), as Spin's hyper-util `auto` builder serves them
+//! (spinframework/spin v3.6.3 crates/trigger-http/src/server.rs:512-541); one task per
+//! connection, graceful shutdown.
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper::server::conn::http1;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
@@ -19,6 +22,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let graceful = GracefulShutdown::new();
+    let builder = auto::Builder::new(TokioExecutor::new());
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -36,11 +40,12 @@ pub async fn serve(
                 let app = app.clone();
                 let service = hyper::service::service_fn(move |req| {
                     let app = app.clone();
-                    async move { Ok::<_, std::convert::Infallible>(app.handle(req, client).await) }
+                    // An error closes the connection without a response, as on Spin.
+                    async move { app.handle(req, client).await }
                 });
-                let connection = http1::Builder::new()
-                    .keep_alive(true)
-                    .serve_connection(TokioIo::new(stream), service);
+                let connection = builder
+                    .serve_connection(TokioIo::new(stream), service)
+                    .into_owned();
                 let connection = graceful.watch(connection);
                 tokio::spawn(async move {
                     if let Err(e) = connection.await {

@@ -29,6 +29,8 @@ pub struct HostState {
     pub table: ResourceTable,
     pub component: Arc<ComponentContext>,
     pub pools: SharedPools,
+    /// Used only with `--max-instance-memory`.
+    pub limits: wasmtime::StoreLimits,
 }
 
 impl WasiView for HostState {

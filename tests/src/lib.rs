@@ -7,6 +7,13 @@
 //! of the server; `cargo xtask test` sets it, starting a throwaway cluster if needed), or
 //! `postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable`.
 //! The components must be built first: `cargo xtask build` (or `cargo xtask test`).
+//!
+//! With `E2E_SPIN_BIN=/path/to/spin`, the same tests run against a real Spin instead:
+//! `spawn_app()` starts `spin up --listen 127.0.0.1:PORT --from <manifest>` with the
+//! variables in `SPIN_VARIABLE_*`, after migrating the test database with the migrate
+//! component on the development host, and waits for `/.well-known/spin/health`. Tests that
+//! only make sense on the development host start with [`require_devhost!`], which skips
+//! them there with a printed reason.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -34,16 +41,163 @@ pub fn admin_url() -> String {
     })
 }
 
+/// The `spin` binary the suite runs against (`E2E_SPIN_BIN`), if any.
+pub fn spin_binary() -> Option<PathBuf> {
+    std::env::var_os("E2E_SPIN_BIN")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+/// Whether the suite runs against a real Spin (`E2E_SPIN_BIN` is set).
+pub fn on_spin() -> bool {
+    spin_binary().is_some()
+}
+
+/// Skips the calling test, with the reason printed, when the suite runs against a real
+/// Spin: the test inspects the development host itself.
+#[macro_export]
+macro_rules! require_devhost {
+    ($reason:expr) => {
+        if $crate::on_spin() {
+            eprintln!(
+                "skipped against Spin (E2E_SPIN_BIN): {}: {}",
+                module_path!(),
+                $reason
+            );
+            return;
+        }
+    };
+}
+
+/// The command line that serves `manifest` with a real Spin on `port`, and its
+/// environment: the variables as `SPIN_VARIABLE_<NAME>` (as `spin up` reads them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpinCommand {
+    pub program: PathBuf,
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+}
+
+impl SpinCommand {
+    pub fn new(
+        program: &Path,
+        manifest: &Path,
+        port: u16,
+        variables: &HashMap<String, String>,
+        max_instance_memory: Option<usize>,
+        direct_mounts: bool,
+    ) -> Self {
+        let mut args = vec![
+            "up".to_string(),
+            "--listen".to_string(),
+            format!("127.0.0.1:{port}"),
+            "--from".to_string(),
+            manifest.display().to_string(),
+        ];
+        if let Some(bytes) = max_instance_memory {
+            args.push("--max-instance-memory".to_string());
+            args.push(bytes.to_string());
+        }
+        if direct_mounts {
+            args.push("--direct-mounts".to_string());
+        }
+        let mut env: Vec<(String, String)> = variables
+            .iter()
+            .map(|(name, value)| {
+                (
+                    format!("SPIN_VARIABLE_{}", name.to_ascii_uppercase()),
+                    value.clone(),
+                )
+            })
+            .collect();
+        env.sort();
+        Self {
+            program: program.to_path_buf(),
+            args,
+            env,
+        }
+    }
+}
+
+/// A `spin up` child process, killed when dropped.
+struct SpinProcess {
+    child: tokio::process::Child,
+}
+
+impl SpinProcess {
+    async fn start(command: &SpinCommand, addr: SocketAddr) -> anyhow::Result<Self> {
+        let logs = workspace_root().join("target/e2e-spin");
+        std::fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
+        let log_file = logs.join(format!("{}.log", addr.port()));
+        let log = std::fs::File::create(&log_file)
+            .with_context(|| format!("creating {}", log_file.display()))?;
+        let mut child = tokio::process::Command::new(&command.program)
+            .args(&command.args)
+            .envs(command.env.iter().map(|(k, v)| (k, v)))
+            .current_dir(workspace_root())
+            .stdin(std::process::Stdio::null())
+            .stdout(log.try_clone().context("log file")?)
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {}", command.program.display()))?;
+        // Ready when Spin answers its own health check; fail early if it exits.
+        let health = format!("http://{addr}/.well-known/spin/health");
+        let client = reqwest::Client::new();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        loop {
+            if let Some(status) = child.try_wait().context("waiting for spin")? {
+                let output = std::fs::read_to_string(&log_file).unwrap_or_default();
+                anyhow::bail!("spin up exited with {status} before serving:\n{output}");
+            }
+            if let Ok(response) = client.get(&health).send().await
+                && response.status() == 200
+            {
+                return Ok(Self { child });
+            }
+            if std::time::Instant::now() > deadline {
+                let output = std::fs::read_to_string(&log_file).unwrap_or_default();
+                anyhow::bail!("spin up did not answer {health} within 120 s:\n{output}");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn stop(mut self) -> anyhow::Result<()> {
+        self.child.kill().await.context("stopping spin")
+    }
+}
+
+/// What serves a test's app.
+enum Server {
+    DevHost(RunningHost),
+    Spin(SpinProcess),
+}
+
+impl Server {
+    async fn stop(self) -> anyhow::Result<()> {
+        match self {
+            Server::DevHost(host) => host.stop().await,
+            Server::Spin(spin) => spin.stop().await,
+        }
+    }
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
+    Ok(listener.local_addr()?.port())
+}
+
+/// The process's Wasmtime engine, with the compile cache in target/devhost-cache.
+pub fn engine() -> devhost::Engine {
+    devhost::shared_engine(Some(&workspace_root().join("target/devhost-cache")))
+        .expect("wasmtime engine")
+}
+
 /// Applies the migrations to `url` with the migrate component, as in every environment.
 pub async fn migrate(url: &str) {
-    let engine = devhost::shared_engine().expect("wasmtime engine");
-    if let Err(e) = devhost::migrate(
-        &engine,
-        &workspace_root().join("migrate/spin.toml"),
-        url,
-        Some(workspace_root().join("target/devhost-cache")),
-    )
-    .await
+    if let Err(e) =
+        devhost::migrate(&engine(), &workspace_root().join("migrate/spin.toml"), url).await
     {
         panic!("migrating {url}: {}", devhost::error_chain(&e));
     }
@@ -134,6 +288,8 @@ pub struct TestAppBuilder {
     bar_token: Option<String>,
     database_url: Option<String>,
     request_timeout: Option<std::time::Duration>,
+    max_instance_memory: Option<usize>,
+    direct_mounts: bool,
 }
 
 impl Default for TestAppBuilder {
@@ -145,6 +301,8 @@ impl Default for TestAppBuilder {
             bar_token: Some(format!("test-token-{}", uuid::Uuid::new_v4().simple())),
             database_url: None,
             request_timeout: None,
+            max_instance_memory: None,
+            direct_mounts: false,
         }
     }
 }
@@ -187,6 +345,18 @@ impl TestAppBuilder {
         self
     }
 
+    /// `--max-instance-memory`: limit every instance's linear memory to `bytes`.
+    pub fn max_instance_memory(mut self, bytes: usize) -> Self {
+        self.max_instance_memory = Some(bytes);
+        self
+    }
+
+    /// `--direct-mounts`: serve the `files` directories themselves, not copies taken at start.
+    pub fn direct_mounts(mut self) -> Self {
+        self.direct_mounts = true;
+        self
+    }
+
     pub async fn spawn(self) -> TestApp {
         let db = match &self.database_url {
             Some(url) => TestDatabase::external(url),
@@ -202,25 +372,49 @@ impl TestAppBuilder {
             overrides.insert("bar_token".to_string(), token.clone());
         }
         overrides.extend(self.variables);
-        let options = AppOptions {
-            manifest: self.manifest,
-            variables: VariableSource {
-                overrides,
-                read_environment: false,
-            },
-            cache_dir: Some(workspace_root().join("target/devhost-cache")),
+        let (addr, server) = match spin_binary() {
+            Some(spin) => {
+                let port = free_port().expect("a free port");
+                let addr = SocketAddr::from(([127, 0, 0, 1], port));
+                let command = SpinCommand::new(
+                    &spin,
+                    &self.manifest,
+                    port,
+                    &overrides,
+                    self.max_instance_memory,
+                    self.direct_mounts,
+                );
+                let process = SpinProcess::start(&command, addr)
+                    .await
+                    .map_err(|e| anyhow::anyhow!(devhost::error_chain(&e)))
+                    .context("starting Spin (E2E_SPIN_BIN)")
+                    .expect("spin up serves the app");
+                (addr, Server::Spin(process))
+            }
+            None => {
+                let options = AppOptions {
+                    manifest: self.manifest,
+                    variables: VariableSource {
+                        overrides,
+                        read_environment: false,
+                    },
+                    max_instance_memory: self.max_instance_memory,
+                    direct_mounts: self.direct_mounts,
+                };
+                let engine = engine();
+                let listen: SocketAddr = "127.0.0.1:0".parse().expect("address");
+                let host = devhost::spawn(&engine, &options, listen)
+                    .await
+                    .map_err(|e| anyhow::anyhow!(devhost::error_chain(&e)))
+                    .context("starting the development host (did you run `cargo xtask build`?)")
+                    .expect("development host starts");
+                (host.addr, Server::DevHost(host))
+            }
         };
-        let engine = devhost::shared_engine().expect("wasmtime engine");
-        let listen: SocketAddr = "127.0.0.1:0".parse().expect("address");
-        let host = devhost::spawn(&engine, &options, listen)
-            .await
-            .map_err(|e| anyhow::anyhow!(devhost::error_chain(&e)))
-            .context("starting the development host (did you run `cargo xtask build`?)")
-            .expect("development host starts");
-        let address = format!("http://{}", host.addr);
+        let address = format!("http://{addr}");
         TestApp {
             address,
-            addr: host.addr,
+            addr,
             bar_token: self.bar_token.unwrap_or_default(),
             http: {
                 let mut client =
@@ -231,7 +425,7 @@ impl TestAppBuilder {
                 client.build().expect("http client")
             },
             db,
-            host: Some(host),
+            host: Some(server),
         }
     }
 }
@@ -245,7 +439,7 @@ pub struct TestApp {
     pub bar_token: String,
     pub http: reqwest::Client,
     pub db: TestDatabase,
-    host: Option<RunningHost>,
+    host: Option<Server>,
 }
 
 /// The app of this repository (spin.toml) on a fresh, migrated database.
@@ -368,4 +562,61 @@ pub async fn raw_http(addr: SocketAddr, request: &str) -> (u16, HashMap<String, 
 pub async fn json(response: reqwest::Response) -> Value {
     let text = response.text().await.expect("response body");
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_spin_command_serves_the_manifest_on_loopback_with_variables_in_the_environment() {
+        let variables = HashMap::from([
+            ("db_url".to_string(), "postgres://u@127.0.0.1/x".to_string()),
+            ("bar_token".to_string(), "t".to_string()),
+        ]);
+        let command = SpinCommand::new(
+            Path::new("/usr/local/bin/spin"),
+            Path::new("/repo/spin.toml"),
+            3123,
+            &variables,
+            None,
+            false,
+        );
+        assert_eq!(
+            command.args,
+            [
+                "up",
+                "--listen",
+                "127.0.0.1:3123",
+                "--from",
+                "/repo/spin.toml"
+            ]
+        );
+        assert_eq!(
+            command.env,
+            [
+                ("SPIN_VARIABLE_BAR_TOKEN".to_string(), "t".to_string()),
+                (
+                    "SPIN_VARIABLE_DB_URL".to_string(),
+                    "postgres://u@127.0.0.1/x".to_string()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_spin_command_passes_the_memory_limit_and_direct_mounts_on() {
+        let command = SpinCommand::new(
+            Path::new("spin"),
+            Path::new("spin.toml"),
+            1,
+            &HashMap::new(),
+            Some(1 << 28),
+            true,
+        );
+        assert_eq!(
+            command.args[5..],
+            ["--max-instance-memory", "268435456", "--direct-mounts"]
+        );
+    }
 }

@@ -5,12 +5,10 @@ use drinks_core::migrations::LATEST_MIGRATION;
 use e2e::{TestDatabase, workspace_root};
 
 async fn run_migrate(url: &str) -> anyhow::Result<String> {
-    let engine = devhost::shared_engine()?;
     devhost::migrate(
-        &engine,
+        &e2e::engine(),
         &workspace_root().join("migrate/spin.toml"),
         url,
-        Some(workspace_root().join("target/devhost-cache")),
     )
     .await
 }

@@ -1,7 +1,10 @@
 //! `cargo xtask <command>`: the project's chores, in Rust so they run the same everywhere.
 //!
 //! - `build`: the components for wasm32-wasip2 (adding the target if missing).
-//! - `up [--listen ADDR]`: build, find or start PostgreSQL, migrate, serve on 127.0.0.1:3000.
+//! - `up [--listen ADDR] [--direct-mounts]`: build, find or start PostgreSQL, migrate, serve
+//!   on 127.0.0.1:3000.
+//! - `migrate --database-url URL`: apply the migrations with the migrate component on the
+//!   development host (what `spin up -f migrate/spin.toml` does with Spin's command trigger).
 //! - `test`: everything CI runs: fmt check, clippy -D warnings, build, all tests.
 //! - `bench [ARGS]`: the load benchmark (crate `bench`); results in docs/bench/.
 //! - `schemathesis`: fuzz the running app against docs/openapi.yaml (also run by `test`).
@@ -14,15 +17,52 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
 
-const USAGE: &str = "usage: cargo xtask <command>
-  build                 build every component for wasm32-wasip2 (release)
-  up [--listen ADDR]    run the app locally (database included) on 127.0.0.1:3000
-  test                  everything CI runs: fmt, clippy, build, unit + e2e tests
-  bench [ARGS]          load benchmark on the development host; writes docs/bench/
-                        (ARGS go to the bench binary, e.g. --scale 0.3 --rush-secs 10)
-  schemathesis [--max-examples N] [--seed N] [--workers N]
-                        fuzz the app against docs/openapi.yaml (pip install schemathesis)";
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    about = "The project's chores.",
+    arg_required_else_help = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Task,
+}
+
+#[derive(Debug, Subcommand)]
+enum Task {
+    /// Build every component for wasm32-wasip2 (release).
+    Build,
+    /// Run the app locally (database included) on 127.0.0.1:3000.
+    Up {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        listen: String,
+        /// Serve static/ itself rather than a copy taken at start (edits show at once).
+        #[arg(long)]
+        direct_mounts: bool,
+    },
+    /// Apply the migrations to a database with the migrate component on the development
+    /// host (the fallback for `spin up -f migrate/spin.toml` without the trigger-command
+    /// plugin).
+    Migrate {
+        /// postgres://user:password@host:port/database?sslmode=...
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: String,
+    },
+    /// Everything CI runs: fmt, clippy, build, unit + e2e tests.
+    Test,
+    /// Load benchmark on the development host; writes docs/bench/.
+    Bench {
+        /// Passed to the bench binary, e.g. --scale 0.3 --rush-secs 10.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Fuzz the app against docs/openapi.yaml (pip install schemathesis).
+    Schemathesis(schemathesis::Options),
+}
 
 /// Components of spin.toml plus the test-only probe, built in one cargo invocation.
 const WASM_PACKAGES: &[&str] = &[
@@ -35,8 +75,8 @@ const WASM_PACKAGES: &[&str] = &[
 ];
 
 fn main() -> std::process::ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match run(args) {
+    let cli = Cli::parse();
+    match run(cli.command) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("xtask: error: {e:#}");
@@ -45,35 +85,19 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-fn run(args: Vec<String>) -> anyhow::Result<()> {
+fn run(task: Task) -> anyhow::Result<()> {
     let root = workspace_root();
     std::env::set_current_dir(&root)?;
-    let command = args.first().map(String::as_str).unwrap_or("");
-    match command {
-        "build" => build(&root),
-        "up" => {
-            let mut listen = "127.0.0.1:3000".to_string();
-            let mut rest = args[1..].iter();
-            while let Some(flag) = rest.next() {
-                match flag.as_str() {
-                    "--listen" => {
-                        listen = rest.next().context("--listen needs an address")?.clone()
-                    }
-                    other => bail!("unknown flag {other}\n{USAGE}"),
-                }
-            }
-            up(&root, &listen)
-        }
-        "test" => test(&root),
-        "bench" => bench::run(&root, &args[1..]),
-        "schemathesis" => {
-            schemathesis::run(&root, None, &schemathesis::Options::parse(&args[1..])?)
-        }
-        "" | "help" | "--help" | "-h" => {
-            println!("{USAGE}");
-            Ok(())
-        }
-        other => bail!("unknown command {other}\n{USAGE}"),
+    match task {
+        Task::Build => build(&root),
+        Task::Up {
+            listen,
+            direct_mounts,
+        } => up(&root, &listen, direct_mounts),
+        Task::Migrate { database_url } => migrate(&root, &database_url),
+        Task::Test => test(&root),
+        Task::Bench { args } => bench::run(&root, &args),
+        Task::Schemathesis(options) => schemathesis::run(&root, None, &options),
     }
 }
 
@@ -168,16 +192,34 @@ fn build(root: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn up(root: &Path, listen: &str) -> anyhow::Result<()> {
+/// Builds the migrate component and runs it on the development host against `url`.
+fn migrate(root: &Path, url: &str) -> anyhow::Result<()> {
+    build(root)?;
+    step("migrate (migrate/spin.toml on the development host)");
+    let runtime = tokio::runtime::Runtime::new()?;
+    let printed = runtime.block_on(async {
+        let engine = devhost::new_engine(Some(&root.join("target/devhost-cache")))?;
+        devhost::migrate(&engine, &root.join("migrate/spin.toml"), url).await
+    });
+    let printed = printed
+        .map_err(|e| anyhow::anyhow!(devhost::error_chain(&e)))
+        .with_context(|| format!("migrating {}", devhost::pg::redact(url)))?;
+    println!("    {}", devhost::pg::redact(url));
+    for line in printed.lines() {
+        println!("    migrate: {line}");
+    }
+    Ok(())
+}
+
+fn up(root: &Path, listen: &str, direct_mounts: bool) -> anyhow::Result<()> {
     build(root)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
         step("database");
         let server = db::find_or_start(root, db::Purpose::Development).await?;
         let url = server.ensure_database("drink_orders").await?;
-        let engine = devhost::new_engine()?;
-        let cache = Some(root.join("target/devhost-cache"));
-        let printed = devhost::migrate(&engine, &root.join("migrate/spin.toml"), &url, cache)
+        let engine = devhost::new_engine(Some(&root.join("target/devhost-cache")))?;
+        let printed = devhost::migrate(&engine, &root.join("migrate/spin.toml"), &url)
             .await
             .context("migrating the development database")?;
         println!("    {}", devhost::pg::redact(&url));
@@ -198,7 +240,8 @@ fn up(root: &Path, listen: &str) -> anyhow::Result<()> {
         let options = devhost::AppOptions {
             manifest: root.join("spin.toml"),
             variables,
-            cache_dir: Some(root.join("target/devhost-cache")),
+            direct_mounts,
+            ..Default::default()
         };
         let listen = listen
             .parse()
@@ -274,4 +317,67 @@ fn test(root: &Path) -> anyhow::Result<()> {
     result?;
     println!("\nall checks passed");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn up_keeps_its_listen_flag() {
+        let cli = Cli::try_parse_from(["cargo xtask", "up", "--listen", "127.0.0.1:4000"])
+            .expect("parses");
+        assert!(matches!(
+            cli.command,
+            Task::Up { listen, direct_mounts: false } if listen == "127.0.0.1:4000"
+        ));
+    }
+
+    #[test]
+    fn bench_passes_its_flags_through() {
+        let cli = Cli::try_parse_from([
+            "cargo xtask",
+            "bench",
+            "--scale",
+            "0.3",
+            "--rush-secs",
+            "10",
+        ])
+        .expect("parses");
+        let Task::Bench { args } = cli.command else {
+            panic!("not bench");
+        };
+        assert_eq!(args, ["--scale", "0.3", "--rush-secs", "10"]);
+    }
+
+    #[test]
+    fn schemathesis_takes_its_numbers() {
+        let cli = Cli::try_parse_from(["cargo xtask", "schemathesis", "--max-examples", "5"])
+            .expect("parses");
+        let Task::Schemathesis(options) = cli.command else {
+            panic!("not schemathesis");
+        };
+        assert_eq!(options.max_examples, 5);
+        assert_eq!(options.workers, 2);
+    }
+
+    #[test]
+    fn migrate_needs_a_database_url() {
+        let cli = Cli::try_parse_from([
+            "cargo xtask",
+            "migrate",
+            "--database-url",
+            "postgres://u@h/db",
+        ])
+        .expect("parses");
+        assert!(
+            matches!(cli.command, Task::Migrate { database_url } if database_url == "postgres://u@h/db")
+        );
+    }
 }

@@ -60,11 +60,14 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401"]
 "#;
 
 /// How much to generate.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct Options {
     /// Test cases per operation and phase.
+    #[arg(long, default_value_t = 300)]
     pub max_examples: u32,
+    #[arg(long, default_value_t = 20261121)]
     pub seed: u64,
+    #[arg(long, default_value_t = 2)]
     pub workers: u32,
 }
 
@@ -75,32 +78,6 @@ impl Default for Options {
             seed: 20261121,
             workers: 2,
         }
-    }
-}
-
-impl Options {
-    /// `--max-examples N`, `--seed N`, `--workers N`.
-    pub fn parse(args: &[String]) -> anyhow::Result<Self> {
-        let mut options = Self::default();
-        let mut rest = args.iter();
-        while let Some(flag) = rest.next() {
-            let mut value = |name: &str| -> anyhow::Result<u64> {
-                let raw = rest
-                    .next()
-                    .with_context(|| format!("{name} needs a number"))?;
-                raw.parse()
-                    .with_context(|| format!("{name} {raw}: not a number"))
-            };
-            match flag.as_str() {
-                "--max-examples" => options.max_examples = value(flag)?.try_into()?,
-                "--seed" => options.seed = value(flag)?,
-                "--workers" => options.workers = value(flag)?.try_into()?,
-                other => bail!(
-                    "unknown flag {other} (schemathesis takes --max-examples N, --seed N, --workers N)"
-                ),
-            }
-        }
-        Ok(options)
     }
 }
 
@@ -200,9 +177,8 @@ async fn serve_and_test(
     config: &Path,
     options: &Options,
 ) -> anyhow::Result<()> {
-    let engine = devhost::new_engine()?;
-    let cache = Some(root.join("target/devhost-cache"));
-    devhost::migrate(&engine, &root.join("migrate/spin.toml"), url, cache.clone())
+    let engine = devhost::new_engine(Some(&root.join("target/devhost-cache")))?;
+    devhost::migrate(&engine, &root.join("migrate/spin.toml"), url)
         .await
         .map_err(|e| anyhow::anyhow!(devhost::error_chain(&e)))
         .context("migrating the schemathesis database")?;
@@ -227,7 +203,7 @@ async fn serve_and_test(
     let app = devhost::AppOptions {
         manifest: root.join("spin.toml"),
         variables,
-        cache_dir: cache,
+        ..Default::default()
     };
     let host = devhost::spawn(&engine, &app, "127.0.0.1:0".parse()?)
         .await

@@ -131,10 +131,7 @@ impl HostConnection for HostState {
                 component = %self.component.id,
                 "refused PostgreSQL connection: address not in allowed_outbound_hosts"
             );
-            return Ok(Err(Error::ConnectionFailed(format!(
-                "address {} is not permitted",
-                redact(&address)
-            ))));
+            return Ok(Err(Error::ConnectionFailed(refusal(&address))));
         }
         match self.pools.checkout(&address).await {
             Ok(client) => Ok(Ok(self.table.push(PgConnection { client })?)),
@@ -206,6 +203,32 @@ impl HostConnection for HostState {
     }
 }
 
+/// The message of a refused address, in Spin's words: the scheme, host and port only,
+/// never the user, password, database or options (spinframework/spin v3.6.3
+/// crates/factor-outbound-pg/src/host.rs:51-77).
+pub fn refusal(address: &str) -> String {
+    let config = match address.parse::<tokio_postgres::Config>() {
+        Ok(config) => config,
+        Err(e) => return e.to_string(),
+    };
+    // The host that was refused is the first one (this host checks one host per address).
+    match config.get_hosts().first() {
+        Some(tokio_postgres::config::Host::Tcp(host)) => {
+            let port = config
+                .get_ports()
+                .first()
+                .map(|p| format!(":{p}"))
+                .unwrap_or_default();
+            format!("address postgres://{host}{port} is not permitted")
+        }
+        #[cfg(unix)]
+        Some(tokio_postgres::config::Host::Unix(_)) => {
+            "Unix sockets are not supported on WebAssembly".to_string()
+        }
+        None => "address is not permitted".to_string(),
+    }
+}
+
 /// Hides the password of a connection string in messages and logs.
 pub fn redact(address: &str) -> String {
     match url::Url::parse(address) {
@@ -220,3 +243,23 @@ pub fn redact(address: &str) -> String {
 
 /// Shared pools; cheap to clone.
 pub type SharedPools = Arc<PgPools>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// spinframework/spin v3.6.3 crates/factor-outbound-pg/src/host.rs:66-75.
+    #[test]
+    fn a_refusal_names_only_the_scheme_host_and_port_like_spin() {
+        assert_eq!(
+            refusal("postgres://app:hunter2@127.0.0.1:5432/drinks?sslmode=disable"),
+            "address postgres://127.0.0.1:5432 is not permitted"
+        );
+        // tokio-postgres fills in the default port, for Spin as for this host.
+        assert_eq!(
+            refusal("postgres://app:hunter2@db.example/drinks"),
+            "address postgres://db.example:5432 is not permitted"
+        );
+        assert!(!refusal("host=10.0.0.1 password=hunter2").contains("hunter2"));
+    }
+}

@@ -143,6 +143,14 @@ fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
             }
             json_response(200, json!({"busy_ms": ms, "x": x % 7}))
         }
+        "/grow" => {
+            // Grows linear memory by `mib` MiB without touching it (no resident memory is
+            // used): tells whether the host's per-instance limit allows that much.
+            let mib: usize = query_param(&req, "mib")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1);
+            json_response(200, json!({"grown": grow_memory(mib * 16)}))
+        }
         "/trap" => panic!("probe asked to trap"),
         "/loop-alloc" => {
             // Grows memory until the host's limit stops it: must trap, not take the host down.
@@ -156,4 +164,15 @@ fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
             json!({"error": "unknown probe", "path_info": path_info}),
         ),
     })
+}
+
+/// `memory.grow` by `pages` 64 KiB pages; false when the host refuses.
+#[cfg(target_arch = "wasm32")]
+fn grow_memory(pages: usize) -> bool {
+    core::arch::wasm32::memory_grow(0, pages) != usize::MAX
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn grow_memory(_pages: usize) -> bool {
+    false
 }
