@@ -47,6 +47,30 @@ pub fn new_visitor() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+/// A new request id (the idempotency key a page sends with each action).
+pub fn new_request_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// The `id` of an order (or panics: the answer was no order).
+pub fn id_of(order: &Value) -> i64 {
+    order["id"].as_i64().expect("order id")
+}
+
+/// The `version` of an order (or panics: the answer was no order).
+pub fn version_of(order: &Value) -> i64 {
+    order["version"].as_i64().expect("order version")
+}
+
+/// Whether the answer is a problem (`Content-Type: application/problem+json`).
+pub fn is_problem(response: &reqwest::Response) -> bool {
+    response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/problem+json"))
+}
+
 /// The body of `POST /api/orders`.
 pub fn order_body(visitor: &str, nickname: &str, drink: &str, request_id: &str) -> Value {
     serde_json::json!({
@@ -61,12 +85,22 @@ pub async fn place_order(
     nickname: &str,
     drink: &str,
 ) -> reqwest::Response {
-    let request_id = uuid::Uuid::new_v4().to_string();
+    let request_id = new_request_id();
     app.post_json(
         "/api/orders",
         &order_body(visitor, nickname, drink, &request_id),
     )
     .await
+}
+
+/// `GET /api/mine` as the visitor.
+pub async fn get_mine(app: &TestApp, visitor: &str) -> reqwest::Response {
+    app.http
+        .get(app.url("/api/mine"))
+        .header("X-Visitor-Id", visitor)
+        .send()
+        .await
+        .expect("GET /api/mine")
 }
 
 /// `DELETE /api/orders/{id}` as the visitor.

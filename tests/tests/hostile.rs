@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use e2e::api::{new_visitor, order_body};
+use e2e::api::{new_request_id, new_visitor, order_body};
 use e2e::{TestApp, spawn_app};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -59,10 +59,6 @@ fn post_raw(app: &TestApp, path: &str, body: impl Into<reqwest::Body>) -> reqwes
         .post(app.url(path))
         .header("content-type", "application/json")
         .body(body)
-}
-
-fn request_id() -> String {
-    uuid::Uuid::new_v4().to_string()
 }
 
 /// A raw HTTP/1.1 exchange that tolerates the server answering (and closing) before the
@@ -145,7 +141,7 @@ fn chunked(body: &[u8]) -> Vec<u8> {
 
 /// A JSON object of about `size` bytes whose fields are all valid for `POST /api/orders`.
 fn big_order_json(size: usize) -> Vec<u8> {
-    let mut body = order_body(&new_visitor(), "Ana", "tea", &request_id());
+    let mut body = order_body(&new_visitor(), "Ana", "tea", &new_request_id());
     body["padding"] = json!("x".repeat(size));
     serde_json::to_vec(&body).expect("json")
 }
@@ -370,7 +366,7 @@ async fn deeply_nested_json_is_refused_without_crashing() {
         new_visitor(),
         "[".repeat(5000),
         "]".repeat(5000),
-        request_id()
+        new_request_id()
     );
     for (what, body) in [
         ("16k [", "[".repeat(16_000)),
@@ -394,7 +390,7 @@ async fn deeply_nested_json_is_refused_without_crashing() {
         }
     }
     // Nesting the parser accepts is simply the wrong type.
-    let mut shallow = order_body(&new_visitor(), "Ana", "tea", &request_id());
+    let mut shallow = order_body(&new_visitor(), "Ana", "tea", &new_request_id());
     shallow["nickname"] =
         serde_json::from_str(&format!("{}1{}", "[".repeat(100), "]".repeat(100))).expect("json");
     let p = problem(
@@ -414,7 +410,7 @@ async fn invalid_utf8_anywhere_in_the_body_is_malformed_json() {
     let visitor = new_visitor();
     let template = format!(
         "{{\"visitor_id\":\"{visitor}\",\"nickname\":\"NICK\",\"drink\":\"tea\",\"request_id\":\"{}\"}}",
-        request_id()
+        new_request_id()
     );
     let with_nickname = |bytes: &[u8]| {
         let (head, tail) = template.split_once("NICK").expect("placeholder");
@@ -491,7 +487,7 @@ async fn header_injection_in_nicknames_is_refused_and_never_reflected_as_a_heade
         let response = app
             .post_json(
                 "/api/orders",
-                &order_body(&new_visitor(), nickname, "tea", &request_id()),
+                &order_body(&new_visitor(), nickname, "tea", &new_request_id()),
             )
             .await;
         for (name, value) in response.headers() {
@@ -511,7 +507,7 @@ async fn header_injection_in_nicknames_is_refused_and_never_reflected_as_a_heade
     let response = app
         .post_json(
             "/api/orders",
-            &order_body(&new_visitor(), "Set-Cookie: x=1", "tea", &request_id()),
+            &order_body(&new_visitor(), "Set-Cookie: x=1", "tea", &new_request_id()),
         )
         .await;
     assert_eq!(response.status(), 201);
@@ -541,7 +537,7 @@ async fn unicode_nicknames_count_scalar_values_and_are_kept_exactly_as_sent() {
         let response = app
             .post_json(
                 "/api/orders",
-                &order_body(&new_visitor(), nickname, "tea", &request_id()),
+                &order_body(&new_visitor(), nickname, "tea", &new_request_id()),
             )
             .await;
         let status = response.status().as_u16();
@@ -561,7 +557,7 @@ async fn unicode_nicknames_count_scalar_values_and_are_kept_exactly_as_sent() {
         let p = problem(
             app.post_json(
                 "/api/orders",
-                &order_body(&new_visitor(), nickname, "tea", &request_id()),
+                &order_body(&new_visitor(), nickname, "tea", &new_request_id()),
             )
             .await,
             422,
@@ -579,7 +575,7 @@ async fn huge_and_odd_numbers_are_refused() {
     let placed = app
         .post_json(
             "/api/orders",
-            &order_body(&new_visitor(), "Ana", "tea", &request_id()),
+            &order_body(&new_visitor(), "Ana", "tea", &new_request_id()),
         )
         .await;
     assert_eq!(placed.status(), 201);
@@ -703,7 +699,7 @@ async fn duplicate_keys_take_the_last_value_and_write_one_order() {
         "{{\"visitor_id\":\"{}\",\"nickname\":\"First\",\"nickname\":\"Last\",\"drink\":\"beer\",\
          \"drink\":\"tea\",\"request_id\":\"{}\"}}",
         new_visitor(),
-        request_id()
+        new_request_id()
     );
     let response = post_raw(&app, "/api/orders", body)
         .send()
@@ -735,7 +731,7 @@ async fn wrong_json_types_for_every_field_are_422_naming_the_field() {
     let placed = app
         .post_json(
             "/api/orders",
-            &order_body(&new_visitor(), "Ana", "tea", &request_id()),
+            &order_body(&new_visitor(), "Ana", "tea", &new_request_id()),
         )
         .await;
     assert_eq!(placed.status(), 201);
@@ -749,7 +745,7 @@ async fn wrong_json_types_for_every_field_are_422_naming_the_field() {
         json!({}),
         json!({"$ne": null}),
     ];
-    let place = order_body(&new_visitor(), "Ana", "tea", &request_id());
+    let place = order_body(&new_visitor(), "Ana", "tea", &new_request_id());
     for field in ["visitor_id", "nickname", "drink", "request_id"] {
         for value in wrong.iter().chain([&json!(null)]) {
             let mut body = place.clone();
@@ -940,7 +936,7 @@ async fn visitor_ids_that_are_not_uuids_are_400_invalid_header() {
     let placed = app
         .post_json(
             "/api/orders",
-            &order_body(&new_visitor(), "Ana", "tea", &request_id()),
+            &order_body(&new_visitor(), "Ana", "tea", &new_request_id()),
         )
         .await;
     assert_eq!(placed.status(), 201);
