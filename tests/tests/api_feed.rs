@@ -241,15 +241,7 @@ async fn a_visitor_id_never_appears_in_any_response_but_its_own_requests() {
 
 #[tokio::test]
 async fn when_the_database_is_unreachable_the_api_answers_503_with_retry_after() {
-    // Port 1 on loopback: connection refused, fast. allowed_outbound_hosts must match it.
-    let app = app_builder()
-        .variable(
-            "db_url",
-            "postgres://postgres@127.0.0.1:1/none?sslmode=disable",
-        )
-        .variable("db_port", "1")
-        .spawn()
-        .await;
+    let app = app_builder().unreachable_database().spawn().await;
     let visitor = new_visitor();
     let responses = vec![
         place_order(&app, &visitor, "Ana", "tea").await,

@@ -1138,15 +1138,7 @@ fn one_request_per_operation(app: &TestApp) -> Vec<(&'static str, reqwest::Reque
 
 #[tokio::test]
 async fn without_a_database_every_operation_answers_a_documented_503() {
-    // Port 1 on loopback: connection refused, fast. allowed_outbound_hosts must match it.
-    let app = app_builder()
-        .variable(
-            "db_url",
-            "postgres://postgres@127.0.0.1:1/none?sslmode=disable",
-        )
-        .variable("db_port", "1")
-        .spawn()
-        .await;
+    let app = app_builder().unreachable_database().spawn().await;
     let mut cov = Coverage::default();
     for (template, request) in one_request_per_operation(&app) {
         let answer = cov.send(template, request).await;
