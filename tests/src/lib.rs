@@ -321,6 +321,14 @@ impl TestApp {
             .expect("POST request")
     }
 
+    /// `GET` with the bar token, as a tablet of the bar sends it.
+    pub async fn bar_get(&self, path: &str) -> reqwest::Response {
+        self.bar(reqwest::Method::GET, path)
+            .send()
+            .await
+            .expect("GET request as the bar")
+    }
+
     /// A request builder with the bar token already set.
     pub fn bar(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         self.http

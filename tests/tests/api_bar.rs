@@ -603,11 +603,7 @@ async fn stats_count_orders_per_drink_and_status_and_measure_wait_times() {
     ))
     .await;
     let before = db_now_ms(&app).await;
-    let response = app
-        .bar(Method::GET, "/api/stats")
-        .send()
-        .await
-        .expect("GET");
+    let response = app.bar_get("/api/stats").await;
     assert_eq!(response.status(), StatusCode::OK);
     let stats = json(response).await;
     assert!(stats["generated_at"].as_i64() >= Some(before));
@@ -660,13 +656,7 @@ async fn stats_count_orders_per_drink_and_status_and_measure_wait_times() {
 #[tokio::test]
 async fn stats_of_an_empty_event_have_zeros_and_null_waits() {
     let app = spawn_app().await;
-    let stats = json(
-        app.bar(Method::GET, "/api/stats")
-            .send()
-            .await
-            .expect("GET"),
-    )
-    .await;
+    let stats = json(app.bar_get("/api/stats").await).await;
     assert_eq!(
         stats["per_status"],
         json!({"placed": 0, "preparing": 0, "ready": 0, "served": 0, "cancelled": 0})
@@ -677,11 +667,7 @@ async fn stats_of_an_empty_event_have_zeros_and_null_waits() {
         stats["wait"]["placed_to_ready"],
         json!({"count": 0, "median_ms": null, "p90_ms": null})
     );
-    let odd = app
-        .bar(Method::GET, "/api/stats?since=1")
-        .send()
-        .await
-        .expect("GET");
+    let odd = app.bar_get("/api/stats?since=1").await;
     assert_eq!(odd.status(), StatusCode::BAD_REQUEST);
 }
 
@@ -708,11 +694,7 @@ async fn csv_export_has_every_order_quoted_per_rfc_4180_with_formulas_defused() 
          VALUES (gen_random_uuid(), E'\\tTab', 'tea'), (gen_random_uuid(), E'\\rCR', 'tea')",
     )
     .await;
-    let response = app
-        .bar(Method::GET, "/api/queue?format=csv")
-        .send()
-        .await
-        .expect("GET");
+    let response = app.bar_get("/api/queue?format=csv").await;
     assert_eq!(response.status(), StatusCode::OK);
     let header = |name: &str| {
         response.headers()[name]
@@ -763,18 +745,10 @@ async fn csv_export_has_every_order_quoted_per_rfc_4180_with_formulas_defused() 
     let open_cells: Vec<&str> = lines[1].split(',').collect();
     assert_eq!(&open_cells[9..], ["", "", "", ""]);
 
-    let mixed = app
-        .bar(Method::GET, "/api/queue?format=csv&status=ready")
-        .send()
-        .await
-        .expect("GET");
+    let mixed = app.bar_get("/api/queue?format=csv&status=ready").await;
     assert_eq!(mixed.status(), StatusCode::BAD_REQUEST);
     assert_eq!(json(mixed).await["field"], "status");
-    let xml = app
-        .bar(Method::GET, "/api/queue?format=xml")
-        .send()
-        .await
-        .expect("GET");
+    let xml = app.bar_get("/api/queue?format=xml").await;
     assert_eq!(xml.status(), StatusCode::BAD_REQUEST);
 }
 
@@ -859,23 +833,15 @@ async fn purge_deletes_closed_orders_and_their_events_but_never_open_ones() {
         .await
         .expect("DELETE");
     assert_eq!(json(again).await, json!({"purged": 0}));
-    let stats = json(
-        app.bar(Method::GET, "/api/stats")
-            .send()
-            .await
-            .expect("GET"),
-    )
-    .await;
+    let stats = json(app.bar_get("/api/stats").await).await;
     assert_eq!(
         stats["per_status"],
         json!({"placed": 1, "preparing": 1, "ready": 1, "served": 1, "cancelled": 0})
     );
     assert_eq!(stats["wait"]["ready_to_served"]["count"], 1);
     let csv = app
-        .bar(Method::GET, "/api/queue?format=csv")
-        .send()
+        .bar_get("/api/queue?format=csv")
         .await
-        .expect("GET")
         .text()
         .await
         .expect("CSV");

@@ -10,7 +10,7 @@ use e2e::api::{
     place_order, version_of,
 };
 use e2e::{app_builder, json, spawn_app};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 /// One acknowledged write: (order id, version the order has after it).
@@ -192,10 +192,8 @@ async fn a_visitor_id_never_appears_in_any_response_but_its_own_requests() {
     let (events, _) = e2e::api::feed_until(&app, &start, 1).await;
     bodies.push(Value::Array(events).to_string());
     bodies.push(
-        app.bar(Method::GET, "/api/queue?include=closed")
-            .send()
+        app.bar_get("/api/queue?include=closed")
             .await
-            .expect("queue")
             .text()
             .await
             .expect("body"),

@@ -6,7 +6,7 @@ use e2e::api::{
     place_order as place,
 };
 use e2e::{app_builder, json, spawn_app};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -289,11 +289,7 @@ async fn queue_needs_the_bar_token() {
         .await
         .expect("GET");
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
-    let ok = app
-        .bar(Method::GET, "/api/queue")
-        .send()
-        .await
-        .expect("GET");
+    let ok = app.bar_get("/api/queue").await;
     assert_eq!(ok.status(), StatusCode::OK);
 }
 
@@ -317,13 +313,7 @@ async fn queue_pages_oldest_first_and_its_feed_cursor_delivers_only_later_change
     for name in ["A", "B", "C"] {
         place(&app, &visitor(), name, "tea").await;
     }
-    let page = json(
-        app.bar(Method::GET, "/api/queue?limit=2")
-            .send()
-            .await
-            .expect("GET"),
-    )
-    .await;
+    let page = json(app.bar_get("/api/queue?limit=2").await).await;
     let names: Vec<&str> = page["orders"]
         .as_array()
         .map(|a| a.iter().filter_map(|o| o["nickname"].as_str()).collect())
@@ -331,10 +321,8 @@ async fn queue_pages_oldest_first_and_its_feed_cursor_delivers_only_later_change
     assert_eq!(names, ["A", "B"]);
     let next = page["next"].as_str().unwrap_or_default().to_string();
     let rest = json(
-        app.bar(Method::GET, &format!("/api/queue?limit=2&after={next}"))
-            .send()
-            .await
-            .expect("GET"),
+        app.bar_get(&format!("/api/queue?limit=2&after={next}"))
+            .await,
     )
     .await;
     assert_eq!(rest["orders"][0]["nickname"], "C");

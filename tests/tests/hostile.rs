@@ -657,12 +657,7 @@ async fn huge_and_odd_numbers_are_refused() {
         ("/api/queue?limit=%EF%BC%95", "limit"), // fullwidth 5
         ("/api/feed?tail=18446744073709551617", "tail"),
     ] {
-        let p = problem(
-            app.bar(Method::GET, path).send().await.expect("GET"),
-            400,
-            path,
-        )
-        .await;
+        let p = problem(app.bar_get(path).await, 400, path).await;
         assert_eq!(p["field"], field);
     }
     for path in [
@@ -863,7 +858,7 @@ async fn very_long_urls_and_query_strings_are_refused_cleanly() {
         (long_name.as_str(), 400),
         (many_params.as_str(), 400),
     ] {
-        let response = app.bar(Method::GET, path).send().await.expect("GET");
+        let response = app.bar_get(path).await;
         assert_eq!(response.status().as_u16(), want, "{}…", &path[..40]);
         if want != 200 {
             problem(response, want, &path[..40]).await;
@@ -1089,10 +1084,7 @@ async fn well_formed_but_forged_cursors_never_fail_the_server() {
         ("too long", format!("{}AAAA", page_cursor(1))),
     ] {
         let p = problem(
-            app.bar(Method::GET, &format!("/api/queue?after={cursor}"))
-                .send()
-                .await
-                .expect("queue"),
+            app.bar_get(&format!("/api/queue?after={cursor}")).await,
             400,
             what,
         )
