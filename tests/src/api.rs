@@ -8,8 +8,9 @@ use crate::{TestApp, json};
 
 /// Polls `GET /api/feed?after=<cursor>` until at least `want` events arrived (following
 /// `next`), or panics after 10 s. Events become visible a moment after their commit: the
-/// feed waits until every older transaction of the cluster has finished (DESIGN.md), and
-/// parallel tests share the cluster. Returns the events and the last cursor.
+/// feed waits until every older transaction of the cluster has finished (docs/API.md,
+/// "Cursor semantics"), and parallel tests share the cluster. Returns the events and the
+/// last cursor.
 pub async fn feed_until(app: &TestApp, cursor: &str, want: usize) -> (Vec<Value>, String) {
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut cursor = cursor.to_string();
