@@ -8,8 +8,9 @@ use crate::{TestApp, json};
 
 /// Polls `GET /api/feed?after=<cursor>` until at least `want` events arrived (following
 /// `next`), or panics after 10 s. Events become visible a moment after their commit: the
-/// feed waits until every older transaction of the cluster has finished (DESIGN.md), and
-/// parallel tests share the cluster. Returns the events and the last cursor.
+/// feed waits until every older transaction of the cluster has finished (docs/API.md,
+/// "Cursor semantics"), and parallel tests share the cluster. Returns the events and the
+/// last cursor.
 pub async fn feed_until(app: &TestApp, cursor: &str, want: usize) -> (Vec<Value>, String) {
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut cursor = cursor.to_string();
@@ -47,6 +48,30 @@ pub fn new_visitor() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+/// A new request id (the idempotency key a page sends with each action).
+pub fn new_request_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// The `id` of an order (or panics: the answer was no order).
+pub fn id_of(order: &Value) -> i64 {
+    order["id"].as_i64().expect("order id")
+}
+
+/// The `version` of an order (or panics: the answer was no order).
+pub fn version_of(order: &Value) -> i64 {
+    order["version"].as_i64().expect("order version")
+}
+
+/// Whether the answer is a problem (`Content-Type: application/problem+json`).
+pub fn is_problem(response: &reqwest::Response) -> bool {
+    response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/problem+json"))
+}
+
 /// The body of `POST /api/orders`.
 pub fn order_body(visitor: &str, nickname: &str, drink: &str, request_id: &str) -> Value {
     serde_json::json!({
@@ -61,12 +86,22 @@ pub async fn place_order(
     nickname: &str,
     drink: &str,
 ) -> reqwest::Response {
-    let request_id = uuid::Uuid::new_v4().to_string();
+    let request_id = new_request_id();
     app.post_json(
         "/api/orders",
         &order_body(visitor, nickname, drink, &request_id),
     )
     .await
+}
+
+/// `GET /api/mine` as the visitor.
+pub async fn get_mine(app: &TestApp, visitor: &str) -> reqwest::Response {
+    app.http
+        .get(app.url("/api/mine"))
+        .header("X-Visitor-Id", visitor)
+        .send()
+        .await
+        .expect("GET /api/mine")
 }
 
 /// `DELETE /api/orders/{id}` as the visitor.

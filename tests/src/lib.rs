@@ -258,26 +258,35 @@ impl Drop for TestDatabase {
         if !self.owned {
             return;
         }
-        let admin = self.admin.clone();
-        let name = self.name.clone();
-        // Drop runs outside async; use a private runtime on a helper thread.
-        let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            rt.block_on(async move {
-                if let Ok(client) = devhost::connect(&admin).await {
-                    let _ = client
-                        .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                        .await;
-                }
-            });
-        })
-        .join();
+        let name = &self.name;
+        cleanup_as_admin(
+            &self.admin,
+            vec![format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")],
+        );
     }
+}
+
+/// Runs `statements` one by one on the server of the admin URL `admin`, from a `Drop`
+/// (outside async, possibly while a test panics): on a private runtime on a helper thread,
+/// waiting until they ran. Best effort, for cleaning up: errors are ignored.
+pub fn cleanup_as_admin(admin: &str, statements: Vec<String>) {
+    let admin = admin.to_string();
+    let _ = std::thread::spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        rt.block_on(async move {
+            if let Ok(client) = devhost::connect(&admin).await {
+                for statement in statements {
+                    let _ = client.batch_execute(&statement).await;
+                }
+            }
+        });
+    })
+    .join();
 }
 
 /// What to start.
@@ -337,6 +346,17 @@ impl TestAppBuilder {
     pub fn database_url(mut self, url: &str) -> Self {
         self.database_url = Some(url.to_string());
         self
+    }
+
+    /// Serve a database that cannot be reached: `db_url` points at port 1 on loopback
+    /// (connection refused, fast), and `db_port` follows so that `allowed_outbound_hosts`
+    /// still allows it; every request that needs the database meets the outage.
+    pub fn unreachable_database(self) -> Self {
+        self.variable(
+            "db_url",
+            "postgres://postgres@127.0.0.1:1/none?sslmode=disable",
+        )
+        .variable("db_port", "1")
     }
 
     /// Give up on every request of `TestApp::http` after `timeout` (a hang is a failure).
@@ -493,6 +513,14 @@ impl TestApp {
             .send()
             .await
             .expect("POST request")
+    }
+
+    /// `GET` with the bar token, as a tablet of the bar sends it.
+    pub async fn bar_get(&self, path: &str) -> reqwest::Response {
+        self.bar(reqwest::Method::GET, path)
+            .send()
+            .await
+            .expect("GET request as the bar")
     }
 
     /// A request builder with the bar token already set.

@@ -2,7 +2,10 @@
 //! CSV export, purge), through the real components on the development host against a
 //! fresh database.
 
-use e2e::api::{feed_start, feed_until, new_visitor as visitor, place_order as place_as};
+use e2e::api::{
+    cancel_order, feed_start, feed_until, id_of, is_problem, new_request_id,
+    new_visitor as visitor, place_order as place_as, version_of,
+};
 use e2e::{TestApp, app_builder, json, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -13,10 +16,6 @@ async fn place(app: &TestApp, nickname: &str, drink: &str) -> (Value, String) {
     let response = place_as(app, &v, nickname, drink).await;
     assert_eq!(response.status(), StatusCode::CREATED, "placing {nickname}");
     (json(response).await, v)
-}
-
-fn id_of(order: &Value) -> i64 {
-    order["id"].as_i64().expect("order id")
 }
 
 async fn patch_status(app: &TestApp, id: i64, status: &str, version: i64) -> reqwest::Response {
@@ -39,8 +38,7 @@ async fn move_to(app: &TestApp, order: Value, target: &str) -> Value {
     };
     let mut order = order;
     for step in path {
-        let version = order["version"].as_i64().expect("version");
-        let response = patch_status(app, id_of(&order), step, version).await;
+        let response = patch_status(app, id_of(&order), step, version_of(&order)).await;
         assert_eq!(response.status(), StatusCode::OK, "moving to {step}");
         order = json(response).await;
     }
@@ -82,14 +80,6 @@ async fn db_now_ms(app: &TestApp) -> i64 {
         .await
         .expect("clock")
         .get(0)
-}
-
-fn is_problem(response: &reqwest::Response) -> bool {
-    response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/problem+json"))
 }
 
 /// Every bar endpoint, with a body that would be valid.
@@ -512,13 +502,7 @@ async fn placing_changing_and_cancelling_take_move_and_return_stock() {
     assert_eq!(changed.status(), StatusCode::OK);
     assert_eq!(menu_drink(&app, "tea").await["stock"], 5);
     assert_eq!(menu_drink(&app, "water").await["stock"], 4);
-    let cancel = app
-        .http
-        .delete(app.url(&format!("/api/orders/{}", id_of(&order))))
-        .header("X-Visitor-Id", &v)
-        .send()
-        .await
-        .expect("DELETE");
+    let cancel = cancel_order(&app, &v, id_of(&order)).await;
     assert_eq!(cancel.status(), StatusCode::OK);
     assert_eq!(menu_drink(&app, "water").await["stock"], 5);
     assert_eq!(menu_drink(&app, "tea").await["stock"], 5);
@@ -553,7 +537,7 @@ async fn fifty_concurrent_orders_for_the_last_ten_give_exactly_ten_orders_and_st
         let url = app.url("/api/orders");
         tasks.spawn(async move {
             let body = json!({"visitor_id": visitor(), "nickname": format!("Guest {i}"),
-                              "drink": "water", "request_id": uuid::Uuid::new_v4().to_string()});
+                              "drink": "water", "request_id": new_request_id()});
             let response = http.post(url).json(&body).send().await.expect("POST");
             let status = response.status();
             let problem_type = if status == StatusCode::CONFLICT {
@@ -619,11 +603,7 @@ async fn stats_count_orders_per_drink_and_status_and_measure_wait_times() {
     ))
     .await;
     let before = db_now_ms(&app).await;
-    let response = app
-        .bar(Method::GET, "/api/stats")
-        .send()
-        .await
-        .expect("GET");
+    let response = app.bar_get("/api/stats").await;
     assert_eq!(response.status(), StatusCode::OK);
     let stats = json(response).await;
     assert!(stats["generated_at"].as_i64() >= Some(before));
@@ -676,13 +656,7 @@ async fn stats_count_orders_per_drink_and_status_and_measure_wait_times() {
 #[tokio::test]
 async fn stats_of_an_empty_event_have_zeros_and_null_waits() {
     let app = spawn_app().await;
-    let stats = json(
-        app.bar(Method::GET, "/api/stats")
-            .send()
-            .await
-            .expect("GET"),
-    )
-    .await;
+    let stats = json(app.bar_get("/api/stats").await).await;
     assert_eq!(
         stats["per_status"],
         json!({"placed": 0, "preparing": 0, "ready": 0, "served": 0, "cancelled": 0})
@@ -693,11 +667,7 @@ async fn stats_of_an_empty_event_have_zeros_and_null_waits() {
         stats["wait"]["placed_to_ready"],
         json!({"count": 0, "median_ms": null, "p90_ms": null})
     );
-    let odd = app
-        .bar(Method::GET, "/api/stats?since=1")
-        .send()
-        .await
-        .expect("GET");
+    let odd = app.bar_get("/api/stats?since=1").await;
     assert_eq!(odd.status(), StatusCode::BAD_REQUEST);
 }
 
@@ -724,11 +694,7 @@ async fn csv_export_has_every_order_quoted_per_rfc_4180_with_formulas_defused() 
          VALUES (gen_random_uuid(), E'\\tTab', 'tea'), (gen_random_uuid(), E'\\rCR', 'tea')",
     )
     .await;
-    let response = app
-        .bar(Method::GET, "/api/queue?format=csv")
-        .send()
-        .await
-        .expect("GET");
+    let response = app.bar_get("/api/queue?format=csv").await;
     assert_eq!(response.status(), StatusCode::OK);
     let header = |name: &str| {
         response.headers()[name]
@@ -779,18 +745,10 @@ async fn csv_export_has_every_order_quoted_per_rfc_4180_with_formulas_defused() 
     let open_cells: Vec<&str> = lines[1].split(',').collect();
     assert_eq!(&open_cells[9..], ["", "", "", ""]);
 
-    let mixed = app
-        .bar(Method::GET, "/api/queue?format=csv&status=ready")
-        .send()
-        .await
-        .expect("GET");
+    let mixed = app.bar_get("/api/queue?format=csv&status=ready").await;
     assert_eq!(mixed.status(), StatusCode::BAD_REQUEST);
     assert_eq!(json(mixed).await["field"], "status");
-    let xml = app
-        .bar(Method::GET, "/api/queue?format=xml")
-        .send()
-        .await
-        .expect("GET");
+    let xml = app.bar_get("/api/queue?format=xml").await;
     assert_eq!(xml.status(), StatusCode::BAD_REQUEST);
 }
 
@@ -875,23 +833,15 @@ async fn purge_deletes_closed_orders_and_their_events_but_never_open_ones() {
         .await
         .expect("DELETE");
     assert_eq!(json(again).await, json!({"purged": 0}));
-    let stats = json(
-        app.bar(Method::GET, "/api/stats")
-            .send()
-            .await
-            .expect("GET"),
-    )
-    .await;
+    let stats = json(app.bar_get("/api/stats").await).await;
     assert_eq!(
         stats["per_status"],
         json!({"placed": 1, "preparing": 1, "ready": 1, "served": 1, "cancelled": 0})
     );
     assert_eq!(stats["wait"]["ready_to_served"]["count"], 1);
     let csv = app
-        .bar(Method::GET, "/api/queue?format=csv")
-        .send()
+        .bar_get("/api/queue?format=csv")
         .await
-        .expect("GET")
         .text()
         .await
         .expect("CSV");

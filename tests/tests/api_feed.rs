@@ -5,9 +5,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use e2e::api::{cancel_order, feed_start, new_visitor, order_body, place_order};
+use e2e::api::{
+    cancel_order, feed_start, get_mine, id_of, new_request_id, new_visitor, order_body,
+    place_order, version_of,
+};
 use e2e::{app_builder, json, spawn_app};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 /// One acknowledged write: (order id, version the order has after it).
@@ -29,20 +32,20 @@ async fn writer(app: Arc<e2e::TestApp>, orders: usize, seed: u64) -> Vec<Write> 
         let response = place_order(&app, &visitor, &format!("w{seed}-{i}"), drinks[i % 5]).await;
         assert_eq!(response.status(), StatusCode::CREATED);
         let order = json(response).await;
-        let id = order["id"].as_i64().expect("id");
-        acknowledged.push((id, order["version"].as_i64().expect("version")));
+        let id = id_of(&order);
+        acknowledged.push((id, version_of(&order)));
         match next() % 4 {
             0 => {
                 let changed = place_order(&app, &visitor, "changed", drinks[(i + 1) % 5]).await;
                 assert_eq!(changed.status(), StatusCode::OK);
                 let changed = json(changed).await;
-                acknowledged.push((id, changed["version"].as_i64().expect("version")));
+                acknowledged.push((id, version_of(&changed)));
             }
             1 => {
                 let cancelled = cancel_order(&app, &visitor, id).await;
                 assert_eq!(cancelled.status(), StatusCode::OK);
                 let cancelled = json(cancelled).await;
-                acknowledged.push((id, cancelled["version"].as_i64().expect("version")));
+                acknowledged.push((id, version_of(&cancelled)));
             }
             _ => {}
         }
@@ -141,7 +144,7 @@ async fn eight_writers_and_a_poller_see_every_event_exactly_once_in_cursor_order
 async fn concurrent_retries_of_one_request_create_one_order() {
     let app = Arc::new(spawn_app().await);
     let visitor = new_visitor();
-    let request = uuid::Uuid::new_v4().to_string();
+    let request = new_request_id();
     let body = order_body(&visitor, "Ana", "tea", &request);
     let tries: Vec<_> = (0..16)
         .map(|_| {
@@ -177,7 +180,7 @@ async fn a_visitor_id_never_appears_in_any_response_but_its_own_requests() {
     let ben = new_visitor();
     let placed = json(place_order(&app, &ana, "Ana", "tea").await).await;
     json(place_order(&app, &ben, "Ben", "water").await).await;
-    let id = placed["id"].as_i64().expect("id");
+    let id = id_of(&placed);
     let mut bodies = vec![placed.to_string()];
     // Everything a stranger, the bar or the visitor can read.
     for path in ["/api/menu", "/api/feed", "/api/feed?tail=10", "/api/health"] {
@@ -189,25 +192,13 @@ async fn a_visitor_id_never_appears_in_any_response_but_its_own_requests() {
     let (events, _) = e2e::api::feed_until(&app, &start, 1).await;
     bodies.push(Value::Array(events).to_string());
     bodies.push(
-        app.bar(Method::GET, "/api/queue?include=closed")
-            .send()
+        app.bar_get("/api/queue?include=closed")
             .await
-            .expect("queue")
             .text()
             .await
             .expect("body"),
     );
-    bodies.push(
-        app.http
-            .get(app.url("/api/mine"))
-            .header("X-Visitor-Id", &ana)
-            .send()
-            .await
-            .expect("mine")
-            .text()
-            .await
-            .expect("body"),
-    );
+    bodies.push(get_mine(&app, &ana).await.text().await.expect("body"));
     // Problems that carry an order must not leak it either.
     app.db
         .client()
@@ -248,27 +239,14 @@ async fn a_visitor_id_never_appears_in_any_response_but_its_own_requests() {
 
 #[tokio::test]
 async fn when_the_database_is_unreachable_the_api_answers_503_with_retry_after() {
-    // Port 1 on loopback: connection refused, fast. allowed_outbound_hosts must match it.
-    let app = app_builder()
-        .variable(
-            "db_url",
-            "postgres://postgres@127.0.0.1:1/none?sslmode=disable",
-        )
-        .variable("db_port", "1")
-        .spawn()
-        .await;
+    let app = app_builder().unreachable_database().spawn().await;
     let visitor = new_visitor();
     let responses = vec![
         place_order(&app, &visitor, "Ana", "tea").await,
         app.get("/api/menu").await,
         app.get("/api/feed").await,
         app.get("/api/health").await,
-        app.http
-            .get(app.url("/api/mine"))
-            .header("X-Visitor-Id", &visitor)
-            .send()
-            .await
-            .expect("mine"),
+        get_mine(&app, &visitor).await,
     ];
     for response in responses {
         assert_eq!(

@@ -1,18 +1,13 @@
 //! End-to-end tests of issue 3: orders, lists, feed and health, through the real components
 //! on the development host against a fresh database.
 
-use e2e::api::{new_visitor as visitor, order_body, place_order as place};
+use e2e::api::{
+    cancel_order, get_mine, id_of, is_problem, new_request_id, new_visitor as visitor, order_body,
+    place_order as place,
+};
 use e2e::{app_builder, json, spawn_app};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-fn is_problem(response: &reqwest::Response) -> bool {
-    response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/problem+json"))
-}
 
 #[tokio::test]
 async fn placing_an_order_answers_201_with_the_order() {
@@ -33,7 +28,7 @@ async fn placing_an_order_answers_201_with_the_order() {
 #[tokio::test]
 async fn the_same_request_id_answers_the_same_order_and_writes_nothing() {
     let app = spawn_app().await;
-    let body = order_body(&visitor(), "Ana", "tea", &uuid::Uuid::new_v4().to_string());
+    let body = order_body(&visitor(), "Ana", "tea", &new_request_id());
     let first = json(app.post_json("/api/orders", &body).await).await;
     let again = app.post_json("/api/orders", &body).await;
     assert_eq!(again.status(), StatusCode::OK);
@@ -101,14 +96,7 @@ async fn stock_is_taken_on_place_and_returned_on_cancel() {
     let order = json(place(&app, &v, "Ana", "water").await).await;
     let second = place(&app, &visitor(), "Bob", "water").await;
     assert_eq!(second.status(), StatusCode::CONFLICT);
-    let id = order["id"].as_i64().unwrap_or_default();
-    let cancel = app
-        .http
-        .delete(app.url(&format!("/api/orders/{id}")))
-        .header("X-Visitor-Id", &v)
-        .send()
-        .await
-        .expect("DELETE");
+    let cancel = cancel_order(&app, &v, id_of(&order)).await;
     assert_eq!(cancel.status(), StatusCode::OK);
     assert_eq!(json(cancel).await["status"], "cancelled");
     let third = place(&app, &visitor(), "Bob", "water").await;
@@ -157,7 +145,7 @@ async fn only_the_owner_can_cancel_and_only_while_placed() {
 async fn bad_bodies_are_problems_that_name_the_field_and_write_nothing() {
     let app = spawn_app().await;
     let v = visitor();
-    let r = uuid::Uuid::new_v4().to_string();
+    let r = new_request_id();
     let cases: Vec<(Value, u16, Option<&str>)> = vec![
         (
             json!({"visitor_id": v, "drink": "tea", "request_id": r}),
@@ -272,22 +260,10 @@ async fn mine_lists_the_visitors_orders_newest_first() {
     let app = spawn_app().await;
     let v = visitor();
     let first = json(place(&app, &v, "Ana", "tea").await).await;
-    let id = first["id"].as_i64().unwrap_or_default();
-    app.http
-        .delete(app.url(&format!("/api/orders/{id}")))
-        .header("X-Visitor-Id", &v)
-        .send()
-        .await
-        .expect("DELETE");
+    cancel_order(&app, &v, id_of(&first)).await;
     let second = json(place(&app, &v, "Ana", "water").await).await;
     place(&app, &visitor(), "Other", "tea").await;
-    let mine = app
-        .http
-        .get(app.url("/api/mine"))
-        .header("X-Visitor-Id", &v)
-        .send()
-        .await
-        .expect("GET");
+    let mine = get_mine(&app, &v).await;
     let orders = json(mine).await["orders"].clone();
     assert_eq!(orders.as_array().map(Vec::len), Some(2));
     assert_eq!(orders[0]["id"], second["id"]);
@@ -313,11 +289,7 @@ async fn queue_needs_the_bar_token() {
         .await
         .expect("GET");
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
-    let ok = app
-        .bar(Method::GET, "/api/queue")
-        .send()
-        .await
-        .expect("GET");
+    let ok = app.bar_get("/api/queue").await;
     assert_eq!(ok.status(), StatusCode::OK);
 }
 
@@ -341,13 +313,7 @@ async fn queue_pages_oldest_first_and_its_feed_cursor_delivers_only_later_change
     for name in ["A", "B", "C"] {
         place(&app, &visitor(), name, "tea").await;
     }
-    let page = json(
-        app.bar(Method::GET, "/api/queue?limit=2")
-            .send()
-            .await
-            .expect("GET"),
-    )
-    .await;
+    let page = json(app.bar_get("/api/queue?limit=2").await).await;
     let names: Vec<&str> = page["orders"]
         .as_array()
         .map(|a| a.iter().filter_map(|o| o["nickname"].as_str()).collect())
@@ -355,10 +321,8 @@ async fn queue_pages_oldest_first_and_its_feed_cursor_delivers_only_later_change
     assert_eq!(names, ["A", "B"]);
     let next = page["next"].as_str().unwrap_or_default().to_string();
     let rest = json(
-        app.bar(Method::GET, &format!("/api/queue?limit=2&after={next}"))
-            .send()
-            .await
-            .expect("GET"),
+        app.bar_get(&format!("/api/queue?limit=2&after={next}"))
+            .await,
     )
     .await;
     assert_eq!(rest["orders"][0]["nickname"], "C");

@@ -1159,24 +1159,7 @@ struct Cleanup {
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
-        let admin = self.admin.clone();
-        let statements = std::mem::take(&mut self.statements);
-        let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            rt.block_on(async move {
-                if let Ok(client) = devhost::connect(&admin).await {
-                    for statement in statements {
-                        let _ = client.batch_execute(&statement).await;
-                    }
-                }
-            });
-        })
-        .join();
+        e2e::cleanup_as_admin(&self.admin, std::mem::take(&mut self.statements));
     }
 }
 

@@ -9,8 +9,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use devhost::cluster::Cluster;
+use e2e::api::{get_mine, id_of, new_request_id, new_visitor, order_body};
 use e2e::{TestApp, app_builder, migrate, probe_builder};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// A cluster with a migrated database and the host serving it.
 async fn app_on_own_cluster() -> (Arc<Cluster>, TestApp, String) {
@@ -42,11 +43,6 @@ async fn on_cluster(cluster: &Arc<Cluster>, op: fn(&Cluster) -> anyhow::Result<(
         .await
         .expect("join")
         .expect("cluster operation");
-}
-
-fn order_body(visitor: &str, request_id: &str, n: usize) -> Value {
-    json!({"visitor_id": visitor, "nickname": format!("fault {n}"), "drink": "tea",
-           "request_id": request_id})
 }
 
 /// What a phone saw while placing one order until it was acknowledged.
@@ -85,7 +81,7 @@ async fn place_until_acknowledged(
                 match status {
                     201 | 200 => {
                         let order: Value = serde_json::from_str(&text).expect("order JSON");
-                        return order["id"].as_i64().expect("order id");
+                        return id_of(&order);
                     }
                     503 => {
                         assert!(retry_after, "503 without Retry-After: {text}");
@@ -134,9 +130,10 @@ async fn restart_amid_orders(phones: usize) -> RestartRun {
                 if stop.load(Ordering::Relaxed) {
                     break;
                 }
-                let visitor = uuid::Uuid::new_v4().to_string();
-                let request_id = uuid::Uuid::new_v4().to_string();
-                let body = order_body(&visitor, &request_id, phone * 1000 + n);
+                let visitor = new_visitor();
+                let request_id = new_request_id();
+                let nickname = format!("fault {}", phone * 1000 + n);
+                let body = order_body(&visitor, &nickname, "tea", &request_id);
                 let id = place_until_acknowledged(&app, &body, deadline, &mut seen).await;
                 acknowledged.push((request_id, id));
                 if restarted.load(Ordering::Relaxed) {
@@ -283,12 +280,12 @@ async fn assert_unavailable(request: reqwest::RequestBuilder, what: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn while_postgres_is_down_the_api_answers_503_and_recovers_without_a_host_restart() {
     let (cluster, mut app, _url) = app_on_own_cluster().await;
-    let visitor = uuid::Uuid::new_v4().to_string();
+    let visitor = new_visitor();
     // Warm the pool: the first requests after the stop meet dead pooled connections.
     let placed = app
         .http
         .post(app.url("/api/orders"))
-        .json(&order_body(&visitor, &uuid::Uuid::new_v4().to_string(), 0))
+        .json(&order_body(&visitor, "fault 0", "tea", &new_request_id()))
         .send()
         .await
         .expect("order");
@@ -296,11 +293,8 @@ async fn while_postgres_is_down_the_api_answers_503_and_recovers_without_a_host_
 
     on_cluster(&cluster, Cluster::stop).await;
     for round in 0..2 {
-        let body = order_body(
-            &uuid::Uuid::new_v4().to_string(),
-            &uuid::Uuid::new_v4().to_string(),
-            round,
-        );
+        let nickname = format!("fault {round}");
+        let body = order_body(&new_visitor(), &nickname, "tea", &new_request_id());
         assert_unavailable(
             app.http.post(app.url("/api/orders")).json(&body),
             "POST /api/orders",
@@ -348,21 +342,16 @@ async fn while_postgres_is_down_the_api_answers_503_and_recovers_without_a_host_
         .http
         .post(app.url("/api/orders"))
         .json(&order_body(
-            &uuid::Uuid::new_v4().to_string(),
-            &uuid::Uuid::new_v4().to_string(),
-            9,
+            &new_visitor(),
+            "fault 9",
+            "tea",
+            &new_request_id(),
         ))
         .send()
         .await
         .expect("order after recovery");
     assert_eq!(again.status(), 201);
-    let mine = app
-        .http
-        .get(app.url("/api/mine"))
-        .header("X-Visitor-Id", &visitor)
-        .send()
-        .await
-        .expect("mine");
+    let mine = get_mine(&app, &visitor).await;
     assert_eq!(mine.status(), 200);
     let mine: Value = mine.json().await.expect("JSON");
     assert_eq!(

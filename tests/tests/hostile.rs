@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use e2e::api::{new_visitor, order_body};
+use e2e::api::{new_request_id, new_visitor, order_body};
 use e2e::{TestApp, spawn_app};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -60,10 +60,6 @@ fn post_raw(app: &TestApp, path: &str, body: impl Into<reqwest::Body>) -> reqwes
         .post(app.url(path))
         .header("content-type", "application/json")
         .body(body)
-}
-
-fn request_id() -> String {
-    uuid::Uuid::new_v4().to_string()
 }
 
 /// A raw HTTP/1.1 exchange that tolerates the server answering (and closing) before the
@@ -146,7 +142,7 @@ fn chunked(body: &[u8]) -> Vec<u8> {
 
 /// A JSON object of about `size` bytes whose fields are all valid for `POST /api/orders`.
 fn big_order_json(size: usize) -> Vec<u8> {
-    let mut body = order_body(&new_visitor(), "Ana", "tea", &request_id());
+    let mut body = order_body(&new_visitor(), "Ana", "tea", &new_request_id());
     body["padding"] = json!("x".repeat(size));
     serde_json::to_vec(&body).expect("json")
 }
@@ -371,7 +367,7 @@ async fn deeply_nested_json_is_refused_without_crashing() {
         new_visitor(),
         "[".repeat(5000),
         "]".repeat(5000),
-        request_id()
+        new_request_id()
     );
     for (what, body) in [
         ("16k [", "[".repeat(16_000)),
@@ -395,7 +391,7 @@ async fn deeply_nested_json_is_refused_without_crashing() {
         }
     }
     // Nesting the parser accepts is simply the wrong type.
-    let mut shallow = order_body(&new_visitor(), "Ana", "tea", &request_id());
+    let mut shallow = order_body(&new_visitor(), "Ana", "tea", &new_request_id());
     shallow["nickname"] =
         serde_json::from_str(&format!("{}1{}", "[".repeat(100), "]".repeat(100))).expect("json");
     let p = problem(
@@ -415,7 +411,7 @@ async fn invalid_utf8_anywhere_in_the_body_is_malformed_json() {
     let visitor = new_visitor();
     let template = format!(
         "{{\"visitor_id\":\"{visitor}\",\"nickname\":\"NICK\",\"drink\":\"tea\",\"request_id\":\"{}\"}}",
-        request_id()
+        new_request_id()
     );
     let with_nickname = |bytes: &[u8]| {
         let (head, tail) = template.split_once("NICK").expect("placeholder");
@@ -492,7 +488,7 @@ async fn header_injection_in_nicknames_is_refused_and_never_reflected_as_a_heade
         let response = app
             .post_json(
                 "/api/orders",
-                &order_body(&new_visitor(), nickname, "tea", &request_id()),
+                &order_body(&new_visitor(), nickname, "tea", &new_request_id()),
             )
             .await;
         for (name, value) in response.headers() {
@@ -512,7 +508,7 @@ async fn header_injection_in_nicknames_is_refused_and_never_reflected_as_a_heade
     let response = app
         .post_json(
             "/api/orders",
-            &order_body(&new_visitor(), "Set-Cookie: x=1", "tea", &request_id()),
+            &order_body(&new_visitor(), "Set-Cookie: x=1", "tea", &new_request_id()),
         )
         .await;
     assert_eq!(response.status(), 201);
@@ -542,7 +538,7 @@ async fn unicode_nicknames_count_scalar_values_and_are_kept_exactly_as_sent() {
         let response = app
             .post_json(
                 "/api/orders",
-                &order_body(&new_visitor(), nickname, "tea", &request_id()),
+                &order_body(&new_visitor(), nickname, "tea", &new_request_id()),
             )
             .await;
         let status = response.status().as_u16();
@@ -562,7 +558,7 @@ async fn unicode_nicknames_count_scalar_values_and_are_kept_exactly_as_sent() {
         let p = problem(
             app.post_json(
                 "/api/orders",
-                &order_body(&new_visitor(), nickname, "tea", &request_id()),
+                &order_body(&new_visitor(), nickname, "tea", &new_request_id()),
             )
             .await,
             422,
@@ -580,7 +576,7 @@ async fn huge_and_odd_numbers_are_refused() {
     let placed = app
         .post_json(
             "/api/orders",
-            &order_body(&new_visitor(), "Ana", "tea", &request_id()),
+            &order_body(&new_visitor(), "Ana", "tea", &new_request_id()),
         )
         .await;
     assert_eq!(placed.status(), 201);
@@ -662,12 +658,7 @@ async fn huge_and_odd_numbers_are_refused() {
         ("/api/queue?limit=%EF%BC%95", "limit"), // fullwidth 5
         ("/api/feed?tail=18446744073709551617", "tail"),
     ] {
-        let p = problem(
-            app.bar(Method::GET, path).send().await.expect("GET"),
-            400,
-            path,
-        )
-        .await;
+        let p = problem(app.bar_get(path).await, 400, path).await;
         assert_eq!(p["field"], field);
     }
     for path in [
@@ -704,7 +695,7 @@ async fn duplicate_keys_take_the_last_value_and_write_one_order() {
         "{{\"visitor_id\":\"{}\",\"nickname\":\"First\",\"nickname\":\"Last\",\"drink\":\"beer\",\
          \"drink\":\"tea\",\"request_id\":\"{}\"}}",
         new_visitor(),
-        request_id()
+        new_request_id()
     );
     let response = post_raw(&app, "/api/orders", body)
         .send()
@@ -736,7 +727,7 @@ async fn wrong_json_types_for_every_field_are_422_naming_the_field() {
     let placed = app
         .post_json(
             "/api/orders",
-            &order_body(&new_visitor(), "Ana", "tea", &request_id()),
+            &order_body(&new_visitor(), "Ana", "tea", &new_request_id()),
         )
         .await;
     assert_eq!(placed.status(), 201);
@@ -750,7 +741,7 @@ async fn wrong_json_types_for_every_field_are_422_naming_the_field() {
         json!({}),
         json!({"$ne": null}),
     ];
-    let place = order_body(&new_visitor(), "Ana", "tea", &request_id());
+    let place = order_body(&new_visitor(), "Ana", "tea", &new_request_id());
     for field in ["visitor_id", "nickname", "drink", "request_id"] {
         for value in wrong.iter().chain([&json!(null)]) {
             let mut body = place.clone();
@@ -868,7 +859,7 @@ async fn very_long_urls_and_query_strings_are_refused_cleanly() {
         (long_name.as_str(), 400),
         (many_params.as_str(), 400),
     ] {
-        let response = app.bar(Method::GET, path).send().await.expect("GET");
+        let response = app.bar_get(path).await;
         assert_eq!(response.status().as_u16(), want, "{}…", &path[..40]);
         if want != 200 {
             problem(response, want, &path[..40]).await;
@@ -941,7 +932,7 @@ async fn visitor_ids_that_are_not_uuids_are_400_invalid_header() {
     let placed = app
         .post_json(
             "/api/orders",
-            &order_body(&new_visitor(), "Ana", "tea", &request_id()),
+            &order_body(&new_visitor(), "Ana", "tea", &new_request_id()),
         )
         .await;
     assert_eq!(placed.status(), 201);
@@ -1097,10 +1088,7 @@ async fn well_formed_but_forged_cursors_never_fail_the_server() {
         ("too long", format!("{}AAAA", page_cursor(1))),
     ] {
         let p = problem(
-            app.bar(Method::GET, &format!("/api/queue?after={cursor}"))
-                .send()
-                .await
-                .expect("queue"),
+            app.bar_get(&format!("/api/queue?after={cursor}")).await,
             400,
             what,
         )

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
-use e2e::api::{new_visitor, order_body};
+use e2e::api::{id_of, new_request_id, new_visitor, order_body, version_of};
 use e2e::{TestApp, app_builder, spawn_app};
 use reqwest::Method;
 use reqwest::header::HeaderMap;
@@ -382,18 +382,6 @@ fn post_order(app: &TestApp, body: &Value) -> reqwest::RequestBuilder {
     app.http.post(app.url("/api/orders")).json(body)
 }
 
-fn request_id() -> String {
-    uuid::Uuid::new_v4().to_string()
-}
-
-fn id_of(order: &Value) -> i64 {
-    order["id"].as_i64().expect("order id")
-}
-
-fn version_of(order: &Value) -> i64 {
-    order["version"].as_i64().expect("order version")
-}
-
 /// A JSON body of more than 16 KiB.
 fn oversized_json() -> Value {
     json!({"status": "ready", "version": 1, "padding": "x".repeat(17 * 1024)})
@@ -435,7 +423,7 @@ async fn visitor_endpoints_answer_as_the_spec_documents() {
     let order = "/api/orders/{id}";
 
     // Place (201), change (200), replay (200).
-    let first = request_id();
+    let first = new_request_id();
     let placed = cov
         .send(
             orders,
@@ -446,7 +434,7 @@ async fn visitor_endpoints_answer_as_the_spec_documents() {
     let changed = cov
         .send(
             orders,
-            post_order(&app, &order_body(&ana, "Ana", "water", &request_id())),
+            post_order(&app, &order_body(&ana, "Ana", "water", &new_request_id())),
         )
         .await;
     assert_eq!(
@@ -477,7 +465,7 @@ async fn visitor_endpoints_answer_as_the_spec_documents() {
             orders,
             post_order(
                 &app,
-                &order_body(&new_visitor(), "Bo", "beer", &request_id()),
+                &order_body(&new_visitor(), "Bo", "beer", &new_request_id()),
             ),
         )
         .await;
@@ -497,7 +485,7 @@ async fn visitor_endpoints_answer_as_the_spec_documents() {
     let in_progress = cov
         .send(
             orders,
-            post_order(&app, &order_body(&ana, "Ana", "tea", &request_id())),
+            post_order(&app, &order_body(&ana, "Ana", "tea", &new_request_id())),
         )
         .await;
     assert_eq!(
@@ -528,27 +516,30 @@ async fn visitor_endpoints_answer_as_the_spec_documents() {
             app.http
                 .post(app.url(orders))
                 .header("content-type", "text/plain")
-                .body(order_body(&new_visitor(), "Cy", "tea", &request_id()).to_string()),
+                .body(order_body(&new_visitor(), "Cy", "tea", &new_request_id()).to_string()),
         )
         .await;
     assert_eq!(wrong_type.status, 415);
     for (body, field) in [
         (
-            order_body(&new_visitor(), "", "tea", &request_id()),
+            order_body(&new_visitor(), "", "tea", &new_request_id()),
             "nickname",
         ),
-        (order_body("nope", "Cy", "tea", &request_id()), "visitor_id"),
         (
-            order_body(&new_visitor(), "Cy", "Tea!", &request_id()),
+            order_body("nope", "Cy", "tea", &new_request_id()),
+            "visitor_id",
+        ),
+        (
+            order_body(&new_visitor(), "Cy", "Tea!", &new_request_id()),
             "drink",
         ),
         (order_body(&new_visitor(), "Cy", "tea", "1"), "request_id"),
         (
-            json!({"visitor_id": new_visitor(), "nickname": 5, "drink": "tea", "request_id": request_id()}),
+            json!({"visitor_id": new_visitor(), "nickname": 5, "drink": "tea", "request_id": new_request_id()}),
             "nickname",
         ),
         (
-            json!({"nickname": "Cy", "drink": "tea", "request_id": request_id()}),
+            json!({"nickname": "Cy", "drink": "tea", "request_id": new_request_id()}),
             "visitor_id",
         ),
     ] {
@@ -563,7 +554,7 @@ async fn visitor_endpoints_answer_as_the_spec_documents() {
             orders,
             post_order(
                 &app,
-                &order_body(&new_visitor(), "Cy", "mead", &request_id()),
+                &order_body(&new_visitor(), "Cy", "mead", &new_request_id()),
             ),
         )
         .await;
@@ -588,7 +579,7 @@ async fn visitor_endpoints_answer_as_the_spec_documents() {
     let bos = cov
         .send(
             orders,
-            post_order(&app, &order_body(&bo, "Bo", "espresso", &request_id())),
+            post_order(&app, &order_body(&bo, "Bo", "espresso", &new_request_id())),
         )
         .await;
     let bos_id = id_of(&bos.json);
@@ -678,7 +669,7 @@ async fn bar_endpoints_answer_as_the_spec_documents() {
             "/api/orders",
             post_order(
                 &app,
-                &order_body(&new_visitor(), "Ana", "tea", &request_id()),
+                &order_body(&new_visitor(), "Ana", "tea", &new_request_id()),
             ),
         )
         .await;
@@ -795,7 +786,7 @@ async fn bar_endpoints_answer_as_the_spec_documents() {
             "/api/orders",
             post_order(
                 &app,
-                &order_body(&new_visitor(), "Bo", "water", &request_id()),
+                &order_body(&new_visitor(), "Bo", "water", &new_request_id()),
             ),
         )
         .await;
@@ -1058,7 +1049,7 @@ async fn public_endpoints_answer_as_the_spec_documents() {
         "/api/orders",
         post_order(
             &app,
-            &order_body(&new_visitor(), "Ana", "tea", &request_id()),
+            &order_body(&new_visitor(), "Ana", "tea", &new_request_id()),
         ),
     )
     .await;
@@ -1103,7 +1094,7 @@ fn one_request_per_operation(app: &TestApp) -> Vec<(&'static str, reqwest::Reque
     vec![
         (
             "/api/orders",
-            post_order(app, &order_body(&visitor, "Ana", "tea", &request_id())),
+            post_order(app, &order_body(&visitor, "Ana", "tea", &new_request_id())),
         ),
         (
             "/api/orders",
@@ -1147,15 +1138,7 @@ fn one_request_per_operation(app: &TestApp) -> Vec<(&'static str, reqwest::Reque
 
 #[tokio::test]
 async fn without_a_database_every_operation_answers_a_documented_503() {
-    // Port 1 on loopback: connection refused, fast. allowed_outbound_hosts must match it.
-    let app = app_builder()
-        .variable(
-            "db_url",
-            "postgres://postgres@127.0.0.1:1/none?sslmode=disable",
-        )
-        .variable("db_port", "1")
-        .spawn()
-        .await;
+    let app = app_builder().unreachable_database().spawn().await;
     let mut cov = Coverage::default();
     for (template, request) in one_request_per_operation(&app) {
         let answer = cov.send(template, request).await;

@@ -24,7 +24,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use e2e::api::{new_visitor, place_order};
+use e2e::api::{get_mine, new_visitor, place_order};
 use e2e::{TestApp, TestDatabase, admin_url, app_builder, json, probe_builder};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -267,13 +267,7 @@ async fn burst(app: &Arc<TestApp>) -> Outcome {
                     placed.text().await.unwrap_or_default()
                 ));
             }
-            let mine = app
-                .http
-                .get(app.url("/api/mine"))
-                .header("X-Visitor-Id", &visitor)
-                .send()
-                .await
-                .expect("GET /api/mine");
+            let mine = get_mine(&app, &visitor).await;
             if mine.status() != StatusCode::OK {
                 return Err(format!("GET /api/mine: {}", mine.status()));
             }

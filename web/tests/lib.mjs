@@ -97,6 +97,18 @@ export async function waitForOrderNumber(page) {
   return (await number.first().textContent()).trim();
 }
 
+/**
+ * Records the body of every `POST /api/orders` that `page` sends from now on (also those
+ * that never reach the server); returns the list, which grows as the page sends.
+ */
+export function recordOrderPosts(page) {
+  const posts = [];
+  page.on("request", (r) => {
+    if (r.method() === "POST" && r.url().endsWith("/api/orders")) posts.push(JSON.parse(r.postData()));
+  });
+  return posts;
+}
+
 /** Signs in on the bar page of `page`. */
 export async function barSignIn(page, token = BAR_TOKEN) {
   await page.goto(`${APP_URL}/?bar`);

@@ -4,7 +4,7 @@
 
 import {
   APP_URL, PHONE, scenario, newPage, waitForOrderNumber, barApi, screenshot, assert,
-  assertEqual, assertNoProblems, log,
+  assertEqual, assertNoProblems, log, recordOrderPosts,
 } from "./lib.mjs";
 
 const NICK = "Offline Olga";
@@ -17,10 +17,7 @@ async function serverOrders() {
 
 await scenario("offline then online delivers exactly one order", async (browser) => {
   const { context, page } = await newPage(browser, { viewport: PHONE, name: "visitor" });
-  const posts = [];
-  page.on("request", (r) => {
-    if (r.method() === "POST" && r.url().endsWith("/api/orders")) posts.push(JSON.parse(r.postData()));
-  });
+  const posts = recordOrderPosts(page);
   await page.goto(`${APP_URL}/`);
   await page.locator('button.drink[data-drink="cappuccino"]').waitFor();
   await page.fill("#nickname", NICK);

@@ -4,15 +4,12 @@
 
 import {
   APP_URL, PHONE, scenario, newPage, order, waitForOrderNumber, barApi, screenshot, assert,
-  assertEqual, assertNoProblems, waitUntil, log,
+  assertEqual, assertNoProblems, waitUntil, log, recordOrderPosts,
 } from "./lib.mjs";
 
 await scenario("a reload keeps the order", async (browser) => {
   const { page } = await newPage(browser, { viewport: PHONE, name: "visitor" });
-  const posts = [];
-  page.on("request", (r) => {
-    if (r.method() === "POST" && r.url().endsWith("/api/orders")) posts.push(JSON.parse(r.postData()));
-  });
+  const posts = recordOrderPosts(page);
   await page.goto(`${APP_URL}/`);
   await order(page, "Reloader", "tea");
   const number = await waitForOrderNumber(page);
