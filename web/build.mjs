@@ -12,7 +12,7 @@
 //   whole import graph: change api.js and every module importing it, main.js and index.html
 //   get new names too. Imports are found with es-module-lexer (npm), not with a regex.
 // - index.html with its `src`/`href` pointing at the fingerprinted files.
-// - Every other file (images, locale/*.json, livez.txt) under its own name.
+// - Every other file (images, locale/*.json) under its own name.
 // - For text files of at least 256 bytes, precompressed variants `<name>.gz` (gzip level 9)
 //   and `<name>.br` (brotli quality 11), each kept only when it is smaller.
 // - `manifest.tsv`: one line per served path with the ETags of its representations. The
