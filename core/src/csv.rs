@@ -40,11 +40,11 @@ pub fn orders_csv(orders: &[Order]) -> Result<Vec<u8>, ApiError> {
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::with_capacity(128 * (orders.len() + 1)));
     out.write_record(ORDER_CSV_HEADER)
-        .map_err(|e| ApiError::Internal(format!("writing the CSV header: {e}")))?;
+        .map_err(|e| ApiError::internal_because("writing the CSV header", e))?;
     for o in orders {
         let time = |ms: Option<i64>| match ms.map(iso8601_utc).transpose() {
             Ok(text) => Ok(text.unwrap_or_default()),
-            Err(e) => Err(ApiError::Internal(format!("order {}: {e}", o.id))),
+            Err(e) => Err(ApiError::internal_because(format!("order {}", o.id), e)),
         };
         let record = [
             o.id.to_string(),
@@ -62,10 +62,10 @@ pub fn orders_csv(orders: &[Order]) -> Result<Vec<u8>, ApiError> {
             time(o.cancelled_at)?,
         ];
         out.write_record(&record)
-            .map_err(|e| ApiError::Internal(format!("writing order {} as CSV: {e}", o.id)))?;
+            .map_err(|e| ApiError::internal_because(format!("writing order {} as CSV", o.id), e))?;
     }
     out.into_inner()
-        .map_err(|e| ApiError::Internal(format!("finishing the CSV export: {}", e.error())))
+        .map_err(|e| ApiError::internal_because("finishing the CSV export", e.into_error()))
 }
 
 /// Whether a spreadsheet would take a cell with this text for a formula (OWASP's list:
@@ -89,9 +89,10 @@ fn formula_safe(value: &str) -> String {
 
 /// A time the export cannot write (outside the years -9999..=9999).
 #[derive(Debug, thiserror::Error)]
-#[error("{ms} ms since 1970 is not a time the export can write: {source}")]
+#[error("{ms} ms since 1970 is not a time the export can write")]
 pub struct TimeOutOfRange {
     ms: i64,
+    #[source]
     source: time::error::ComponentRange,
 }
 
