@@ -162,6 +162,7 @@ pub struct Problem {
     /// The order the problem is about, when the client can show it (e.g. "being prepared").
     #[serde(skip_serializing_if = "Option::is_none")]
     pub order: Option<Order>,
+    /// Lower-case names, like every header the components send (HTTP/2 requires them).
     #[serde(skip)]
     pub headers: Vec<(&'static str, String)>,
 }
@@ -304,16 +305,16 @@ impl RequestError {
                 detail,
             )
             .field("Content-Type")
-            .header("Accept-Post", "application/json")
-            .header("Accept-Patch", "application/json"),
+            .header("accept-post", "application/json")
+            .header("accept-patch", "application/json"),
             RequestError::NotFound => Problem::new(404, "not-found", "Not found", detail),
             RequestError::MethodNotAllowed { allow } => {
                 Problem::new(405, "method-not-allowed", "Method not allowed", detail)
-                    .header("Allow", allow.clone())
+                    .header("allow", allow.clone())
             }
             RequestError::Unauthorized => Problem::new(401, "unauthorized", "Unauthorized", detail)
                 .field("Authorization")
-                .header("WWW-Authenticate", "Bearer realm=\"bar\""),
+                .header("www-authenticate", "Bearer realm=\"bar\""),
         }
     }
 }
@@ -378,14 +379,14 @@ impl InfraError {
                 "Service temporarily unavailable",
                 "the database cannot be reached; retry later".into(),
             )
-            .header("Retry-After", retry_after),
+            .header("retry-after", retry_after),
             InfraError::NotMigrated { .. } => Problem::new(
                 503,
                 "not-migrated",
                 "Database not migrated",
                 self.to_string(),
             )
-            .header("Retry-After", retry_after),
+            .header("retry-after", retry_after),
             InfraError::SchemaMissing(_) => Problem::new(
                 503,
                 "not-migrated",
@@ -393,9 +394,9 @@ impl InfraError {
                 "the database is not migrated to this build's schema; retry after the migrations ran"
                     .into(),
             )
-            .header("Retry-After", retry_after),
+            .header("retry-after", retry_after),
             InfraError::Contention => {
-                Problem::new(503, "busy", "Busy", self.to_string()).header("Retry-After", "1")
+                Problem::new(503, "busy", "Busy", self.to_string()).header("retry-after", "1")
             }
             InfraError::BarTokenNotConfigured => Problem::new(
                 503,
@@ -641,7 +642,7 @@ mod tests {
         })
         .problem();
         assert_eq!(p.status, 405);
-        assert_eq!(p.headers, vec![("Allow", "POST".to_string())]);
+        assert_eq!(p.headers, vec![("allow", "POST".to_string())]);
     }
 
     #[test]
@@ -651,7 +652,7 @@ mod tests {
         assert!(
             p.headers
                 .iter()
-                .any(|(k, v)| *k == "WWW-Authenticate" && v.starts_with("Bearer"))
+                .any(|(k, v)| *k == "www-authenticate" && v.starts_with("Bearer"))
         );
     }
 
@@ -669,7 +670,7 @@ mod tests {
             .final_error()
             .problem();
         assert_eq!(p.status, 503);
-        assert!(p.headers.iter().any(|(k, _)| *k == "Retry-After"));
+        assert!(p.headers.iter().any(|(k, _)| *k == "retry-after"));
         assert!(!p.detail.contains("refused"), "no internals in the answer");
     }
 
@@ -715,7 +716,7 @@ mod tests {
             let p = e.problem();
             assert_eq!(p.status, 503, "{code}");
             assert_eq!(p.kind, "/problems/not-migrated");
-            assert!(p.headers.iter().any(|(k, _)| *k == "Retry-After"));
+            assert!(p.headers.iter().any(|(k, _)| *k == "retry-after"));
             assert!(
                 !p.detail.contains("does not exist"),
                 "no internals in the answer"
