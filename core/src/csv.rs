@@ -18,7 +18,7 @@ pub const CSV_CONTENT_TYPE: &str = "text/csv; charset=utf-8";
 pub const CSV_DISPOSITION: &str = "attachment; filename=\"orders.csv\"";
 
 /// The header record, in column order.
-pub const ORDER_CSV_HEADER: [&str; 13] = [
+const ORDER_CSV_HEADER: [&str; 13] = [
     "id",
     "number",
     "nickname",
@@ -90,7 +90,7 @@ fn formula_safe(value: &str) -> String {
 /// A time the export cannot write (outside the years -9999..=9999).
 #[derive(Debug, thiserror::Error)]
 #[error("{ms} ms since 1970 is not a time the export can write")]
-pub struct TimeOutOfRange {
+struct TimeOutOfRange {
     ms: i64,
     #[source]
     source: time::error::ComponentRange,
@@ -98,7 +98,7 @@ pub struct TimeOutOfRange {
 
 /// Epoch milliseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC); times before 1970 count
 /// backwards.
-pub fn iso8601_utc(ms: i64) -> Result<String, TimeOutOfRange> {
+fn iso8601_utc(ms: i64) -> Result<String, TimeOutOfRange> {
     let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .map_err(|source| TimeOutOfRange { ms, source })?;
     Ok(format!(

@@ -8,7 +8,7 @@ use crate::domain::{InvalidValue, OrderStatus};
 
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 /// Seconds a client should wait before retrying after a 503.
-pub const RETRY_AFTER_SECONDS: u32 = 2;
+const RETRY_AFTER_SECONDS: u32 = 2;
 
 /// Any error, as the cause of an internal or infrastructure error.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -491,7 +491,7 @@ impl DbFailure {
 /// Whether a driver error text (no SQLSTATE) says the connection was lost. Spin's pg4 host
 /// (and ours) reports such errors as the Debug text of tokio-postgres's error, whose `kind`
 /// names the cause: `Closed` (the server went away), `Io` (the socket failed) or `Connect`.
-pub fn connection_lost(message: &str) -> bool {
+fn connection_lost(message: &str) -> bool {
     ["kind: Closed", "kind: Io", "kind: Connect"]
         .iter()
         .any(|kind| message.contains(kind))
