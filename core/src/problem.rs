@@ -1,5 +1,10 @@
-//! Every error the API answers with, and the one place that maps it to HTTP
-//! (`application/problem+json`, RFC 9457).
+//! Every error the components answer with, and the one place that maps it to HTTP
+//! (`application/problem+json`, RFC 9457), for the API components and the fileserver.
+//!
+//! Three kinds: [`RequestError`] (the client's to fix), [`DomainError`] (the order rules
+//! refuse) and [`InfraError`] (the server cannot answer). Infrastructure errors keep their
+//! causes ([`BoxError`], `#[source]`); [`ApiError::log_line`] writes the whole chain
+//! (`a: b: c`) once, where the response is built. No cause ever reaches a response.
 
 use serde::Serialize;
 
