@@ -1,13 +1,13 @@
 //! One statement per request on spin's pg4: the JSON text it answers, errors classified by
 //! core.
 
-use anyhow::Context as _;
-use drinks_core::{ApiError, DbFailure, DbVerdict};
+use drinks_core::{ApiError, DbFailure, DbVerdict, InfraError};
 use spin_sdk::pg4::{Connection, DbValue, ParameterValue, PgError, QueryError};
 
-/// Wraps an unexpected error with its whole cause chain, for logging and a 500.
-pub fn internal(error: anyhow::Error) -> ApiError {
-    ApiError::Internal(format!("{error:#}"))
+/// The connection string (the Spin variable `db_url`).
+fn db_url() -> Result<String, ApiError> {
+    spin_sdk::variables::get("db_url")
+        .map_err(|e| ApiError::internal_because("reading the Spin variable db_url", e))
 }
 
 /// Runs one statement on a fresh connection (one pool checkout) and returns the one JSON
@@ -15,21 +15,20 @@ pub fn internal(error: anyhow::Error) -> ApiError {
 /// twin of the same request) is answered by running it once more. `name` is the
 /// statement's constant name, used in logs.
 pub fn query(name: &str, sql: &str, params: &[ParameterValue]) -> Result<Option<String>, ApiError> {
-    let url = spin_sdk::variables::get("db_url")
-        .context("reading the Spin variable db_url")
-        .map_err(internal)?;
-    let conn = Connection::open(&url).map_err(|e| fail(name, failure(e)))?;
+    let url = db_url()?;
+    let conn =
+        Connection::open(&url).map_err(|e| failure(e).final_error().context(statement(name)))?;
     let result = match run(&conn, sql, params) {
         Ok(json) => Ok(json),
         Err(first) => match first.verdict() {
             DbVerdict::Retry => run(&conn, sql, params).map_err(|second| match second.verdict() {
-                DbVerdict::Retry => ApiError::Contention,
+                DbVerdict::Retry => InfraError::Contention.into(),
                 DbVerdict::Fail(e) => e,
             }),
             DbVerdict::Fail(e) => Err(e),
         },
     };
-    result.map_err(|e| contextualize(name, e))
+    result.map_err(|e| e.context(statement(name)))
 }
 
 /// Like [`query`] but hands back the raw failure, for callers that classify it themselves.
@@ -37,9 +36,7 @@ pub fn query_raw(
     sql: &str,
     params: &[ParameterValue],
 ) -> Result<Option<String>, Result<DbFailure, ApiError>> {
-    let url = spin_sdk::variables::get("db_url")
-        .context("reading the Spin variable db_url")
-        .map_err(|e| Err(internal(e)))?;
+    let url = db_url().map_err(Err)?;
     let conn = Connection::open(&url).map_err(|e| Ok(failure(e)))?;
     run(&conn, sql, params).map_err(Ok)
 }
@@ -75,16 +72,9 @@ fn run(
     Ok(Some(json))
 }
 
-fn fail(name: &str, f: DbFailure) -> ApiError {
-    contextualize(name, f.final_error())
-}
-
-fn contextualize(name: &str, e: ApiError) -> ApiError {
-    match e {
-        ApiError::Internal(msg) => ApiError::Internal(format!("statement {name}: {msg}")),
-        ApiError::SchemaMissing(msg) => ApiError::SchemaMissing(format!("statement {name}: {msg}")),
-        other => other,
-    }
+/// The context an error of statement `name` is logged with.
+fn statement(name: &str) -> String {
+    format!("statement {name}")
 }
 
 /// Classifies a pg4 error without spin types leaking into core.

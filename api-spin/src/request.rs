@@ -1,7 +1,7 @@
 //! The incoming request: method, path, query and headers as text, and a bounded body.
 
-use drinks_core::ApiError;
 use drinks_core::http::BodyBuffer;
+use drinks_core::{ApiError, RequestError};
 use spin_sdk::http::{IncomingRequest, Method};
 use wasi::io::streams::StreamError;
 
@@ -101,12 +101,12 @@ impl Request {
 /// The "read at most N bytes" loop: asks the host for no more than `body` still wants, and
 /// stops at the end of the stream or at the first error (413 included).
 fn read_bounded(incoming: &IncomingRequest, body: &mut BodyBuffer) -> Result<(), ApiError> {
-    let stream_of = incoming.consume().map_err(|()| {
-        crate::db::internal(anyhow::anyhow!("the request body was already consumed"))
-    })?;
-    let stream = stream_of.stream().map_err(|()| {
-        crate::db::internal(anyhow::anyhow!("the request body stream was already taken"))
-    })?;
+    let stream_of = incoming
+        .consume()
+        .map_err(|()| ApiError::internal("the request body was already consumed"))?;
+    let stream = stream_of
+        .stream()
+        .map_err(|()| ApiError::internal("the request body stream was already taken"))?;
     let result = loop {
         match stream.blocking_read(body.wanted()) {
             Ok(chunk) => {
@@ -118,9 +118,10 @@ fn read_bounded(incoming: &IncomingRequest, body: &mut BodyBuffer) -> Result<(),
             // The client went away or sent broken framing: nobody may be listening, but
             // answer as a client error rather than a 500.
             Err(StreamError::LastOperationFailed(_)) => {
-                break Err(ApiError::MalformedJson(
+                break Err(RequestError::MalformedJson(
                     "the body could not be read to its end".into(),
-                ));
+                )
+                .into());
             }
         }
     };

@@ -2,7 +2,7 @@
 //! A path no route matches is a 404 problem; a method the path does not take is a 405 with
 //! `Allow` listing the methods the table has for it, in table order.
 
-use drinks_core::ApiError;
+use drinks_core::{ApiError, RequestError};
 use spin_sdk::http::{Method, Response};
 
 use crate::Request;
@@ -67,7 +67,7 @@ impl PathParams {
     ) -> Result<T, ApiError> {
         self.get(name)
             .and_then(|raw| parse(raw).ok())
-            .ok_or(ApiError::NotFound)
+            .ok_or(ApiError::Request(RequestError::NotFound))
     }
 }
 
@@ -98,9 +98,11 @@ pub fn find<'r>(
     for (p, same) in paths {
         table
             .insert(p, same)
-            .map_err(|e| ApiError::Internal(format!("route table: {p}: {e}")))?;
+            .map_err(|e| ApiError::internal_because(format!("route table: {p}"), e))?;
     }
-    let matched = table.at(path).map_err(|_| ApiError::NotFound)?;
+    let matched = table
+        .at(path)
+        .map_err(|_| ApiError::Request(RequestError::NotFound))?;
     let params = PathParams(
         matched
             .params
@@ -111,19 +113,20 @@ pub fn find<'r>(
     for (name, value) in &params.0 {
         let rule = rules.iter().find(|p| p.name == name);
         if !rule.is_some_and(|p| (p.valid)(value)) {
-            return Err(ApiError::NotFound);
+            return Err(RequestError::NotFound.into());
         }
     }
     match matched.value.iter().find(|r| r.method == *method) {
         Some(route) => Ok((route, params)),
-        None => Err(ApiError::MethodNotAllowed {
+        None => Err(RequestError::MethodNotAllowed {
             allow: matched
                 .value
                 .iter()
                 .map(|r| r.method.to_string())
                 .collect::<Vec<_>>()
                 .join(", "),
-        }),
+        }
+        .into()),
     }
 }
 
@@ -132,7 +135,7 @@ mod tests {
     use super::*;
 
     fn nothing(_: &Request, _: &PathParams) -> Result<Response, ApiError> {
-        Err(ApiError::NotFound)
+        Err(ApiError::Request(RequestError::NotFound))
     }
 
     const ROUTES: &Routes = &Routes {
@@ -182,7 +185,10 @@ mod tests {
             "/",
         ] {
             assert!(
-                matches!(find(ROUTES, &Method::Post, path), Err(ApiError::NotFound)),
+                matches!(
+                    find(ROUTES, &Method::Post, path),
+                    Err(ApiError::Request(RequestError::NotFound))
+                ),
                 "{path}"
             );
         }
@@ -197,10 +203,12 @@ mod tests {
         ] {
             assert!(matches!(
                 find(ROUTES, &Method::Get, "/api/orders/abc"),
-                Err(ApiError::NotFound)
+                Err(ApiError::Request(RequestError::NotFound))
             ));
             match find(ROUTES, &Method::Get, path) {
-                Err(ApiError::MethodNotAllowed { allow: got }) => assert_eq!(got, allow),
+                Err(ApiError::Request(RequestError::MethodNotAllowed { allow: got })) => {
+                    assert_eq!(got, allow)
+                }
                 other => panic!("{path}: {:?}", other.map(|(r, _)| r.path)),
             }
         }

@@ -4,7 +4,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{DrinkId, Nickname, OrderStatus, RequestId, VisitorId};
-use crate::problem::ApiError;
+use crate::problem::{ApiError, RequestError};
 
 /// Parses a JSON request body into its input type. Syntax errors are 400 (malformed JSON,
 /// or not an object); everything else is a 422 naming the field: missing (or null), of the
@@ -13,35 +13,35 @@ pub fn from_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     // Parsed as a JSON value first: a duplicate key takes the last value (as before
     // typed parsing), the nesting limit applies, and only an object is a body.
     let value: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+        serde_json::from_slice(body).map_err(|e| RequestError::MalformedJson(e.to_string()))?;
     if !value.is_object() {
-        return Err(ApiError::BodyNotAnObject);
+        return Err(RequestError::BodyNotAnObject.into());
     }
-    serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
+    let typed = serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
         let field = e.path().to_string();
         let inner = e.into_inner();
         let message = inner.to_string();
         if !inner.is_data() {
-            return ApiError::MalformedJson(message);
+            return RequestError::MalformedJson(message);
         }
         if field == "." {
             // Serde's own errors about the body as a whole.
             return match between(&message, "missing field `", "`") {
-                Some(missing) => ApiError::MissingField {
+                Some(missing) => RequestError::MissingField {
                     field: missing.to_owned(),
                 },
-                None => ApiError::BodyNotAnObject,
+                None => RequestError::BodyNotAnObject,
             };
         }
         if message.starts_with("invalid type: null") {
-            return ApiError::MissingField { field };
+            return RequestError::MissingField { field };
         }
         if message.starts_with("invalid type:") {
             let expected = message
                 .rsplit_once("expected ")
                 .map(|(_, e)| e.split(" at line").next().unwrap_or(e))
                 .unwrap_or("");
-            return ApiError::WrongType {
+            return RequestError::WrongType {
                 field,
                 expected: plain_type(expected),
             };
@@ -51,8 +51,9 @@ pub fn from_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             .next()
             .unwrap_or(&message)
             .to_owned();
-        ApiError::InvalidField { field, reason }
-    })
+        RequestError::InvalidField { field, reason }
+    })?;
+    Ok(typed)
 }
 
 /// The text between `start` and the next `end` in `s`.
@@ -179,7 +180,7 @@ impl DrinkChange {
     pub fn from_json(body: &[u8]) -> Result<Self, ApiError> {
         let b: DrinkChangeBody = from_json(body)?;
         if b.available.is_none() && b.stock.is_none() {
-            return Err(ApiError::NothingToChange);
+            return Err(RequestError::NothingToChange.into());
         }
         Ok(Self {
             available: b.available,
@@ -340,7 +341,7 @@ pub struct Health {
 /// Serializes a response body. Our types cannot fail to serialize; should it ever happen,
 /// the error is reported as an internal one rather than a panic.
 pub fn to_json<T: Serialize>(value: &T) -> Result<Vec<u8>, ApiError> {
-    serde_json::to_vec(value).map_err(|e| ApiError::Internal(format!("serializing response: {e}")))
+    serde_json::to_vec(value).map_err(|e| ApiError::internal_because("serializing the response", e))
 }
 
 #[cfg(test)]
@@ -397,7 +398,7 @@ mod tests {
         for b in [&b"[]"[..], b"\"x\"", b"42", b"null", b" [1, 2]"] {
             assert!(matches!(
                 PlaceOrder::from_json(b),
-                Err(ApiError::BodyNotAnObject)
+                Err(ApiError::Request(RequestError::BodyNotAnObject))
             ));
         }
     }
@@ -418,14 +419,18 @@ mod tests {
             REQUEST.into(),
         ))
         .unwrap_err();
-        assert!(matches!(e, ApiError::MissingField { ref field } if field == "nickname"));
+        assert!(
+            matches!(e, ApiError::Request(RequestError::MissingField { ref field }) if field == "nickname")
+        );
     }
 
     #[test]
     fn wrong_type_is_named() {
         let e = PlaceOrder::from_json(&body(VISITOR.into(), "A".into(), 3.into(), REQUEST.into()))
             .unwrap_err();
-        assert!(matches!(e, ApiError::WrongType { ref field, .. } if field == "drink"));
+        assert!(
+            matches!(e, ApiError::Request(RequestError::WrongType { ref field, .. }) if field == "drink")
+        );
         assert_eq!(e.problem().status, 422);
     }
 

@@ -10,6 +10,7 @@
 //!   order never reached that status.
 
 use crate::api::Order;
+use crate::problem::ApiError;
 
 /// The content type of the export.
 pub const CSV_CONTENT_TYPE: &str = "text/csv; charset=utf-8";
@@ -17,7 +18,7 @@ pub const CSV_CONTENT_TYPE: &str = "text/csv; charset=utf-8";
 pub const CSV_DISPOSITION: &str = "attachment; filename=\"orders.csv\"";
 
 /// The header record, in column order.
-pub const ORDER_CSV_HEADER: [&str; 13] = [
+const ORDER_CSV_HEADER: [&str; 13] = [
     "id",
     "number",
     "nickname",
@@ -34,149 +35,82 @@ pub const ORDER_CSV_HEADER: [&str; 13] = [
 ];
 
 /// Every order as one CSV document (header first, one record per order, CRLF endings).
-pub fn orders_csv(orders: &[Order]) -> String {
-    let mut out = String::with_capacity(128 * (orders.len() + 1));
-    let mut record = Record::new(&mut out);
-    for name in ORDER_CSV_HEADER {
-        record.text(name);
-    }
-    record.end();
+pub fn orders_csv(orders: &[Order]) -> Result<Vec<u8>, ApiError> {
+    let mut out = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::with_capacity(128 * (orders.len() + 1)));
+    out.write_record(ORDER_CSV_HEADER)
+        .map_err(|e| ApiError::internal_because("writing the CSV header", e))?;
     for o in orders {
-        let mut record = Record::new(&mut out);
-        record.number(o.id);
-        record.number(i64::from(o.number));
-        record.text(&o.nickname);
-        record.text(&o.drink);
-        record.text(o.status.as_str());
-        record.number(i64::from(o.version));
-        record.time(Some(o.created_at));
-        record.time(Some(o.updated_at));
-        record.time(Some(o.placed_at));
-        record.time(o.preparing_at);
-        record.time(o.ready_at);
-        record.time(o.served_at);
-        record.time(o.cancelled_at);
-        record.end();
+        let time = |ms: Option<i64>| match ms.map(iso8601_utc).transpose() {
+            Ok(text) => Ok(text.unwrap_or_default()),
+            Err(e) => Err(ApiError::internal_because(format!("order {}", o.id), e)),
+        };
+        let record = [
+            o.id.to_string(),
+            o.number.to_string(),
+            formula_safe(&o.nickname),
+            formula_safe(&o.drink),
+            o.status.as_str().to_owned(),
+            o.version.to_string(),
+            time(Some(o.created_at))?,
+            time(Some(o.updated_at))?,
+            time(Some(o.placed_at))?,
+            time(o.preparing_at)?,
+            time(o.ready_at)?,
+            time(o.served_at)?,
+            time(o.cancelled_at)?,
+        ];
+        out.write_record(&record)
+            .map_err(|e| ApiError::internal_because(format!("writing order {} as CSV", o.id), e))?;
     }
-    out
-}
-
-/// Writes the fields of one record, separated by commas.
-struct Record<'a> {
-    out: &'a mut String,
-    first: bool,
-}
-
-impl<'a> Record<'a> {
-    fn new(out: &'a mut String) -> Self {
-        Self { out, first: true }
-    }
-
-    fn separator(&mut self) {
-        if !self.first {
-            self.out.push(',');
-        }
-        self.first = false;
-    }
-
-    fn text(&mut self, value: &str) {
-        self.separator();
-        push_text_field(self.out, value);
-    }
-
-    fn number(&mut self, value: i64) {
-        self.separator();
-        self.out.push_str(&value.to_string());
-    }
-
-    fn time(&mut self, ms: Option<i64>) {
-        self.separator();
-        if let Some(ms) = ms {
-            self.out.push_str(&iso8601_utc(ms));
-        }
-    }
-
-    fn end(self) {
-        self.out.push_str("\r\n");
-    }
+    out.into_inner()
+        .map_err(|e| ApiError::internal_because("finishing the CSV export", e.into_error()))
 }
 
 /// Whether a spreadsheet would take a cell with this text for a formula (OWASP's list:
 /// `=`, `+`, `-`, `@`, TAB, CR at the start).
-pub fn looks_like_formula(value: &str) -> bool {
+fn looks_like_formula(value: &str) -> bool {
     matches!(
         value.chars().next(),
         Some('=' | '+' | '-' | '@' | '\t' | '\r')
     )
 }
 
-/// Appends one text field: defused if it looks like a formula, quoted if it needs to be.
-pub fn push_text_field(out: &mut String, value: &str) {
-    let guard = looks_like_formula(value);
-    let quote = value.contains([',', '"', '\r', '\n']);
-    if quote {
-        out.push('"');
-    }
-    if guard {
-        out.push('\'');
-    }
-    for c in value.chars() {
-        if c == '"' {
-            out.push('"');
-        }
-        out.push(c);
-    }
-    if quote {
-        out.push('"');
-    }
-}
-
-const MS_PER_DAY: i64 = 86_400_000;
-/// The Gregorian calendar repeats every 400 years, which are exactly this many days.
-const DAYS_PER_400_YEARS: i64 = 146_097;
-
-fn is_leap(year: i64) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-}
-
-fn days_in_year(year: i64) -> i64 {
-    if is_leap(year) { 366 } else { 365 }
-}
-
-fn days_in_month(year: i64, month: usize) -> i64 {
-    const DAYS: [i64; 12] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    if month == 1 && is_leap(year) {
-        29
+/// A text cell as written: with a leading `'` when it would be taken for a formula (the
+/// CSV writer quotes it afterwards if it needs to be).
+fn formula_safe(value: &str) -> String {
+    if looks_like_formula(value) {
+        format!("'{value}")
     } else {
-        DAYS.get(month).copied().unwrap_or(31)
+        value.to_owned()
     }
 }
 
-/// Epoch milliseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC). Works for any `i64` without
-/// panicking; times before 1970 count backwards.
-pub fn iso8601_utc(ms: i64) -> String {
-    let mut days = ms.div_euclid(MS_PER_DAY);
-    let in_day = ms.rem_euclid(MS_PER_DAY);
-    // Whole 400-year cycles first, so the year loop below runs at most 400 times.
-    let mut year = 1970 + 400 * days.div_euclid(DAYS_PER_400_YEARS);
-    days = days.rem_euclid(DAYS_PER_400_YEARS);
-    while days >= days_in_year(year) {
-        days -= days_in_year(year);
-        year += 1;
-    }
-    let mut month = 0;
-    while month < 11 && days >= days_in_month(year, month) {
-        days -= days_in_month(year, month);
-        month += 1;
-    }
-    let (hours, rest) = (in_day / 3_600_000, in_day % 3_600_000);
-    let (minutes, rest) = (rest / 60_000, rest % 60_000);
-    let (seconds, millis) = (rest / 1000, rest % 1000);
-    format!(
-        "{year:04}-{:02}-{:02}T{hours:02}:{minutes:02}:{seconds:02}.{millis:03}Z",
-        month + 1,
-        days + 1
-    )
+/// A time the export cannot write (outside the years -9999..=9999).
+#[derive(Debug, thiserror::Error)]
+#[error("{ms} ms since 1970 is not a time the export can write")]
+struct TimeOutOfRange {
+    ms: i64,
+    #[source]
+    source: time::error::ComponentRange,
+}
+
+/// Epoch milliseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC); times before 1970 count
+/// backwards.
+fn iso8601_utc(ms: i64) -> Result<String, TimeOutOfRange> {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .map_err(|source| TimeOutOfRange { ms, source })?;
+    Ok(format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    ))
 }
 
 #[cfg(test)]
@@ -184,10 +118,15 @@ mod tests {
     use super::*;
     use crate::domain::OrderStatus;
 
+    /// The nickname cell of an order's record, as written.
     fn field(value: &str) -> String {
-        let mut out = String::new();
-        push_text_field(&mut out, value);
-        out
+        let csv = String::from_utf8(orders_csv(&[order(value)]).unwrap()).unwrap();
+        let record = csv.split_once("\r\n12,12,").unwrap().1;
+        record.rsplit_once(",tea,ready,").unwrap().0.to_owned()
+    }
+
+    fn text(csv: Result<Vec<u8>, ApiError>) -> String {
+        String::from_utf8(csv.unwrap()).unwrap()
     }
 
     fn order(nickname: &str) -> Order {
@@ -245,25 +184,30 @@ mod tests {
 
     #[test]
     fn epoch_milliseconds_become_iso_8601_utc() {
-        assert_eq!(iso8601_utc(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(iso8601_utc(1), "1970-01-01T00:00:00.001Z");
-        assert_eq!(iso8601_utc(-1), "1969-12-31T23:59:59.999Z");
-        assert_eq!(iso8601_utc(951_782_400_000), "2000-02-29T00:00:00.000Z");
-        assert_eq!(iso8601_utc(1_795_240_300_927), "2026-11-21T05:51:40.927Z");
-        assert_eq!(iso8601_utc(1_798_761_599_999), "2026-12-31T23:59:59.999Z");
-        assert_eq!(iso8601_utc(4_107_542_400_000), "2100-03-01T00:00:00.000Z");
-        assert_eq!(iso8601_utc(253_402_300_799_999), "9999-12-31T23:59:59.999Z");
+        let time = |ms| iso8601_utc(ms).unwrap();
+        assert_eq!(time(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(time(1), "1970-01-01T00:00:00.001Z");
+        assert_eq!(time(-1), "1969-12-31T23:59:59.999Z");
+        assert_eq!(time(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(time(1_795_240_300_927), "2026-11-21T05:51:40.927Z");
+        assert_eq!(time(1_798_761_599_999), "2026-12-31T23:59:59.999Z");
+        assert_eq!(time(4_107_542_400_000), "2100-03-01T00:00:00.000Z");
+        assert_eq!(time(253_402_300_799_999), "9999-12-31T23:59:59.999Z");
     }
 
     #[test]
-    fn extreme_times_do_not_panic() {
-        assert!(iso8601_utc(i64::MAX).ends_with('Z'));
-        assert!(iso8601_utc(i64::MIN).ends_with('Z'));
+    fn times_beyond_the_year_9999_are_an_error_not_a_panic() {
+        for ms in [i64::MAX, i64::MIN, 253_402_300_800_000] {
+            assert!(iso8601_utc(ms).is_err(), "{ms}");
+        }
+        let mut far = order("Ana");
+        far.served_at = Some(i64::MAX);
+        assert!(orders_csv(&[far]).is_err_and(|e| e.is_internal()));
     }
 
     #[test]
     fn export_has_a_header_and_one_crlf_record_per_order() {
-        let csv = orders_csv(&[order("Ana"), order("=cmd|' /C calc'!A0")]);
+        let csv = text(orders_csv(&[order("Ana"), order("=cmd|' /C calc'!A0")]));
         let lines: Vec<&str> = csv.split("\r\n").collect();
         assert_eq!(lines.len(), 4, "{csv:?}");
         assert_eq!(
@@ -282,6 +226,6 @@ mod tests {
 
     #[test]
     fn export_of_no_orders_is_just_the_header() {
-        assert_eq!(orders_csv(&[]).matches("\r\n").count(), 1);
+        assert_eq!(text(orders_csv(&[])).matches("\r\n").count(), 1);
     }
 }

@@ -12,6 +12,9 @@
 
 use std::fmt;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
 const FEED_KIND: u8 = 1;
 const PAGE_KIND: u8 = 2;
 /// Upper bound on the skip list a decoded cursor may carry (it is normally empty or tiny).
@@ -172,46 +175,15 @@ fn read_u64(bytes: &[u8]) -> u64 {
     u64::from_be_bytes(buf)
 }
 
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
+/// base64url without padding (RFC 4648 §5). Decoding is strict: no padding, no other
+/// alphabet, and the unused bits of the last character must be zero, so every cursor has
+/// exactly one spelling.
 fn base64url_encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = (u32::from(chunk[0]) << 16)
-            | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*chunk.get(2).unwrap_or(&0));
-        let sextets = chunk.len() + 1;
-        for i in 0..sextets {
-            let index = (n >> (18 - 6 * i)) & 0x3f;
-            out.push(char::from(ALPHABET[index as usize]));
-        }
-    }
-    out
+    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 fn base64url_decode(text: &str) -> Result<Vec<u8>, BadCursor> {
-    let input = text.as_bytes();
-    if input.len() % 4 == 1 {
-        return Err(BadCursor);
-    }
-    let mut out = Vec::with_capacity(input.len() * 3 / 4);
-    for chunk in input.chunks(4) {
-        let mut n: u32 = 0;
-        for (i, c) in chunk.iter().enumerate() {
-            let v = ALPHABET.iter().position(|a| a == c).ok_or(BadCursor)? as u32;
-            n |= v << (18 - 6 * i);
-        }
-        let produced = chunk.len() - 1;
-        // Bits beyond the produced bytes must be zero (canonical encoding).
-        let used_bits = 8 * produced;
-        if n & ((1 << (24 - used_bits)) - 1) != 0 {
-            return Err(BadCursor);
-        }
-        for i in 0..produced {
-            out.push((n >> (16 - 8 * i)) as u8);
-        }
-    }
-    Ok(out)
+    URL_SAFE_NO_PAD.decode(text).map_err(|_| BadCursor)
 }
 
 #[cfg(test)]

@@ -3,9 +3,10 @@
 
 use crate::cursor::{FeedCursor, PageCursor};
 use crate::domain::{DrinkId, OrderStatus, VisitorId};
-use crate::problem::ApiError;
+use crate::problem::{ApiError, InfraError, RequestError};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use subtle::ConstantTimeEq as _;
 
 /// Largest request body accepted (413 beyond).
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -30,7 +31,7 @@ pub fn require_json(content_type: Option<&str>) -> Result<(), ApiError> {
         .map(|s| s.trim().to_ascii_lowercase());
     match essence.as_deref() {
         Some("application/json") => Ok(()),
-        _ => Err(ApiError::UnsupportedMediaType),
+        _ => Err(RequestError::UnsupportedMediaType.into()),
     }
 }
 
@@ -39,9 +40,10 @@ pub fn check_body_size(content_length: Option<&str>, actual: usize) -> Result<()
     let declared = content_length.and_then(|v| v.trim().parse::<u64>().ok());
     let too_large = |n: u64| n > MAX_BODY_BYTES as u64;
     if declared.is_some_and(too_large) || too_large(actual as u64) {
-        return Err(ApiError::BodyTooLarge {
+        return Err(RequestError::BodyTooLarge {
             limit: MAX_BODY_BYTES,
-        });
+        }
+        .into());
     }
     Ok(())
 }
@@ -83,13 +85,14 @@ impl BodyBuffer {
 
 /// The visitor id from its header.
 pub fn visitor_from_header(value: Option<&str>) -> Result<VisitorId, ApiError> {
-    let raw = value.ok_or(ApiError::MissingHeader {
+    let raw = value.ok_or(RequestError::MissingHeader {
         header: VISITOR_HEADER,
     })?;
-    VisitorId::parse(raw).map_err(|reason| ApiError::InvalidHeader {
+    let visitor = VisitorId::parse(raw).map_err(|reason| RequestError::InvalidHeader {
         header: VISITOR_HEADER,
         reason,
-    })
+    })?;
+    Ok(visitor)
 }
 
 /// Checks `Authorization: Bearer <token>` against the configured bar token, in constant
@@ -100,7 +103,7 @@ pub fn authorize_bar(
 ) -> Result<(), ApiError> {
     let expected = match configured {
         Some(t) if !t.is_empty() => t,
-        _ => return Err(ApiError::BarTokenNotConfigured),
+        _ => return Err(InfraError::BarTokenNotConfigured.into()),
     };
     let presented = authorization
         .and_then(|h| {
@@ -108,24 +111,13 @@ pub fn authorize_bar(
             let (scheme, rest) = h.split_once(' ')?;
             scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
         })
-        .ok_or(ApiError::Unauthorized)?;
-    if constant_time_eq(presented.as_bytes(), expected.as_bytes()) {
+        .ok_or(RequestError::Unauthorized)?;
+    // Constant time in the contents; only the lengths may show.
+    if bool::from(presented.as_bytes().ct_eq(expected.as_bytes())) {
         Ok(())
     } else {
-        Err(ApiError::Unauthorized)
+        Err(RequestError::Unauthorized.into())
     }
-}
-
-/// Compares in time that depends only on the lengths, never on where the bytes differ.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = (a.len() ^ b.len()) as u64;
-    let n = a.len().max(b.len());
-    for i in 0..n {
-        let x = a.get(i).copied().unwrap_or(0);
-        let y = b.get(i).copied().unwrap_or(0);
-        diff |= u64::from(x ^ y);
-    }
-    std::hint::black_box(diff) == 0
 }
 
 /// Whether an `If-None-Match` header matches our (strong) ETag.
@@ -151,7 +143,7 @@ pub fn from_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         if k.is_empty() {
-            return Err(ApiError::EmptyParameterName);
+            return Err(RequestError::EmptyParameterName.into());
         }
         let key = form_decode(k).ok_or_else(|| bad_param("query", "not valid URL encoding"))?;
         form_decode(v).ok_or_else(|| bad_param(&key, "not valid URL encoding"))?;
@@ -185,10 +177,10 @@ fn form_decode(s: &str) -> Option<String> {
 }
 
 fn bad_param(field: &str, reason: &str) -> ApiError {
-    ApiError::InvalidParameter {
+    ApiError::Request(RequestError::InvalidParameter {
         field: field.to_owned(),
         reason: reason.to_owned(),
-    }
+    })
 }
 
 /// A `limit`-like parameter: plain digits from 1 to `max`, `default` when absent.
@@ -445,7 +437,10 @@ mod tests {
             Some("application/x-www-form-urlencoded"),
         ] {
             assert!(
-                matches!(require_json(bad), Err(ApiError::UnsupportedMediaType)),
+                matches!(
+                    require_json(bad),
+                    Err(ApiError::Request(RequestError::UnsupportedMediaType))
+                ),
                 "{bad:?}"
             );
         }
@@ -456,7 +451,7 @@ mod tests {
         assert!(check_body_size(None, MAX_BODY_BYTES).is_ok());
         assert!(matches!(
             check_body_size(None, MAX_BODY_BYTES + 1),
-            Err(ApiError::BodyTooLarge { .. })
+            Err(ApiError::Request(RequestError::BodyTooLarge { .. }))
         ));
         assert!(check_body_size(Some("999999999"), 10).is_err());
         assert!(check_body_size(Some("garbage"), 10).is_ok());
@@ -489,7 +484,7 @@ mod tests {
         for chunks in [&[MAX_BODY_BYTES + 1][..], &[MAX_BODY_BYTES, 1], &[1 << 20]] {
             assert!(matches!(
                 read(None, chunks),
-                Err(ApiError::BodyTooLarge { .. })
+                Err(ApiError::Request(RequestError::BodyTooLarge { .. }))
             ));
         }
     }
@@ -498,7 +493,7 @@ mod tests {
     fn a_declared_length_over_16_kib_is_refused_before_reading() {
         assert!(matches!(
             BodyBuffer::new(Some("16385")),
-            Err(ApiError::BodyTooLarge { .. })
+            Err(ApiError::Request(RequestError::BodyTooLarge { .. }))
         ));
         assert!(BodyBuffer::new(Some("314572800")).is_err());
         assert!(BodyBuffer::new(Some("16384")).is_ok());
@@ -510,7 +505,7 @@ mod tests {
     fn visitor_header_is_required_and_must_be_a_uuid() {
         assert!(matches!(
             visitor_from_header(None),
-            Err(ApiError::MissingHeader { .. })
+            Err(ApiError::Request(RequestError::MissingHeader { .. }))
         ));
         let e = visitor_from_header(Some("nope")).unwrap_err();
         assert_eq!(e.problem().field.as_deref(), Some("X-Visitor-Id"));
@@ -532,7 +527,10 @@ mod tests {
             Some("s3cret"),
         ] {
             assert!(
-                matches!(authorize_bar(t, bad), Err(ApiError::Unauthorized)),
+                matches!(
+                    authorize_bar(t, bad),
+                    Err(ApiError::Request(RequestError::Unauthorized))
+                ),
                 "{bad:?}"
             );
         }
@@ -542,20 +540,12 @@ mod tests {
     fn bar_endpoints_refuse_when_no_token_is_configured() {
         assert!(matches!(
             authorize_bar(None, Some("Bearer x")),
-            Err(ApiError::BarTokenNotConfigured)
+            Err(ApiError::Infra(InfraError::BarTokenNotConfigured))
         ));
         assert!(matches!(
             authorize_bar(Some(""), Some("Bearer ")),
-            Err(ApiError::BarTokenNotConfigured)
+            Err(ApiError::Infra(InfraError::BarTokenNotConfigured))
         ));
-    }
-
-    #[test]
-    fn constant_time_eq_compares_contents_and_lengths() {
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"abc", b"abc\0"));
-        assert!(constant_time_eq(b"", b""));
     }
 
     #[test]
@@ -598,11 +588,11 @@ mod tests {
         }
         assert!(matches!(
             FeedQuery::parse("=x"),
-            Err(ApiError::EmptyParameterName)
+            Err(ApiError::Request(RequestError::EmptyParameterName))
         ));
         assert!(matches!(
             no_parameters("&&=1"),
-            Err(ApiError::EmptyParameterName)
+            Err(ApiError::Request(RequestError::EmptyParameterName))
         ));
         // Empty pairs are not parameters.
         assert_eq!(

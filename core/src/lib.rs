@@ -19,4 +19,4 @@ pub use api::{DrinkChange, Order, PlaceOrder, StatusChange};
 pub use cursor::{FeedCursor, PageCursor};
 pub use domain::{DrinkId, Nickname, OrderId, OrderStatus, RequestId, VisitorId};
 pub use migrations::LATEST_MIGRATION;
-pub use problem::{ApiError, DbFailure, DbVerdict, Problem};
+pub use problem::{ApiError, DbFailure, DbVerdict, DomainError, InfraError, Problem, RequestError};

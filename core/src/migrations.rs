@@ -4,7 +4,7 @@
 //! tools can apply exactly the files this build knows, and so list-fn's health check can
 //! tell whether the database is current.
 
-use crate::problem::ApiError;
+use crate::problem::{ApiError, InfraError};
 
 /// One migration file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,10 +32,11 @@ pub fn check_migrated(applied: i64) -> Result<crate::api::Health, ApiError> {
             migration: applied,
         })
     } else {
-        Err(ApiError::NotMigrated {
+        Err(InfraError::NotMigrated {
             applied,
             required: LATEST_MIGRATION,
-        })
+        }
+        .into())
     }
 }
 

@@ -1,5 +1,10 @@
-//! Every error the API answers with, and the one place that maps it to HTTP
-//! (`application/problem+json`, RFC 9457).
+//! Every error the components answer with, and the one place that maps it to HTTP
+//! (`application/problem+json`, RFC 9457), for the API components and the fileserver.
+//!
+//! Three kinds: [`RequestError`] (the client's to fix), [`DomainError`] (the order rules
+//! refuse) and [`InfraError`] (the server cannot answer). Infrastructure errors keep their
+//! causes ([`BoxError`], `#[source]`); [`ApiError::log_line`] writes the whole chain
+//! (`a: b: c`) once, where the response is built. No cause ever reaches a response.
 
 use serde::Serialize;
 
@@ -8,11 +13,30 @@ use crate::domain::{InvalidValue, OrderStatus};
 
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 /// Seconds a client should wait before retrying after a 503.
-pub const RETRY_AFTER_SECONDS: u32 = 2;
+const RETRY_AFTER_SECONDS: u32 = 2;
 
-/// What went wrong, in domain terms. `ApiError::problem` is the only mapping to HTTP.
+/// Any error, as the cause of an internal or infrastructure error.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Why a request failed, in one of three kinds. [`ApiError::problem`] is the only mapping
+/// to HTTP.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
+    /// The request is not one the API takes (4xx, the client's to fix).
+    #[error(transparent)]
+    Request(#[from] RequestError),
+    /// The request is well-formed, but the orders and drinks as they are refuse it.
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// The server cannot answer it now (5xx): the database, the configuration, or a bug.
+    #[error(transparent)]
+    Infra(#[from] InfraError),
+}
+
+/// The request itself is at fault: its body, a field, a parameter, a header, its path or
+/// method, its credentials.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
     #[error("the request body is not valid JSON: {0}")]
     MalformedJson(String),
     #[error("the request body must be a JSON object")]
@@ -23,6 +47,8 @@ pub enum ApiError {
     WrongType { field: String, expected: String },
     #[error("{field} {reason}")]
     InvalidField { field: String, reason: String },
+    #[error("the body must contain available and/or stock")]
+    NothingToChange,
     #[error("query parameter {field}: {reason}")]
     InvalidParameter { field: String, reason: String },
     /// `?=x`: a parameter without a name (answered with `field: ""`).
@@ -45,8 +71,12 @@ pub enum ApiError {
     MethodNotAllowed { allow: String },
     #[error("a valid bar token is required")]
     Unauthorized,
-    #[error("the bar token is not configured")]
-    BarTokenNotConfigured,
+}
+
+/// The order rules refuse the request: stock, the order's status and version, ids that
+/// name nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
     #[error("unknown drink {0}")]
     UnknownDrink(String),
     #[error("{0} is sold out")]
@@ -61,8 +91,6 @@ pub enum ApiError {
     OrderNotFound,
     #[error("drink not found")]
     DrinkNotFound,
-    #[error("the body must contain available and/or stock")]
-    NothingToChange,
     #[error(
         "the order was changed meanwhile: it is now version {} ({}); reload it and retry",
         .0.version,
@@ -71,26 +99,57 @@ pub enum ApiError {
     VersionConflict(Box<Order>),
     #[error("the order is {}; it cannot become {to}", .order.status)]
     IllegalTransition { order: Box<Order>, to: OrderStatus },
-    #[error("the database is unavailable: {0}")]
-    DatabaseUnavailable(String),
+}
+
+/// The server cannot answer: the database, the deployment's configuration, or a bug. The
+/// causes are kept (never shown to the client) and logged where the response is built.
+#[derive(Debug, thiserror::Error)]
+pub enum InfraError {
+    #[error("the database is unavailable")]
+    DatabaseUnavailable(#[source] BoxError),
     #[error("the database schema is at migration {applied}, this build needs {required}")]
     NotMigrated { applied: i64, required: i64 },
-    /// A statement met a missing table or column: the database was not migrated (yet) to
-    /// this build's schema. Carries the database's message, for the log only.
-    #[error("the database lacks a table or column of this build's schema: {0}")]
-    SchemaMissing(String),
+    /// A statement met a missing table, column or function: the database was not migrated
+    /// (yet) to this build's schema.
+    #[error("the database lacks a table or column of this build's schema")]
+    SchemaMissing(#[source] BoxError),
     #[error("the database is busy, retry")]
     Contention,
-    #[error("internal error: {0}")]
-    Internal(String),
+    #[error("the bar token is not configured")]
+    BarTokenNotConfigured,
+    /// A bug or an impossible answer: the cause says what.
+    #[error(transparent)]
+    Internal(BoxError),
+}
+
+/// One link of a cause chain: what failed, and the error that made it fail.
+#[derive(Debug, thiserror::Error)]
+#[error("{what}")]
+pub struct Caused {
+    pub what: String,
+    #[source]
+    pub cause: BoxError,
+}
+
+/// An error and its causes as one line: `a: b: c`.
+pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        line.push_str(": ");
+        line.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    line
 }
 
 impl From<crate::cursor::BadCursor> for ApiError {
     fn from(_: crate::cursor::BadCursor) -> Self {
-        ApiError::InvalidParameter {
+        RequestError::InvalidParameter {
             field: "after".into(),
             reason: "not a valid cursor".into(),
         }
+        .into()
     }
 }
 
@@ -108,6 +167,7 @@ pub struct Problem {
     /// The order the problem is about, when the client can show it (e.g. "being prepared").
     #[serde(skip_serializing_if = "Option::is_none")]
     pub order: Option<Order>,
+    /// Lower-case names, like every header the components send (HTTP/2 requires them).
     #[serde(skip)]
     pub headers: Vec<(&'static str, String)>,
 }
@@ -135,6 +195,11 @@ impl Problem {
         self
     }
 
+    fn order(mut self, order: &Order) -> Self {
+        self.order = Some(order.clone());
+        self
+    }
+
     pub fn to_json(&self) -> Vec<u8> {
         serde_json::to_vec(self).unwrap_or_else(|_| {
             br#"{"type":"/problems/internal","title":"Internal error","status":500}"#.to_vec()
@@ -143,18 +208,55 @@ impl Problem {
 }
 
 impl ApiError {
+    /// A bug or an impossible answer; `cause` says what (a message, or an error).
+    pub fn internal(cause: impl Into<BoxError>) -> Self {
+        InfraError::Internal(cause.into()).into()
+    }
+
+    /// A bug or an impossible answer while doing `what`, caused by `cause`.
+    pub fn internal_because(what: impl Into<String>, cause: impl Into<BoxError>) -> Self {
+        Self::internal(Caused {
+            what: what.into(),
+            cause: cause.into(),
+        })
+    }
+
+    /// Adds what was being done to the cause chain of an infrastructure error (other
+    /// errors are the client's business and stay as they are).
+    pub fn context(self, what: impl Into<String>) -> Self {
+        let wrap = |cause| -> BoxError {
+            Box::new(Caused {
+                what: what.into(),
+                cause,
+            })
+        };
+        match self {
+            ApiError::Infra(InfraError::Internal(cause)) => {
+                InfraError::Internal(wrap(cause)).into()
+            }
+            ApiError::Infra(InfraError::SchemaMissing(cause)) => {
+                InfraError::SchemaMissing(wrap(cause)).into()
+            }
+            ApiError::Infra(InfraError::DatabaseUnavailable(cause)) => {
+                InfraError::DatabaseUnavailable(wrap(cause)).into()
+            }
+            other => other,
+        }
+    }
+
     /// Whether this is the server's fault (to be logged with its cause chain).
     pub fn is_internal(&self) -> bool {
-        matches!(self, ApiError::Internal(_))
+        matches!(self, ApiError::Infra(InfraError::Internal(_)))
     }
 
     /// The one line to log for this error, if it is one the operator must see: internal
     /// errors with their cause chain, and statements that met an unmigrated database.
     pub fn log_line(&self) -> Option<String> {
         match self {
-            ApiError::Internal(_) => Some(format!("error: {self}")),
-            ApiError::SchemaMissing(msg) => Some(format!(
-                "warning: database not migrated (run the migrate component): {msg}"
+            ApiError::Infra(InfraError::Internal(_)) => Some(format!("error: {}", chain(self))),
+            ApiError::Infra(InfraError::SchemaMissing(cause)) => Some(format!(
+                "warning: database not migrated (run the migrate component): {}",
+                chain(cause.as_ref())
             )),
             _ => None,
         }
@@ -162,54 +264,146 @@ impl ApiError {
 
     /// The single mapping from errors to HTTP status, problem type and headers.
     pub fn problem(&self) -> Problem {
+        match self {
+            ApiError::Request(e) => e.problem(),
+            ApiError::Domain(e) => e.problem(),
+            ApiError::Infra(e) => e.problem(),
+        }
+    }
+}
+
+impl RequestError {
+    fn problem(&self) -> Problem {
         let detail = self.to_string();
         match self {
-            ApiError::MalformedJson(_) => {
+            RequestError::MalformedJson(_) | RequestError::BodyNotAnObject => {
                 Problem::new(400, "malformed-json", "Malformed JSON", detail)
             }
-            ApiError::BodyNotAnObject => {
-                Problem::new(400, "malformed-json", "Malformed JSON", detail)
-            }
-            ApiError::MissingField { field }
-            | ApiError::WrongType { field, .. }
-            | ApiError::InvalidField { field, .. } => {
+            RequestError::MissingField { field }
+            | RequestError::WrongType { field, .. }
+            | RequestError::InvalidField { field, .. } => {
                 Problem::new(422, "invalid-field", "Invalid field", detail).field(field.clone())
             }
-            ApiError::InvalidParameter { field, .. } => {
+            RequestError::NothingToChange => {
+                Problem::new(422, "invalid-field", "Nothing to change", detail)
+            }
+            RequestError::InvalidParameter { field, .. } => {
                 Problem::new(400, "invalid-parameter", "Invalid query parameter", detail)
                     .field(field.clone())
             }
-            ApiError::EmptyParameterName => {
-                Problem::new(400, "invalid-parameter", "Invalid query parameter", detail)
-                    .field("")
+            RequestError::EmptyParameterName => {
+                Problem::new(400, "invalid-parameter", "Invalid query parameter", detail).field("")
             }
-            ApiError::InvalidHeader { header, .. } => {
+            RequestError::InvalidHeader { header, .. } => {
                 Problem::new(400, "invalid-header", "Invalid header", detail).field(*header)
             }
-            ApiError::MissingHeader { header } => {
+            RequestError::MissingHeader { header } => {
                 Problem::new(400, "invalid-header", "Missing header", detail).field(*header)
             }
-            ApiError::BodyTooLarge { .. } => {
+            RequestError::BodyTooLarge { .. } => {
                 Problem::new(413, "body-too-large", "Request body too large", detail)
             }
-            ApiError::UnsupportedMediaType => Problem::new(
+            RequestError::UnsupportedMediaType => Problem::new(
                 415,
                 "unsupported-media-type",
                 "Unsupported media type",
                 detail,
             )
             .field("Content-Type")
-            .header("Accept-Post", "application/json")
-            .header("Accept-Patch", "application/json"),
-            ApiError::NotFound => Problem::new(404, "not-found", "Not found", detail),
-            ApiError::MethodNotAllowed { allow } => {
+            .header("accept-post", "application/json")
+            .header("accept-patch", "application/json"),
+            RequestError::NotFound => Problem::new(404, "not-found", "Not found", detail),
+            RequestError::MethodNotAllowed { allow } => {
                 Problem::new(405, "method-not-allowed", "Method not allowed", detail)
-                    .header("Allow", allow.clone())
+                    .header("allow", allow.clone())
             }
-            ApiError::Unauthorized => Problem::new(401, "unauthorized", "Unauthorized", detail)
+            RequestError::Unauthorized => Problem::new(401, "unauthorized", "Unauthorized", detail)
                 .field("Authorization")
-                .header("WWW-Authenticate", "Bearer realm=\"bar\""),
-            ApiError::BarTokenNotConfigured => Problem::new(
+                .header("www-authenticate", "Bearer realm=\"bar\""),
+        }
+    }
+}
+
+impl DomainError {
+    fn problem(&self) -> Problem {
+        let detail = self.to_string();
+        match self {
+            DomainError::UnknownDrink(_) => {
+                Problem::new(422, "unknown-drink", "Unknown drink", detail).field("drink")
+            }
+            DomainError::SoldOut(_) => {
+                Problem::new(409, "sold-out", "Sold out", detail).field("drink")
+            }
+            DomainError::OrderLocked(order) => Problem::new(
+                409,
+                "order-in-progress",
+                "Your order is already being handled",
+                match order.status {
+                    OrderStatus::Ready => "your order is ready; it can no longer be changed".into(),
+                    _ => "your order is being prepared; it can no longer be changed".into(),
+                },
+            )
+            .order(order),
+            DomainError::OrderClosed(order) => {
+                Problem::new(409, "order-closed", "Order already closed", detail).order(order)
+            }
+            DomainError::RequestIdReused => {
+                Problem::new(409, "request-id-reused", "request_id already used", detail)
+                    .field("request_id")
+            }
+            DomainError::OrderNotFound => {
+                Problem::new(404, "order-not-found", "Order not found", detail)
+            }
+            DomainError::DrinkNotFound => {
+                Problem::new(404, "drink-not-found", "Drink not found", detail)
+            }
+            DomainError::VersionConflict(order) => {
+                Problem::new(409, "version-conflict", "Order changed meanwhile", detail)
+                    .field("version")
+                    .order(order)
+            }
+            DomainError::IllegalTransition { order, .. } => Problem::new(
+                409,
+                "illegal-transition",
+                "Status change not allowed",
+                detail,
+            )
+            .field("status")
+            .order(order),
+        }
+    }
+}
+
+impl InfraError {
+    fn problem(&self) -> Problem {
+        let retry_after = RETRY_AFTER_SECONDS.to_string();
+        match self {
+            InfraError::DatabaseUnavailable(_) => Problem::new(
+                503,
+                "database-unavailable",
+                "Service temporarily unavailable",
+                "the database cannot be reached; retry later".into(),
+            )
+            .header("retry-after", retry_after),
+            InfraError::NotMigrated { .. } => Problem::new(
+                503,
+                "not-migrated",
+                "Database not migrated",
+                self.to_string(),
+            )
+            .header("retry-after", retry_after),
+            InfraError::SchemaMissing(_) => Problem::new(
+                503,
+                "not-migrated",
+                "Database not migrated",
+                "the database is not migrated to this build's schema; retry after the migrations ran"
+                    .into(),
+            )
+            .header("retry-after", retry_after),
+            InfraError::Contention => {
+                Problem::new(503, "busy", "Busy", self.to_string()).header("retry-after", "1")
+            }
+            InfraError::BarTokenNotConfigured => Problem::new(
                 503,
                 "bar-token-not-configured",
                 "Bar access is not configured",
@@ -217,86 +411,7 @@ impl ApiError {
                     .into(),
             )
             .field("bar_token"),
-            ApiError::UnknownDrink(_) => {
-                Problem::new(422, "unknown-drink", "Unknown drink", detail).field("drink")
-            }
-            ApiError::SoldOut(_) => {
-                Problem::new(409, "sold-out", "Sold out", detail).field("drink")
-            }
-            ApiError::OrderLocked(order) => {
-                let mut p = Problem::new(
-                    409,
-                    "order-in-progress",
-                    "Your order is already being handled",
-                    match order.status {
-                        OrderStatus::Ready => {
-                            "your order is ready; it can no longer be changed".into()
-                        }
-                        _ => "your order is being prepared; it can no longer be changed".into(),
-                    },
-                );
-                p.order = Some((**order).clone());
-                p
-            }
-            ApiError::OrderClosed(order) => {
-                let mut p = Problem::new(409, "order-closed", "Order already closed", detail);
-                p.order = Some((**order).clone());
-                p
-            }
-            ApiError::RequestIdReused => {
-                Problem::new(409, "request-id-reused", "request_id already used", detail)
-                    .field("request_id")
-            }
-            ApiError::OrderNotFound => {
-                Problem::new(404, "order-not-found", "Order not found", detail)
-            }
-            ApiError::DrinkNotFound => {
-                Problem::new(404, "drink-not-found", "Drink not found", detail)
-            }
-            ApiError::NothingToChange => {
-                Problem::new(422, "invalid-field", "Nothing to change", detail)
-            }
-            ApiError::VersionConflict(order) => {
-                let mut p =
-                    Problem::new(409, "version-conflict", "Order changed meanwhile", detail)
-                        .field("version");
-                p.order = Some((**order).clone());
-                p
-            }
-            ApiError::IllegalTransition { order, .. } => {
-                let mut p = Problem::new(
-                    409,
-                    "illegal-transition",
-                    "Status change not allowed",
-                    detail,
-                )
-                .field("status");
-                p.order = Some((**order).clone());
-                p
-            }
-            ApiError::DatabaseUnavailable(_) => Problem::new(
-                503,
-                "database-unavailable",
-                "Service temporarily unavailable",
-                "the database cannot be reached; retry later".into(),
-            )
-            .header("Retry-After", RETRY_AFTER_SECONDS.to_string()),
-            ApiError::NotMigrated { .. } => {
-                Problem::new(503, "not-migrated", "Database not migrated", detail)
-                    .header("Retry-After", RETRY_AFTER_SECONDS.to_string())
-            }
-            ApiError::SchemaMissing(_) => Problem::new(
-                503,
-                "not-migrated",
-                "Database not migrated",
-                "the database is not migrated to this build's schema; retry after the migrations ran"
-                    .into(),
-            )
-            .header("Retry-After", RETRY_AFTER_SECONDS.to_string()),
-            ApiError::Contention => {
-                Problem::new(503, "busy", "Busy", detail).header("Retry-After", "1")
-            }
-            ApiError::Internal(_) => Problem::new(
+            InfraError::Internal(_) => Problem::new(
                 500,
                 "internal",
                 "Internal error",
@@ -308,14 +423,25 @@ impl ApiError {
 
 /// How a database call failed, as far as the components can tell (spin-free mirror of
 /// `spin_sdk::pg4::Error`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DbFailure {
     /// `Error::ConnectionFailed`
+    #[error("cannot connect: {0}")]
     Connection(String),
     /// `Error::QueryFailed` with a PostgreSQL SQLSTATE (empty when unknown).
+    #[error("query failed{}: {message}", sqlstate(code))]
     Query { code: String, message: String },
     /// Anything else (bad parameter, value conversion, other).
+    #[error("{0}")]
     Other(String),
+}
+
+fn sqlstate(code: &str) -> String {
+    if code.is_empty() {
+        String::new()
+    } else {
+        format!(" [{code}]")
+    }
 }
 
 /// What a component should do about a database failure.
@@ -323,47 +449,45 @@ pub enum DbFailure {
 pub enum DbVerdict {
     /// Run the same statement once more (a concurrent twin won a unique race).
     Retry,
-    /// Answer with this error.
+    /// Answer with this error (the failure is its cause).
     Fail(ApiError),
 }
 
 impl DbFailure {
     pub fn verdict(&self) -> DbVerdict {
+        let cause = || -> BoxError { Box::new(self.clone()) };
+        let unavailable = || DbVerdict::Fail(InfraError::DatabaseUnavailable(cause()).into());
         match self {
-            DbFailure::Connection(msg) => {
-                DbVerdict::Fail(ApiError::DatabaseUnavailable(msg.clone()))
-            }
+            DbFailure::Connection(_) => unavailable(),
             // No SQLSTATE: the driver's own error, as text. A connection that broke under
             // the statement (a database restart, a network cut) is "unavailable, retry",
             // not a bug.
             DbFailure::Query { code, message } if code.is_empty() && connection_lost(message) => {
-                DbVerdict::Fail(ApiError::DatabaseUnavailable(message.clone()))
+                unavailable()
             }
-            DbFailure::Query { code, message } => match code.as_str() {
+            DbFailure::Query { code, .. } => match code.as_str() {
                 // unique_violation, serialization_failure, deadlock_detected
                 "23505" | "40001" | "40P01" => DbVerdict::Retry,
                 // connection exceptions, shutdown, too many connections, cannot connect now
                 c if c.starts_with("08") || matches!(c, "57P01" | "57P02" | "57P03" | "53300") => {
-                    DbVerdict::Fail(ApiError::DatabaseUnavailable(message.clone()))
+                    unavailable()
                 }
                 // undefined_table, undefined_column, undefined_function (the write statements
                 // call functions of migration 0002): the schema is older than this build
                 // (not migrated yet, or a deploy is under way), not a bug of the request.
                 "42P01" | "42703" | "42883" => {
-                    DbVerdict::Fail(ApiError::SchemaMissing(format!("[{code}] {message}")))
+                    DbVerdict::Fail(InfraError::SchemaMissing(cause()).into())
                 }
-                _ => DbVerdict::Fail(ApiError::Internal(format!(
-                    "query failed [{code}]: {message}"
-                ))),
+                _ => DbVerdict::Fail(ApiError::internal(cause())),
             },
-            DbFailure::Other(msg) => DbVerdict::Fail(ApiError::Internal(msg.clone())),
+            DbFailure::Other(_) => DbVerdict::Fail(ApiError::internal(cause())),
         }
     }
 
     /// The error to answer with once retries are exhausted.
     pub fn final_error(&self) -> ApiError {
         match self.verdict() {
-            DbVerdict::Retry => ApiError::Contention,
+            DbVerdict::Retry => InfraError::Contention.into(),
             DbVerdict::Fail(e) => e,
         }
     }
@@ -372,7 +496,7 @@ impl DbFailure {
 /// Whether a driver error text (no SQLSTATE) says the connection was lost. Spin's pg4 host
 /// (and ours) reports such errors as the Debug text of tokio-postgres's error, whose `kind`
 /// names the cause: `Closed` (the server went away), `Io` (the socket failed) or `Connect`.
-pub fn connection_lost(message: &str) -> bool {
+fn connection_lost(message: &str) -> bool {
     ["kind: Closed", "kind: Io", "kind: Connect"]
         .iter()
         .any(|kind| message.contains(kind))
@@ -395,7 +519,7 @@ mod tests {
                 message: text.to_string(),
             };
             match failure.verdict() {
-                DbVerdict::Fail(ApiError::DatabaseUnavailable(_)) => {}
+                DbVerdict::Fail(ApiError::Infra(InfraError::DatabaseUnavailable(_))) => {}
                 other => panic!("{text}: {other:?}"),
             }
         }
@@ -411,7 +535,7 @@ mod tests {
             assert!(
                 matches!(
                     failure.verdict(),
-                    DbVerdict::Fail(ApiError::SchemaMissing(_))
+                    DbVerdict::Fail(ApiError::Infra(InfraError::SchemaMissing(_)))
                 ),
                 "{code}"
             );
@@ -426,8 +550,60 @@ mod tests {
         };
         assert!(matches!(
             failure.verdict(),
-            DbVerdict::Fail(ApiError::Internal(_))
+            DbVerdict::Fail(ApiError::Infra(InfraError::Internal(_)))
         ));
+    }
+
+    #[test]
+    fn an_internal_error_is_logged_with_its_whole_cause_chain() {
+        let e = DbFailure::Query {
+            code: "42601".into(),
+            message: "syntax error at or near \"SELEKT\"".into(),
+        }
+        .final_error()
+        .context("statement QUEUE");
+        assert_eq!(
+            e.log_line().as_deref(),
+            Some(
+                "error: statement QUEUE: query failed [42601]: syntax error at or near \"SELEKT\""
+            )
+        );
+        let nested = ApiError::internal_because(
+            "a",
+            Caused {
+                what: "b".into(),
+                cause: "c".into(),
+            },
+        );
+        assert_eq!(nested.log_line().as_deref(), Some("error: a: b: c"));
+    }
+
+    #[test]
+    fn context_goes_on_infrastructure_errors_and_never_into_a_clients_answer() {
+        let unavailable = DbFailure::Connection("refused".into())
+            .final_error()
+            .context("statement MENU");
+        assert_eq!(
+            chain(&unavailable),
+            "the database is unavailable: statement MENU: cannot connect: refused"
+        );
+        assert_eq!(
+            unavailable.problem().detail,
+            "the database cannot be reached; retry later"
+        );
+        let client = ApiError::from(DomainError::OrderNotFound).context("statement CANCEL_ORDER");
+        assert_eq!(chain(&client), "order not found");
+    }
+
+    #[test]
+    fn each_kind_has_its_own_range_of_statuses() {
+        let request = ApiError::from(RequestError::BodyTooLarge { limit: 1 }).problem();
+        let domain = ApiError::from(DomainError::SoldOut("tea".into())).problem();
+        let infra = ApiError::from(InfraError::Contention).problem();
+        assert!((400..500).contains(&request.status));
+        assert!((400..500).contains(&domain.status));
+        assert!((500..600).contains(&infra.status));
+        assert_eq!(ApiError::internal("bug").problem().status, 500);
     }
 
     fn sample_order(status: OrderStatus) -> Order {
@@ -450,10 +626,10 @@ mod tests {
 
     #[test]
     fn problem_json_has_type_title_status_detail_and_field() {
-        let p = ApiError::InvalidField {
+        let p = ApiError::Request(RequestError::InvalidField {
             field: "nickname".into(),
             reason: InvalidValue::Empty.to_string(),
-        }
+        })
         .problem();
         let v: serde_json::Value = serde_json::from_slice(&p.to_json()).unwrap();
         assert_eq!(v["type"], "/problems/invalid-field");
@@ -466,28 +642,28 @@ mod tests {
 
     #[test]
     fn method_not_allowed_carries_allow_header() {
-        let p = ApiError::MethodNotAllowed {
+        let p = ApiError::Request(RequestError::MethodNotAllowed {
             allow: "POST".into(),
-        }
+        })
         .problem();
         assert_eq!(p.status, 405);
-        assert_eq!(p.headers, vec![("Allow", "POST".to_string())]);
+        assert_eq!(p.headers, vec![("allow", "POST".to_string())]);
     }
 
     #[test]
     fn unauthorized_asks_for_a_bearer_token() {
-        let p = ApiError::Unauthorized.problem();
+        let p = ApiError::Request(RequestError::Unauthorized).problem();
         assert_eq!(p.status, 401);
         assert!(
             p.headers
                 .iter()
-                .any(|(k, v)| *k == "WWW-Authenticate" && v.starts_with("Bearer"))
+                .any(|(k, v)| *k == "www-authenticate" && v.starts_with("Bearer"))
         );
     }
 
     #[test]
     fn missing_bar_token_names_the_variable() {
-        let p = ApiError::BarTokenNotConfigured.problem();
+        let p = ApiError::Infra(InfraError::BarTokenNotConfigured).problem();
         assert_eq!(p.status, 503);
         assert!(p.detail.contains("bar_token"));
         assert_eq!(p.field.as_deref(), Some("bar_token"));
@@ -499,7 +675,7 @@ mod tests {
             .final_error()
             .problem();
         assert_eq!(p.status, 503);
-        assert!(p.headers.iter().any(|(k, _)| *k == "Retry-After"));
+        assert!(p.headers.iter().any(|(k, _)| *k == "retry-after"));
         assert!(!p.detail.contains("refused"), "no internals in the answer");
     }
 
@@ -545,7 +721,7 @@ mod tests {
             let p = e.problem();
             assert_eq!(p.status, 503, "{code}");
             assert_eq!(p.kind, "/problems/not-migrated");
-            assert!(p.headers.iter().any(|(k, _)| *k == "Retry-After"));
+            assert!(p.headers.iter().any(|(k, _)| *k == "retry-after"));
             assert!(
                 !p.detail.contains("does not exist"),
                 "no internals in the answer"
@@ -555,17 +731,26 @@ mod tests {
 
     #[test]
     fn locked_order_is_409_and_shows_the_order() {
-        let p = ApiError::OrderLocked(Box::new(sample_order(OrderStatus::Preparing))).problem();
+        let p = ApiError::Domain(DomainError::OrderLocked(Box::new(sample_order(
+            OrderStatus::Preparing,
+        ))))
+        .problem();
         assert_eq!(p.status, 409);
         assert!(p.detail.contains("being prepared"));
         assert_eq!(p.order.as_ref().map(|o| o.id), Some(7));
-        let p = ApiError::OrderLocked(Box::new(sample_order(OrderStatus::Ready))).problem();
+        let p = ApiError::Domain(DomainError::OrderLocked(Box::new(sample_order(
+            OrderStatus::Ready,
+        ))))
+        .problem();
         assert!(p.detail.contains("ready"));
     }
 
     #[test]
     fn version_conflict_is_409_with_the_current_order() {
-        let p = ApiError::VersionConflict(Box::new(sample_order(OrderStatus::Ready))).problem();
+        let p = ApiError::Domain(DomainError::VersionConflict(Box::new(sample_order(
+            OrderStatus::Ready,
+        ))))
+        .problem();
         assert_eq!(p.status, 409);
         assert_eq!(p.kind, "/problems/version-conflict");
         assert_eq!(p.field.as_deref(), Some("version"));
@@ -575,10 +760,10 @@ mod tests {
 
     #[test]
     fn illegal_transition_names_the_current_status() {
-        let p = ApiError::IllegalTransition {
+        let p = ApiError::Domain(DomainError::IllegalTransition {
             order: Box::new(sample_order(OrderStatus::Served)),
             to: OrderStatus::Cancelled,
-        }
+        })
         .problem();
         assert_eq!(p.status, 409);
         assert_eq!(p.kind, "/problems/illegal-transition");
@@ -589,8 +774,13 @@ mod tests {
 
     #[test]
     fn unknown_drink_in_the_path_is_404_and_an_empty_patch_is_422() {
-        assert_eq!(ApiError::DrinkNotFound.problem().status, 404);
-        let p = ApiError::NothingToChange.problem();
+        assert_eq!(
+            ApiError::Domain(DomainError::DrinkNotFound)
+                .problem()
+                .status,
+            404
+        );
+        let p = ApiError::Request(RequestError::NothingToChange).problem();
         assert_eq!(
             (p.status, p.kind.as_str()),
             (422, "/problems/invalid-field")
@@ -599,42 +789,73 @@ mod tests {
 
     #[test]
     fn sold_out_is_409_and_unknown_drink_is_422() {
-        assert_eq!(ApiError::SoldOut("beer".into()).problem().status, 409);
-        assert_eq!(ApiError::UnknownDrink("coke".into()).problem().status, 422);
-        assert_eq!(ApiError::SoldOut("beer".into()).problem().title, "Sold out");
+        assert_eq!(
+            ApiError::Domain(DomainError::SoldOut("beer".into()))
+                .problem()
+                .status,
+            409
+        );
+        assert_eq!(
+            ApiError::Domain(DomainError::UnknownDrink("coke".into()))
+                .problem()
+                .status,
+            422
+        );
+        assert_eq!(
+            ApiError::Domain(DomainError::SoldOut("beer".into()))
+                .problem()
+                .title,
+            "Sold out"
+        );
     }
 
     #[test]
     fn every_client_error_is_4xx_and_names_a_field_where_one_is_at_fault() {
         let cases = [
             (
-                ApiError::MissingField {
+                ApiError::Request(RequestError::MissingField {
                     field: "drink".into(),
-                },
+                }),
                 422,
                 Some("drink"),
             ),
             (
-                ApiError::WrongType {
+                ApiError::Request(RequestError::WrongType {
                     field: "nickname".into(),
                     expected: "string".into(),
-                },
+                }),
                 422,
                 Some("nickname"),
             ),
             (
-                ApiError::InvalidHeader {
+                ApiError::Request(RequestError::InvalidHeader {
                     header: "X-Visitor-Id",
                     reason: InvalidValue::NotAUuid,
-                },
+                }),
                 400,
                 Some("X-Visitor-Id"),
             ),
-            (ApiError::BodyTooLarge { limit: 16384 }, 413, None),
-            (ApiError::UnsupportedMediaType, 415, Some("Content-Type")),
-            (ApiError::MalformedJson("eof".into()), 400, None),
-            (ApiError::NotFound, 404, None),
-            (ApiError::RequestIdReused, 409, Some("request_id")),
+            (
+                ApiError::Request(RequestError::BodyTooLarge { limit: 16384 }),
+                413,
+                None,
+            ),
+            (
+                ApiError::Request(RequestError::UnsupportedMediaType),
+                415,
+                Some("Content-Type"),
+            ),
+            (
+                ApiError::Request(RequestError::MalformedJson("eof".into())),
+                400,
+                None,
+            ),
+            (ApiError::Request(RequestError::NotFound), 404, None),
+            (
+                ApiError::Domain(DomainError::RequestIdReused),
+                409,
+                Some("request_id"),
+            ),
         ];
         for (err, status, field) in cases {
             let p = err.problem();

@@ -13,23 +13,26 @@ use serde::de::DeserializeOwned;
 use crate::api::{FeedEvent, FeedPage, Menu, MenuItem, MyOrders, Order, Purged, QueuePage};
 use crate::cursor::{FeedCursor, PageCursor};
 use crate::domain::OrderStatus;
-use crate::problem::ApiError;
+use crate::problem::{ApiError, DomainError};
 use crate::stats::{self, DrinkStats, MinuteCount, StatusCounts, Waits};
 
 /// Decodes a statement's JSON; a mismatch is a bug (500) that names the path and the type.
 pub fn decode<T: DeserializeOwned>(json: &str) -> Result<T, ApiError> {
     let de = &mut serde_json::Deserializer::from_str(json);
     serde_path_to_error::deserialize(de).map_err(|e| {
-        ApiError::Internal(format!(
-            "the database answered a shape that {} does not match: {e}",
-            std::any::type_name::<T>()
-        ))
+        ApiError::internal_because(
+            format!(
+                "the database answered a shape that {} does not match",
+                std::any::type_name::<T>()
+            ),
+            e,
+        )
     })
 }
 
 /// The one JSON value a statement that always returns a row returned.
 fn required(json: Option<&str>) -> Result<&str, ApiError> {
-    json.ok_or_else(|| ApiError::Internal("the statement returned no row".into()))
+    json.ok_or_else(|| ApiError::internal("the statement returned no row"))
 }
 
 /// What a write function decided (`write_outcome` in migration 0003).
@@ -62,11 +65,11 @@ impl WriteOutcome {
     fn order(self) -> Result<Order, ApiError> {
         let outcome = self.outcome;
         self.order
-            .ok_or_else(|| ApiError::Internal(format!("outcome {outcome:?} without its order")))
+            .ok_or_else(|| ApiError::internal(format!("outcome {outcome:?} without its order")))
     }
 
     fn unexpected(&self, statement: &str) -> ApiError {
-        ApiError::Internal(format!("{statement} answered {:?}", self.outcome))
+        ApiError::internal(format!("{statement} answered {:?}", self.outcome))
     }
 }
 
@@ -88,10 +91,10 @@ pub fn place_outcome(json: Option<&str>, drink: &str) -> Result<Placed, ApiError
         Outcome::Placed => Ok(Placed::Created(written.order()?)),
         Outcome::Changed => Ok(Placed::Changed(written.order()?)),
         Outcome::Replay => Ok(Placed::Replayed(written.order()?)),
-        Outcome::RequestReused => Err(ApiError::RequestIdReused),
-        Outcome::UnknownDrink => Err(ApiError::UnknownDrink(drink.to_owned())),
-        Outcome::SoldOut => Err(ApiError::SoldOut(drink.to_owned())),
-        Outcome::Locked => Err(ApiError::OrderLocked(Box::new(written.order()?))),
+        Outcome::RequestReused => Err(DomainError::RequestIdReused.into()),
+        Outcome::UnknownDrink => Err(DomainError::UnknownDrink(drink.to_owned()).into()),
+        Outcome::SoldOut => Err(DomainError::SoldOut(drink.to_owned()).into()),
+        Outcome::Locked => Err(DomainError::OrderLocked(Box::new(written.order()?)).into()),
         _ => Err(written.unexpected("place_order")),
     }
 }
@@ -101,13 +104,13 @@ pub fn cancel_outcome(json: Option<&str>) -> Result<Order, ApiError> {
     let written: WriteOutcome = decode(required(json)?)?;
     match written.outcome {
         Outcome::Cancelled | Outcome::AlreadyCancelled => written.order(),
-        Outcome::NotFound => Err(ApiError::OrderNotFound),
+        Outcome::NotFound => Err(DomainError::OrderNotFound.into()),
         Outcome::Locked => {
             let order = written.order()?;
             if order.status.is_open() {
-                Err(ApiError::OrderLocked(Box::new(order)))
+                Err(DomainError::OrderLocked(Box::new(order)).into())
             } else {
-                Err(ApiError::OrderClosed(Box::new(order)))
+                Err(DomainError::OrderClosed(Box::new(order)).into())
             }
         }
         _ => Err(written.unexpected("cancel_order")),
@@ -119,19 +122,20 @@ pub fn status_outcome(json: Option<&str>, to: OrderStatus) -> Result<Order, ApiE
     let written: WriteOutcome = decode(required(json)?)?;
     match written.outcome {
         Outcome::Changed => written.order(),
-        Outcome::NotFound => Err(ApiError::OrderNotFound),
-        Outcome::Stale => Err(ApiError::VersionConflict(Box::new(written.order()?))),
-        Outcome::Illegal => Err(ApiError::IllegalTransition {
+        Outcome::NotFound => Err(DomainError::OrderNotFound.into()),
+        Outcome::Stale => Err(DomainError::VersionConflict(Box::new(written.order()?)).into()),
+        Outcome::Illegal => Err(DomainError::IllegalTransition {
             order: Box::new(written.order()?),
             to,
-        }),
+        }
+        .into()),
         _ => Err(written.unexpected("set_order_status")),
     }
 }
 
 /// [`crate::sql::UPDATE_DRINK`]: the drink as it is now; no row = no such drink.
 pub fn drink_outcome(json: Option<&str>) -> Result<MenuItem, ApiError> {
-    decode(json.ok_or(ApiError::DrinkNotFound)?)
+    decode(json.ok_or(DomainError::DrinkNotFound)?)
 }
 
 /// [`crate::sql::MENU`].
@@ -176,7 +180,7 @@ pub struct SnapshotPosition {
 impl SnapshotPosition {
     fn cursor(&self) -> Result<FeedCursor, ApiError> {
         FeedCursor::from_snapshot(&self.feed_tx, &self.feed_skip)
-            .map_err(|_| ApiError::Internal("the database answered a bad snapshot".into()))
+            .map_err(|e| ApiError::internal_because("the database answered a bad snapshot", e))
     }
 }
 
@@ -241,9 +245,9 @@ pub fn feed_page(json: Option<&str>, after: &FeedCursor) -> Result<FeedPage, Api
     let mut cursor = after.clone();
     let mut events = Vec::with_capacity(rows.events.len());
     for row in rows.events {
-        cursor = cursor
-            .after_event(&row.tx, row.seq)
-            .map_err(|_| ApiError::Internal("the database answered a bad event position".into()))?;
+        cursor = cursor.after_event(&row.tx, row.seq).map_err(|e| {
+            ApiError::internal_because("the database answered a bad event position", e)
+        })?;
         events.push(row.event);
     }
     Ok(FeedPage {
@@ -336,13 +340,22 @@ mod tests {
     #[test]
     fn refused_placements_become_their_problems() {
         let sold = place_outcome(Some(&outcome("sold_out", None)), "tea").unwrap_err();
-        assert!(matches!(sold, ApiError::SoldOut(d) if d == "tea"));
+        assert!(matches!(sold, ApiError::Domain(DomainError::SoldOut(d)) if d == "tea"));
         let locked = place_outcome(Some(&outcome("locked", Some(ORDER))), "tea").unwrap_err();
-        assert!(matches!(locked, ApiError::OrderLocked(_)));
+        assert!(matches!(
+            locked,
+            ApiError::Domain(DomainError::OrderLocked(_))
+        ));
         let unknown = place_outcome(Some(&outcome("unknown_drink", None)), "x").unwrap_err();
-        assert!(matches!(unknown, ApiError::UnknownDrink(_)));
+        assert!(matches!(
+            unknown,
+            ApiError::Domain(DomainError::UnknownDrink(_))
+        ));
         let reused = place_outcome(Some(&outcome("request_reused", None)), "x").unwrap_err();
-        assert!(matches!(reused, ApiError::RequestIdReused));
+        assert!(matches!(
+            reused,
+            ApiError::Domain(DomainError::RequestIdReused)
+        ));
     }
 
     #[test]
@@ -358,25 +371,32 @@ mod tests {
     fn a_field_the_type_does_not_know_is_a_bug_naming_the_path() {
         let extra = ORDER.replace(r#""id":7"#, r#""id":7,"note":"x""#);
         let e = place_outcome(Some(&outcome("placed", Some(&extra))), "tea").unwrap_err();
-        assert!(e.is_internal());
-        assert!(e.to_string().contains("order"), "{e}");
+        let line = e.log_line().expect("a bug is logged");
+        assert!(
+            line.contains("WriteOutcome") && line.contains("order"),
+            "{line}"
+        );
         let missing = ORDER.replace(r#""number":7,"#, "");
         let e = place_outcome(Some(&outcome("placed", Some(&missing))), "tea").unwrap_err();
-        assert!(e.to_string().contains("number"), "{e}");
+        let line = e.log_line().expect("a bug is logged");
+        assert!(line.contains("number"), "{line}");
     }
 
     #[test]
     fn a_locked_cancel_of_a_closed_order_says_closed() {
         let served = ORDER.replace(r#""status":"ready""#, r#""status":"served""#);
         let e = cancel_outcome(Some(&outcome("locked", Some(&served)))).unwrap_err();
-        assert!(matches!(e, ApiError::OrderClosed(_)));
+        assert!(matches!(e, ApiError::Domain(DomainError::OrderClosed(_))));
         let e = cancel_outcome(Some(&outcome("locked", Some(ORDER)))).unwrap_err();
-        assert!(matches!(e, ApiError::OrderLocked(_)));
+        assert!(matches!(e, ApiError::Domain(DomainError::OrderLocked(_))));
     }
 
     #[test]
     fn a_missing_drink_row_is_not_found() {
-        assert!(matches!(drink_outcome(None), Err(ApiError::DrinkNotFound)));
+        assert!(matches!(
+            drink_outcome(None),
+            Err(ApiError::Domain(DomainError::DrinkNotFound))
+        ));
         let d = drink_outcome(Some(
             r#"{"id":"tea","name":"Tea","available":true,"stock":0,"sold_out":true}"#,
         ))

@@ -315,7 +315,7 @@ proptest! {
 
     #[test]
     fn status_rules_are_consistent(from in status(), to in status()) {
-        let allowed = from.bar_may_move(to);
+        let allowed = OrderStatus::BAR_MOVES.contains(&(from, to));
         prop_assert_eq!(allowed, OrderStatus::reachable_from(to).contains(&from));
         prop_assert_eq!(from.is_open(), OrderStatus::OPEN.contains(&from));
         if allowed {
@@ -628,13 +628,6 @@ proptest! {
     }
 
     #[test]
-    fn constant_time_eq_is_equality(a in proptest::collection::vec(any::<u8>(), 0..40),
-                                    b in proptest::collection::vec(any::<u8>(), 0..40)) {
-        prop_assert_eq!(http::constant_time_eq(&a, &b), a == b);
-        prop_assert!(http::constant_time_eq(&a, &a.clone()));
-    }
-
-    #[test]
     fn a_feed_etag_matches_itself_and_not_another_cursor(a in feed_cursor(), b in feed_cursor(),
                                                          header in proptest::option::of(any_text())) {
         let etag = http::feed_etag(&a.encode());
@@ -721,7 +714,7 @@ proptest! {
                 prop_assert!(change.version >= 1);
                 for s in change.from_statuses_param().split(',').filter(|s| !s.is_empty()) {
                     let from = OrderStatus::parse(s).expect("a status");
-                    prop_assert!(from.bar_may_move(change.status));
+                    prop_assert!(OrderStatus::BAR_MOVES.contains(&(from, change.status)));
                 }
             }
             Err(e) => prop_assert!(is_client_problem(&e), "{:?}", e),
@@ -810,10 +803,8 @@ proptest! {
             shapes::applied_migration(json).err(),
         ];
         for e in results.into_iter().flatten() {
-            prop_assert!(e.is_internal() || matches!(e, ApiError::OrderLocked(_) | ApiError::SoldOut(_)
-                | ApiError::OrderNotFound | ApiError::RequestIdReused | ApiError::UnknownDrink(_)
-                | ApiError::OrderClosed(_) | ApiError::VersionConflict(_) | ApiError::IllegalTransition { .. }),
-                "{:?}", e);
+            // A statement's answer is a domain refusal or a bug, never the client's fault.
+            prop_assert!(e.is_internal() || matches!(e, ApiError::Domain(_)), "{:?}", e);
         }
     }
 

@@ -3,6 +3,9 @@
 use std::io::{self, ErrorKind};
 use std::path::PathBuf;
 
+use drinks_core::problem::PROBLEM_CONTENT_TYPE;
+use drinks_core::{ApiError, RequestError};
+
 use crate::cache;
 use crate::encoding::{self, Coding};
 use crate::etag;
@@ -91,25 +94,22 @@ pub fn respond(req: &RequestInfo<'_>, files: &dyn FileSource) -> Reply {
         "GET" => false,
         "HEAD" => true,
         _ => {
-            return problem(
-                405,
-                "Method Not Allowed",
-                "Static files answer GET and HEAD only.",
-                false,
-            );
+            let allow = ALLOW.to_owned();
+            return problem(RequestError::MethodNotAllowed { allow }.into(), false);
         }
     };
     let Some(file) = path::resolve(req.target) else {
-        return not_found(head);
+        return problem(RequestError::NotFound.into(), head);
     };
     // The manifest is the whole index: a path it does not list does not exist.
-    let manifest = match read(files, manifest::FILE).map(String::from_utf8) {
-        Ok(Ok(text)) => text,
-        Ok(Err(_)) => return cannot_read(manifest::FILE, "not UTF-8", head),
-        Err(cause) => return cannot_read(manifest::FILE, &cause, head),
+    let manifest = match read(files, manifest::FILE)
+        .and_then(|bytes| String::from_utf8(bytes).map_err(|e| cannot_read(manifest::FILE, e)))
+    {
+        Ok(text) => text,
+        Err(e) => return problem(e, head),
     };
     let Some(entry) = manifest::lookup(&manifest, &file) else {
-        return not_found(head);
+        return problem(RequestError::NotFound.into(), head);
     };
 
     let media = media::media_type_for(&file);
@@ -146,7 +146,7 @@ pub fn respond(req: &RequestInfo<'_>, files: &dyn FileSource) -> Reply {
     let stored = manifest::stored_file(&file, coding);
     let body = match read(files, &stored) {
         Ok(body) => body,
-        Err(cause) => return cannot_read(&stored, &cause, head),
+        Err(e) => return problem(e, head),
     };
     match coding {
         Coding::Gzip => headers.push(("content-encoding", "gzip".to_owned())),
@@ -162,24 +162,21 @@ pub fn respond(req: &RequestInfo<'_>, files: &dyn FileSource) -> Reply {
     }
 }
 
-/// A file that must be there (the manifest, or a file it lists), or why it cannot be read.
-fn read(files: &dyn FileSource, path: &str) -> Result<Vec<u8>, String> {
+/// A file that must be there (the manifest, or a file it lists), or why it cannot be read
+/// (an internal error: the build is broken).
+fn read(files: &dyn FileSource, path: &str) -> Result<Vec<u8>, ApiError> {
     match files.read(path) {
         Ok(Some(bytes)) => Ok(bytes),
-        Ok(None) => Err("missing (is web/dist built? node web/build.mjs)".to_owned()),
-        Err(e) => Err(e.to_string()),
+        Ok(None) => Err(cannot_read(
+            path,
+            "missing (is web/dist built? node web/build.mjs)",
+        )),
+        Err(e) => Err(cannot_read(path, e)),
     }
 }
 
-/// A 500 for a file that should be there; the cause is logged once.
-fn cannot_read(file: &str, cause: &str, head: bool) -> Reply {
-    eprintln!("fileserver: cannot read {file:?}: {cause}");
-    problem(
-        500,
-        "Internal Server Error",
-        "The file could not be read.",
-        head,
-    )
+fn cannot_read(path: &str, cause: impl Into<drinks_core::problem::BoxError>) -> ApiError {
+    ApiError::internal_because(format!("fileserver: cannot read {path:?}"), cause)
 }
 
 fn security_headers() -> Vec<(&'static str, String)> {
@@ -189,26 +186,22 @@ fn security_headers() -> Vec<(&'static str, String)> {
         .collect()
 }
 
-fn not_found(head: bool) -> Reply {
-    problem(404, "Not Found", "There is no file at this path.", head)
-}
-
-/// An `application/problem+json` reply (RFC 9457). `title` and `detail` are constants of this
-/// crate, never request data, so they need no JSON escaping.
-fn problem(status: u16, title: &str, detail: &str, head: bool) -> Reply {
-    let body = format!(
-        "{{\"type\":\"about:blank\",\"title\":\"{title}\",\"status\":{status},\"detail\":\"{detail}\"}}"
-    )
-    .into_bytes();
+/// The `application/problem+json` reply (RFC 9457) for an error: the API's problem type,
+/// status and headers (`drinks_core`'s one mapping). An internal error is logged here, once,
+/// with its cause chain.
+fn problem(error: ApiError, head: bool) -> Reply {
+    if let Some(line) = error.log_line() {
+        eprintln!("{line}");
+    }
+    let problem = error.problem();
+    let body = problem.to_json();
     let mut headers = security_headers();
     headers.push(("cache-control", cache::ERROR.to_owned()));
-    if status == 405 {
-        headers.push(("allow", ALLOW.to_owned()));
-    }
-    headers.push(("content-type", "application/problem+json".to_owned()));
+    headers.extend(problem.headers);
+    headers.push(("content-type", PROBLEM_CONTENT_TYPE.to_owned()));
     headers.push(("content-length", body.len().to_string()));
     Reply {
-        status,
+        status: problem.status,
         headers,
         body: (!head).then_some(body),
     }

@@ -33,10 +33,6 @@ pub fn endpoint(req: &Request, _: &PathParams) -> Result<Response, ApiError> {
 
 fn export() -> Result<Response, ApiError> {
     let json = db::query("EXPORT_ORDERS", sql::EXPORT_ORDERS, &[])?;
-    let csv = orders_csv(&shapes::orders(json.as_deref())?);
-    Ok(respond::download(
-        CSV_CONTENT_TYPE,
-        CSV_DISPOSITION,
-        csv.into_bytes(),
-    ))
+    let csv = orders_csv(&shapes::orders(json.as_deref())?)?;
+    Ok(respond::download(CSV_CONTENT_TYPE, CSV_DISPOSITION, csv))
 }

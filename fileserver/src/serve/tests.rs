@@ -102,7 +102,12 @@ fn assert_problem(reply: &Reply, status: u16) {
     let body = reply.body.as_ref().expect("problem body");
     let json: serde_json::Value = serde_json::from_slice(body).expect("problem json");
     assert_eq!(json["status"], u64::from(status));
-    assert_eq!(json["type"], "about:blank");
+    let kind = match status {
+        404 => "/problems/not-found",
+        405 => "/problems/method-not-allowed",
+        _ => "/problems/internal",
+    };
+    assert_eq!(json["type"], kind, "the API's problem types");
     assert!(json["title"].is_string() && json["detail"].is_string());
     assert_eq!(
         reply.header("content-length"),
