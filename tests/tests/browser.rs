@@ -305,8 +305,11 @@ async fn a_reload_after_a_deploy_runs_only_the_new_modules() {
     }
     let site = PrivateSite::new();
     let manifest = site.dir.join("spin.toml");
+    // The "deploy" rebuilds the files in place while the app runs; Spin (and the host) copy
+    // `files` at start, so serve the live directory as `spin up --direct-mounts` does.
     let app = e2e::app_builder()
         .manifest(manifest.to_str().expect("UTF-8 path"))
+        .direct_mounts()
         .spawn()
         .await;
     let src = site.dir.join("src");
