@@ -155,6 +155,15 @@ when (new.available is distinct from old.available
       or new.version <> old.version)
 execute function drinks_emit_event();
 
+-- A portion goes back to its drink (an order cancelled, or moved to another drink); an
+-- unlimited drink has none to return.
+create function return_portion(p_drink_id text) returns void
+language sql volatile
+as $fn$
+    update drinks set stock = stock + 1, updated_at = now()
+    where id = p_drink_id and stock is not null;
+$fn$;
+
 -- The write functions of 0002 return a row type; these return JSON: replace them.
 drop function place_order(uuid, text, text, uuid);
 drop function cancel_order(int8, uuid);
@@ -239,8 +248,7 @@ begin
         updated_at = now(), request_id = p_request_id
     where id = cur.id
     returning * into o;
-    update drinks set stock = stock + 1, updated_at = now()
-    where id = cur.drink_id and stock is not null;
+    perform return_portion(cur.drink_id);
     return write_outcome('changed', o);
 end
 $fn$;
@@ -274,8 +282,7 @@ begin
     set status = 'cancelled', version = version + 1, updated_at = now(), cancelled_at = now()
     where id = cur.id
     returning * into o;
-    update drinks set stock = stock + 1, updated_at = now()
-    where id = o.drink_id and stock is not null;
+    perform return_portion(o.drink_id);
     return write_outcome('cancelled', o);
 end
 $fn$;
@@ -314,8 +321,7 @@ begin
     where id = cur.id
     returning * into o;
     if o.status = 'cancelled' then
-        update drinks set stock = stock + 1, updated_at = now()
-        where id = o.drink_id and stock is not null;
+        perform return_portion(o.drink_id);
     end if;
     return write_outcome('changed', o);
 end

@@ -111,42 +111,24 @@ pub async fn all(t: Arc<Target>, small: Arc<Target>, rush_secs: f64) -> anyhow::
     }
 
     println!("bench: [3/5] where placement time goes");
-    // Before migration 0002 the components sent the body of `place_order` as a plain
-    // statement: measured from the migration's own text, so there is no second copy.
-    let body: Arc<str> = FunctionBody::of("place_order")?.sql.into();
     let call: Arc<str> = drinks_core::sql::PLACE_ORDER.into();
     for clients in [1, 32] {
-        for (sql, clean, id, label) in [
+        for (clean, id, label) in [
             (
-                &body,
-                None,
-                "profile-cte",
-                "before 0002: place_order's body as a plain statement, prepared once",
-            ),
-            (
-                &body,
-                Some(true),
-                "profile-hostlike",
-                "before 0002: the same statement + checkout cleanup batch + prepare per call \
-                 (the host's way)",
-            ),
-            (
-                &call,
                 None,
                 "profile-function-once",
                 "PLACE_ORDER = select place_order(…), prepared once",
             ),
             (
-                &call,
                 Some(true),
                 "profile-function",
                 "PLACE_ORDER = select place_order(…) + checkout cleanup batch + \
-                 prepare per call (the host's way, now)",
+                 prepare per call (the host's way)",
             ),
         ] {
             let m = match clean {
-                None => statement_prepared_once(&t, clients, sql).await?,
-                Some(clean) => statement_per_call(&t, clients, clean, sql.clone()).await?,
+                None => statement_prepared_once(&t, clients, &call).await?,
+                Some(clean) => statement_per_call(&t, clients, clean, call.clone()).await?,
             };
             progress(id, &m);
             results.push(id, label, m);
@@ -165,11 +147,6 @@ pub async fn all(t: Arc<Target>, small: Arc<Target>, rush_secs: f64) -> anyhow::
         "profile-nodb",
         "GET /api/feed?x=1 (component only, no SQL: 400)",
         m,
-    );
-    results.plans.push(
-        explain_writes(&db)
-            .await
-            .context("EXPLAIN of the write functions")?,
     );
 
     println!("bench: [4/5] feed polls");
@@ -410,64 +387,6 @@ async fn statement_prepared_once(
         }
     })
     .await)
-}
-
-/// The body of a write function of the migrations (`create or replace function NAME(...)
-/// ... as $fn$ begin return query BODY; end $fn$`) as the plain statement the components
-/// sent before migration 0002: each argument becomes `$n::type`.
-struct FunctionBody {
-    sql: String,
-}
-
-impl FunctionBody {
-    fn of(name: &str) -> anyhow::Result<FunctionBody> {
-        let head = format!("create or replace function {name}(");
-        let text = drinks_core::migrations::MIGRATIONS
-            .iter()
-            .rev()
-            .find_map(|m| m.sql.rfind(&head).map(|at| &m.sql[at + head.len()..]))
-            .with_context(|| format!("no migration creates {name}"))?;
-        let params = &text[..text.find(')').context("parameter list")?];
-        let start = text.find("$fn$").context("body start")? + "$fn$".len();
-        let len = text[start..].find("$fn$").context("body end")?;
-        let body = text[start..start + len]
-            .trim()
-            .strip_prefix("begin")
-            .map(str::trim_start)
-            .and_then(|b| b.strip_prefix("return query"))
-            .and_then(|b| b.trim_end().strip_suffix("end"))
-            .and_then(|b| b.trim_end().strip_suffix(';'))
-            .with_context(|| format!("{name}: not `begin return query …; end`"))?;
-        let mut sql = body.trim().to_string();
-        for (i, param) in params.split(',').enumerate() {
-            let mut words = param.split_whitespace();
-            let (Some(arg), Some(ty)) = (words.next(), words.next()) else {
-                bail!("{name}: parameter {param:?}");
-            };
-            sql = replace_word(&sql, arg, &format!("${}::{ty}", i + 1));
-        }
-        Ok(FunctionBody { sql })
-    }
-}
-
-/// Replaces whole identifiers only.
-fn replace_word(text: &str, word: &str, with: &str) -> String {
-    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find(word) {
-        out.push_str(&rest[..at]);
-        let before = out.chars().last();
-        let after = rest[at + word.len()..].chars().next();
-        if before.is_some_and(is_ident) || after.is_some_and(is_ident) {
-            out.push_str(word);
-        } else {
-            out.push_str(with);
-        }
-        rest = &rest[at + word.len()..];
-    }
-    out.push_str(rest);
-    out
 }
 
 /// A placement statement prepared anew on every call (no statement cache), optionally
@@ -776,141 +695,6 @@ async fn explain_reads(db: &Client, tip: &str) -> anyhow::Result<String> {
     Ok(out)
 }
 
-/// Plans of the three write functions, in one transaction that is rolled back: each body
-/// as the plain statement it was before migration 0002 (a custom plan: its `Planning
-/// Time` is what every request paid), the call as the components send it now, and the
-/// body's generic plan (`plan_cache_mode = force_generic_plan`), which is the plan a
-/// function keeps after its fifth call on a connection.
-async fn explain_writes(db: &Client) -> anyhow::Result<String> {
-    db.batch_execute("BEGIN").await?;
-    let plans = explain_writes_in_transaction(db).await;
-    db.batch_execute("ROLLBACK").await?;
-    plans
-}
-
-async fn explain_writes_in_transaction(db: &Client) -> anyhow::Result<String> {
-    use drinks_core::sql::PLACE_ORDER;
-    let place = FunctionBody::of("place_order")?.sql;
-    let cancel = FunctionBody::of("cancel_order")?.sql;
-    let status = FunctionBody::of("set_order_status")?.sql;
-    let visitors: Vec<Uuid> = (0..4).map(|_| Uuid::new_v4()).collect();
-    let order_of = async |visitor: &Uuid| -> anyhow::Result<i64> {
-        Ok(db
-            .query_one(
-                "select id from orders where visitor_id = $1::uuid order by id desc limit 1",
-                &[visitor],
-            )
-            .await?
-            .get(0))
-    };
-    let (tea, preparing, placed, one) = ("tea", "preparing", "placed", 1_i32);
-    let mut out = String::new();
-
-    out += &explain(
-        db,
-        "before 0002: place_order's body as a plain statement (new visitor), custom plan",
-        &place,
-        &[&visitors[0], &"plan", &tea, &Uuid::new_v4()],
-    )
-    .await?;
-    let rules = PlaceRules::new();
-    for i in 0..10 {
-        let nickname = format!("warm {i}");
-        db.query(
-            PLACE_ORDER,
-            &[
-                &Uuid::new_v4(),
-                &nickname,
-                &tea,
-                &Uuid::new_v4(),
-                &rules.0,
-                &rules.1,
-            ],
-        )
-        .await?;
-    }
-    out += &explain(
-        db,
-        "PLACE_ORDER = select place_order(…) (new visitor, 11th call on the connection)",
-        PLACE_ORDER,
-        &[
-            &visitors[1],
-            &"plan",
-            &tea,
-            &Uuid::new_v4(),
-            &rules.0,
-            &rules.1,
-        ],
-    )
-    .await?;
-    let a = order_of(&visitors[0]).await?;
-    out += &explain(
-        db,
-        "before 0002: cancel_order's body as a plain statement (a placed order), custom plan",
-        &cancel,
-        &[&a, &visitors[0]],
-    )
-    .await?;
-    let b = order_of(&visitors[1]).await?;
-    out += &explain(
-        db,
-        "before 0002: set_order_status's body as a plain statement (placed → preparing), \
-         custom plan",
-        &status,
-        &[&b, &preparing, &one, &placed],
-    )
-    .await?;
-
-    db.batch_execute("SET LOCAL plan_cache_mode = force_generic_plan")
-        .await?;
-    let generic = async |title: &str, name: &str, sql: &str, types: &str, args: String| {
-        db.batch_execute(&format!("PREPARE {name} ({types}) AS {sql}"))
-            .await?;
-        let plan = explain(db, title, &format!("EXECUTE {name} ({args})"), &[]).await;
-        db.batch_execute(&format!("DEALLOCATE {name}")).await?;
-        plan
-    };
-    out += &generic(
-        "place_order's body, generic plan (what the function caches; new visitor)",
-        "bench_place_generic",
-        &place,
-        "uuid, text, text, uuid",
-        format!("'{}', 'plan', 'tea', '{}'", visitors[2], Uuid::new_v4()),
-    )
-    .await?;
-    let c = order_of(&visitors[2]).await?;
-    out += &generic(
-        "cancel_order's body, generic plan (what the function caches; a placed order)",
-        "bench_cancel_generic",
-        &cancel,
-        "int8, uuid",
-        format!("{c}, '{}'", visitors[2]),
-    )
-    .await?;
-    db.query(
-        PLACE_ORDER,
-        &[
-            &visitors[3],
-            &"plan",
-            &tea,
-            &Uuid::new_v4(),
-            &rules.0,
-            &rules.1,
-        ],
-    )
-    .await?;
-    let d = order_of(&visitors[3]).await?;
-    out += &generic(
-        "set_order_status's body, generic plan (what the function caches; placed → preparing)",
-        "bench_status_generic",
-        &status,
-        "int8, text, int4, text",
-        format!("{d}, 'preparing', 1, 'placed'"),
-    )
-    .await?;
-    Ok(out)
-}
-
 impl Results {
     fn push(&mut self, id: &str, label: &str, m: Measurement) {
         self.runs.push(Run {
@@ -919,44 +703,5 @@ impl Results {
             label: label.to_string(),
             measurement: m,
         });
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn function_bodies_become_the_plain_statements() {
-        for (name, casts) in [
-            (
-                "place_order",
-                &["$1::uuid", "$2::text", "$3::text", "$4::uuid"][..],
-            ),
-            ("cancel_order", &["$1::int8", "$2::uuid"][..]),
-            (
-                "set_order_status",
-                &["$1::int8", "$2::text", "$3::int4", "$4::text"][..],
-            ),
-        ] {
-            let sql = FunctionBody::of(name).unwrap().sql;
-            assert!(sql.starts_with("with req as ("), "{name}: {sql}");
-            assert!(
-                sql.trim_end().ends_with("left join shown s on true"),
-                "{name}"
-            );
-            assert!(!sql.contains("p_"), "{name}: an argument was left");
-            for cast in casts {
-                assert!(sql.contains(cast), "{name}: {cast}");
-            }
-        }
-    }
-
-    #[test]
-    fn only_whole_words_are_replaced() {
-        assert_eq!(
-            replace_word("p_status, p_statuses, xp_status p_status", "p_status", "$2"),
-            "$2, p_statuses, xp_status $2"
-        );
     }
 }

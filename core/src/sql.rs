@@ -19,6 +19,23 @@
 //! The order rules are core's ([`crate::OrderStatus`]): the functions take the statuses
 //! they need as comma-separated parameters ([`crate::OrderStatus::sql_list`]).
 
+/// The events a subquery selects as `e` (whole rows), as `{"events": [{"tx", "seq",
+/// "event": event_json}, ...]}`, oldest first: the one shape of a feed page.
+macro_rules! events_json {
+    ($events:literal) => {
+        concat!(
+            "select json_build_object(
+    'events', coalesce(json_agg(json_build_object('tx', (p.e).tx::text, 'seq', (p.e).seq,
+                                                  'event', event_json(p.e))
+                                order by (p.e).tx, (p.e).seq), '[]')
+)::text
+from (",
+            $events,
+            ") p"
+        )
+    };
+}
+
 /// Place an order, or change the visitor's open order while they may still change it.
 ///
 /// Parameters: `$1` visitor id (uuid), `$2` nickname (text), `$3` drink id (text),
@@ -240,13 +257,8 @@ from pos
 /// `$3` transactions to skip, comma-separated (text, '' for none), `$4` limit (int8).
 ///
 /// Returns `{"events": [{"tx", "seq", "event": event_json}, ...]}`.
-pub const FEED_AFTER: &str = "
-select json_build_object(
-    'events', coalesce(json_agg(json_build_object('tx', (p.e).tx::text, 'seq', (p.e).seq,
-                                                  'event', event_json(p.e))
-                                order by (p.e).tx, (p.e).seq), '[]')
-)::text
-from (
+pub const FEED_AFTER: &str = events_json!(
+    "
     select e
     from order_events e
     where (e.tx, e.seq) > ($1::text::xid8, $2::int8)
@@ -254,27 +266,22 @@ from (
       and e.tx <> all (string_to_array($3::text, ',')::xid8[])
     order by e.tx, e.seq
     limit $4::int8
-) p
-";
+"
+);
 
 /// The last events for the public ticker, oldest first (only settled events, as in
 /// [`FEED_AFTER`], so that polling on from the last one is gapless).
 ///
 /// Parameters: `$1` how many (int8). Returns the shape of [`FEED_AFTER`].
-pub const FEED_TAIL: &str = "
-select json_build_object(
-    'events', coalesce(json_agg(json_build_object('tx', (p.e).tx::text, 'seq', (p.e).seq,
-                                                  'event', event_json(p.e))
-                                order by (p.e).tx, (p.e).seq), '[]')
-)::text
-from (
+pub const FEED_TAIL: &str = events_json!(
+    "
     select e
     from order_events e
     where e.tx < pg_snapshot_xmin(pg_current_snapshot())
     order by e.tx desc, e.seq desc
     limit $1::int8
-) p
-";
+"
+);
 
 /// Readiness: `{"migration": n}`, the highest applied migration (0 when none). Fails when
 /// the table is missing.
