@@ -3,7 +3,9 @@
 
 use api_spin::{PathParams, Request, db, respond};
 use drinks_core::api::to_json;
-use drinks_core::csv::{CSV_CONTENT_TYPE, CSV_DISPOSITION, orders_csv};
+use drinks_core::csv::{
+    CSV_CONTENT_TYPE, CSV_DISPOSITION, EXPORT_PAGE_SIZE, csv_header, csv_records,
+};
 use drinks_core::http::QueueRequest;
 use drinks_core::{ApiError, shapes, sql};
 use spin_sdk::http::Response;
@@ -32,7 +34,21 @@ pub fn endpoint(req: &Request, _: &PathParams) -> Result<Response, ApiError> {
 }
 
 fn export() -> Result<Response, ApiError> {
-    let json = db::query("EXPORT_ORDERS", sql::EXPORT_ORDERS, &[])?;
-    let csv = orders_csv(&shapes::orders(json.as_deref())?)?;
+    let mut csv = csv_header()?;
+    let (mut after, mut until) = (0, 0);
+    loop {
+        let json = db::query(
+            "EXPORT_ORDERS_PAGE",
+            sql::EXPORT_ORDERS_PAGE,
+            &[P::Int64(after), P::Int64(until), P::Int64(EXPORT_PAGE_SIZE)],
+        )?;
+        let page = shapes::export_page(json.as_deref())?;
+        csv.extend(csv_records(&page.orders)?);
+        until = page.until;
+        match page.orders.last() {
+            Some(last) if page.orders.len() as i64 == EXPORT_PAGE_SIZE => after = last.id,
+            _ => break,
+        }
+    }
     Ok(respond::download(CSV_CONTENT_TYPE, CSV_DISPOSITION, csv))
 }
