@@ -15,20 +15,46 @@ fn db_url() -> Result<String, ApiError> {
 /// twin of the same request) is answered by running it once more. `name` is the
 /// statement's constant name, used in logs.
 pub fn query(name: &str, sql: &str, params: &[ParameterValue]) -> Result<Option<String>, ApiError> {
-    let url = db_url()?;
-    let conn =
-        Connection::open(&url).map_err(|e| failure(e).final_error().context(statement(name)))?;
-    let result = match run(&conn, sql, params) {
-        Ok(json) => Ok(json),
-        Err(first) => match first.verdict() {
-            DbVerdict::Retry => run(&conn, sql, params).map_err(|second| match second.verdict() {
-                DbVerdict::Retry => InfraError::Contention.into(),
-                DbVerdict::Fail(e) => e,
-            }),
-            DbVerdict::Fail(e) => Err(e),
-        },
-    };
-    result.map_err(|e| e.context(statement(name)))
+    Session::open(name)?.query(name, sql, params)
+}
+
+/// One connection (one pool checkout) for a request that runs several statements one
+/// after another (the pages of the streamed export).
+pub struct Session {
+    conn: Connection,
+}
+
+impl Session {
+    /// Opens the connection; `name` (the first statement's) is the context of a failure.
+    pub fn open(name: &str) -> Result<Self, ApiError> {
+        let url = db_url()?;
+        let conn = Connection::open(&url)
+            .map_err(|e| failure(e).final_error().context(statement(name)))?;
+        Ok(Self { conn })
+    }
+
+    /// Runs one statement, as [`query`] does.
+    pub fn query(
+        &self,
+        name: &str,
+        sql: &str,
+        params: &[ParameterValue],
+    ) -> Result<Option<String>, ApiError> {
+        let conn = &self.conn;
+        let result = match run(conn, sql, params) {
+            Ok(json) => Ok(json),
+            Err(first) => match first.verdict() {
+                DbVerdict::Retry => {
+                    run(conn, sql, params).map_err(|second| match second.verdict() {
+                        DbVerdict::Retry => InfraError::Contention.into(),
+                        DbVerdict::Fail(e) => e,
+                    })
+                }
+                DbVerdict::Fail(e) => Err(e),
+            },
+        };
+        result.map_err(|e| e.context(statement(name)))
+    }
 }
 
 /// Like [`query`] but hands back the raw failure, for callers that classify it themselves.

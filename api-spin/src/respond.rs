@@ -4,6 +4,8 @@ use drinks_core::ApiError;
 use drinks_core::problem::PROBLEM_CONTENT_TYPE;
 use spin_sdk::http::Response;
 
+use crate::stream::{Chunks, Reply, Streamed};
+
 /// A response with a JSON body.
 pub fn json(status: u16, body: Vec<u8>) -> Response {
     Response::builder()
@@ -25,6 +27,24 @@ pub fn download(content_type: &str, disposition: &str, body: Vec<u8>) -> Respons
         .header("x-content-type-options", "nosniff")
         .body(body)
         .build()
+}
+
+/// A 200 download whose body is written while it is produced, chunk by chunk (the CSV
+/// export); the headers are those of [`download`].
+pub fn download_stream(content_type: &str, disposition: &str, chunks: Chunks) -> Reply {
+    Reply::Streamed(Streamed {
+        status: 200,
+        headers: [
+            ("content-type", content_type),
+            ("content-disposition", disposition),
+            ("cache-control", "no-store"),
+            ("x-content-type-options", "nosniff"),
+        ]
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .collect(),
+        chunks,
+    })
 }
 
 /// The problem+json answer for an error; internal errors (with their cause chain) and an

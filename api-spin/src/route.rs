@@ -6,15 +6,27 @@ use drinks_core::{ApiError, RequestError};
 use spin_sdk::http::{Method, Response};
 
 use crate::Request;
+use crate::stream::Reply;
 
 /// An endpoint: the request and the path's `{param}` values.
 pub type Endpoint = fn(&Request, &PathParams) -> Result<Response, ApiError>;
+
+/// An endpoint that may answer with a body written while it is produced
+/// ([`Reply::Streamed`]); only components served with [`crate::serve_streaming`] have them.
+pub type StreamingEndpoint = fn(&Request, &PathParams) -> Result<Reply, ApiError>;
+
+/// What a route runs.
+#[derive(Clone, Copy)]
+pub enum Handler {
+    Whole(Endpoint),
+    Streaming(StreamingEndpoint),
+}
 
 /// One line of a route table.
 pub struct Route {
     pub method: Method,
     pub path: &'static str,
-    pub endpoint: Endpoint,
+    pub handler: Handler,
 }
 
 impl Route {
@@ -22,7 +34,20 @@ impl Route {
         Self {
             method,
             path,
-            endpoint,
+            handler: Handler::Whole(endpoint),
+        }
+    }
+
+    /// A route whose endpoint may stream its answer.
+    pub const fn streaming(
+        method: Method,
+        path: &'static str,
+        endpoint: StreamingEndpoint,
+    ) -> Self {
+        Self {
+            method,
+            path,
+            handler: Handler::Streaming(endpoint),
         }
     }
 }
@@ -72,9 +97,12 @@ impl PathParams {
 }
 
 /// Finds the endpoint of a request in the table and runs it.
-pub fn dispatch(req: &Request, table: &Routes) -> Result<Response, ApiError> {
+pub fn dispatch(req: &Request, table: &Routes) -> Result<Reply, ApiError> {
     let (route, params) = find(table, req.method(), req.path())?;
-    (route.endpoint)(req, &params)
+    match route.handler {
+        Handler::Whole(endpoint) => endpoint(req, &params).map(Reply::Full),
+        Handler::Streaming(endpoint) => endpoint(req, &params),
+    }
 }
 
 /// The route for a method and a path (as sent), with the path's parameters: 404 when no

@@ -1,9 +1,9 @@
 //! The measured phases, in order: table size (queue and feed at 1k and 100k orders),
 //! order placement against the raw-insert baseline, where placement time goes, the feed,
-//! and the event rush.
+//! the event rush, and CSV exports of 100k orders during placement (peak memory).
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use drinks_core::FeedCursor;
@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::Target;
 use crate::load::{Measurement, Outcome, closed_loop, closed_loop_series, exchange, expect};
-use crate::report::{Results, Run};
+use crate::report::{ExportResult, Results, Run};
 
 const CONCURRENCY: [usize; 3] = [1, 8, 32];
 const DRINKS: [&str; 5] = ["espresso", "cappuccino", "tea", "water", "fruit-juice"];
@@ -96,11 +96,11 @@ pub async fn all(t: Arc<Target>, small: Arc<Target>, rush_secs: f64) -> anyhow::
     let mut results = Results::default();
     warm_up(&t).await?;
 
-    println!("bench: [1/5] queue and feed at 1k and 100k orders");
+    println!("bench: [1/6] queue and feed at 1k and 100k orders");
     table_size(&t, &small, &db, &mut results).await?;
     reset(&db).await?;
 
-    println!("bench: [2/5] order placement vs raw INSERT");
+    println!("bench: [2/6] order placement vs raw INSERT");
     for clients in CONCURRENCY {
         let ours = placement(&t, clients).await;
         progress("POST /api/orders", &ours);
@@ -110,7 +110,7 @@ pub async fn all(t: Arc<Target>, small: Arc<Target>, rush_secs: f64) -> anyhow::
         results.push("raw", "raw INSERT orders+order_events (prepared once)", raw);
     }
 
-    println!("bench: [3/5] where placement time goes");
+    println!("bench: [3/6] where placement time goes");
     let call: Arc<str> = drinks_core::sql::PLACE_ORDER.into();
     for clients in [1, 32] {
         for (clean, id, label) in [
@@ -149,7 +149,7 @@ pub async fn all(t: Arc<Target>, small: Arc<Target>, rush_secs: f64) -> anyhow::
         m,
     );
 
-    println!("bench: [4/5] feed polls");
+    println!("bench: [4/6] feed polls");
     let tip = feed_tip(&t).await?;
     let behind = cursor_behind(&db, EVENTS_BEHIND).await?;
     for clients in CONCURRENCY {
@@ -178,8 +178,12 @@ pub async fn all(t: Arc<Target>, small: Arc<Target>, rush_secs: f64) -> anyhow::
     }
     reset(&db).await?;
 
-    println!("bench: [5/5] event rush ({rush_secs:.0} s)");
+    println!("bench: [5/6] event rush ({rush_secs:.0} s)");
     results.rush = crate::rush::run(t.clone(), Duration::from_secs_f64(rush_secs)).await?;
+    reset(&db).await?;
+
+    println!("bench: [6/6] {EXPORTS} CSV exports of {EXPORT_ORDERS} orders during placement");
+    exports_under_load(&t, &db, &mut results).await?;
 
     results.evaluate_targets();
     Ok(results)
@@ -263,6 +267,127 @@ async fn placement(t: &Arc<Target>, clients: usize) -> Measurement {
         }
     })
     .await
+}
+
+/// Concurrent CSV exports in phase 6, and the orders in the table they export.
+const EXPORTS: usize = 32;
+const EXPORT_ORDERS: i64 = 100_000;
+
+/// Placement (one client) at 100k orders, idle and during 32 concurrent CSV exports
+/// (downloaded over and over while placement is measured, then read to their end), with
+/// the peak resident memory of this process (both hosts and the load generator) meanwhile.
+async fn exports_under_load(
+    t: &Arc<Target>,
+    db: &Client,
+    results: &mut Results,
+) -> anyhow::Result<()> {
+    load_orders(db, EXPORT_ORDERS, OPEN_ORDERS).await?;
+    let idle = placement(t, 1).await;
+    progress("placement, no export", &idle);
+    results.push(
+        "export-idle",
+        "POST /api/orders at 100k orders, no export",
+        idle,
+    );
+
+    reset_peak_rss()?;
+    let rss_before_mib = memory_mib("VmRSS:")?;
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Every download ends by this deadline (placement is bounded by its own).
+    let deadline = Instant::now() + t.secs(7.0) + Duration::from_secs(90);
+    let exporters: Vec<_> = (0..EXPORTS)
+        .map(|_| tokio::spawn(export_loop(t.clone(), stop.clone(), deadline)))
+        .collect();
+    let loaded = placement(t, 1).await;
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let mut exports = ExportResult {
+        exports: EXPORTS,
+        orders: EXPORT_ORDERS,
+        rss_before_mib,
+        ..ExportResult::default()
+    };
+    for exporter in exporters {
+        let (complete, bytes, errors) = exporter.await.context("an export task")?;
+        exports.complete += complete;
+        exports.bytes += bytes;
+        exports.errors += errors;
+    }
+    exports.peak_rss_mib = memory_mib("VmHWM:")?;
+    progress("placement, during 32 exports", &loaded);
+    println!(
+        "bench:   exports: {} complete ({:.0} MiB), {} errors; RSS {:.0} MiB before, \
+         peak {:.0} MiB",
+        exports.complete,
+        exports.bytes as f64 / (1 << 20) as f64,
+        exports.errors,
+        exports.rss_before_mib,
+        exports.peak_rss_mib
+    );
+    results.push(
+        "export-load",
+        "POST /api/orders at 100k orders, during 32 CSV exports",
+        loaded,
+    );
+    results.exports = exports;
+    Ok(())
+}
+
+/// Downloads the CSV export again and again until `stop` (the download under way is read
+/// to its end), each body read as it comes and dropped; a download still unfinished at
+/// `deadline` is dropped and counted as an error: (complete exports, bytes, errors).
+async fn export_loop(
+    t: Arc<Target>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    deadline: Instant,
+) -> (u64, u64, u64) {
+    let (mut complete, mut bytes, mut errors) = (0, 0, 0);
+    while !stop.load(std::sync::atomic::Ordering::SeqCst) && Instant::now() < deadline {
+        // The client's 5 s per request would cut a download off; the deadline bounds it.
+        let response = t
+            .http
+            .get(t.url("/api/queue?format=csv"))
+            .bearer_auth(&t.bar_token)
+            .timeout(deadline.saturating_duration_since(Instant::now()))
+            .send();
+        let mut response = match tokio::time::timeout_at(deadline.into(), response).await {
+            Ok(Ok(r)) if r.status() == 200 => r,
+            _ => {
+                errors += 1;
+                continue;
+            }
+        };
+        loop {
+            match tokio::time::timeout_at(deadline.into(), response.chunk()).await {
+                Ok(Ok(Some(chunk))) => bytes += chunk.len() as u64,
+                Ok(Ok(None)) => {
+                    complete += 1;
+                    break;
+                }
+                Ok(Err(_)) | Err(_) => {
+                    errors += 1;
+                    break;
+                }
+            }
+        }
+    }
+    (complete, bytes, errors)
+}
+
+/// Resets this process's peak resident memory (`VmHWM`) to its current size (Linux:
+/// `5` written to /proc/self/clear_refs).
+fn reset_peak_rss() -> anyhow::Result<()> {
+    std::fs::write("/proc/self/clear_refs", "5").context("resetting VmHWM (/proc/self/clear_refs)")
+}
+
+/// A memory figure of this process from /proc/self/status (`VmRSS:`, `VmHWM:`), in MiB.
+fn memory_mib(field: &str) -> anyhow::Result<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").context("/proc/self/status")?;
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .with_context(|| format!("no {field} in /proc/self/status"))?;
+    Ok(kib / 1024.0)
 }
 
 async fn connections(url: &str, n: usize) -> anyhow::Result<Vec<Client>> {

@@ -99,6 +99,23 @@ pub struct TargetCheck {
     pub pass: bool,
 }
 
+/// Phase 6: concurrent CSV exports during placement.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct ExportResult {
+    /// Concurrent export downloads.
+    pub exports: usize,
+    /// Orders in the table.
+    pub orders: i64,
+    /// Downloads read to their end, bytes received, failed downloads.
+    pub complete: u64,
+    pub bytes: u64,
+    pub errors: u64,
+    /// This process's resident memory (both hosts and the load generator) before the
+    /// exports, and its peak while they ran (VmHWM after a reset), in MiB.
+    pub rss_before_mib: f64,
+    pub peak_rss_mib: f64,
+}
+
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct Results {
     pub machine: Machine,
@@ -107,6 +124,7 @@ pub struct Results {
     pub runs: Vec<Run>,
     pub ratios: Vec<(String, f64)>,
     pub rush: RushResult,
+    pub exports: ExportResult,
     pub targets: Vec<TargetCheck>,
     /// EXPLAIN ANALYZE output (written to plans.txt, not to the JSON).
     #[serde(skip)]
@@ -284,6 +302,19 @@ pub fn markdown(r: &Results) -> String {
             }
         );
     }
+    let e = &r.exports;
+    let _ = writeln!(
+        out,
+        "\nExports: {} concurrent CSV exports of {} orders during placement: {} complete \
+         ({:.0} MiB), {} errors; resident memory {:.0} MiB before, peak {:.0} MiB.",
+        e.exports,
+        e.orders,
+        e.complete,
+        e.bytes as f64 / (1 << 20) as f64,
+        e.errors,
+        e.rss_before_mib,
+        e.peak_rss_mib
+    );
     let _ = writeln!(out, "\n| target | measured | |\n|---|---:|---|");
     for t in &r.targets {
         let _ = writeln!(out, "| {} | {} | {} |", t.target, t.measured, pass(t.pass));

@@ -34,13 +34,30 @@ const ORDER_CSV_HEADER: [&str; 13] = [
     "cancelled_at",
 ];
 
-/// Every order as one CSV document (header first, one record per order, CRLF endings).
+/// Orders per statement of the streamed export ([`crate::sql::EXPORT_ORDERS_PAGE`]): the
+/// most the export holds in memory at once (about 0.5 KiB of JSON and 0.2 KiB of CSV per
+/// order).
+pub const EXPORT_PAGE_SIZE: i64 = 2_000;
+
+/// Every order as one CSV document (header first, one record per order, CRLF endings):
+/// [`csv_header`] followed by [`csv_records`].
 pub fn orders_csv(orders: &[Order]) -> Result<Vec<u8>, ApiError> {
-    let mut out = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::with_capacity(128 * (orders.len() + 1)));
+    let mut out = csv_header()?;
+    out.extend(csv_records(orders)?);
+    Ok(out)
+}
+
+/// The header record, the first bytes of the export.
+pub fn csv_header() -> Result<Vec<u8>, ApiError> {
+    let mut out = writer(1);
     out.write_record(ORDER_CSV_HEADER)
         .map_err(|e| ApiError::internal_because("writing the CSV header", e))?;
+    finish(out)
+}
+
+/// One record per order (CRLF endings), for a page of the streamed export.
+pub fn csv_records(orders: &[Order]) -> Result<Vec<u8>, ApiError> {
+    let mut out = writer(orders.len());
     for o in orders {
         let time = |ms: Option<i64>| match ms.map(iso8601_utc).transpose() {
             Ok(text) => Ok(text.unwrap_or_default()),
@@ -64,6 +81,17 @@ pub fn orders_csv(orders: &[Order]) -> Result<Vec<u8>, ApiError> {
         out.write_record(&record)
             .map_err(|e| ApiError::internal_because(format!("writing order {} as CSV", o.id), e))?;
     }
+    finish(out)
+}
+
+/// A CSV writer into memory for about `records` records.
+fn writer(records: usize) -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::with_capacity(128 * records))
+}
+
+fn finish(out: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, ApiError> {
     out.into_inner()
         .map_err(|e| ApiError::internal_because("finishing the CSV export", e.into_error()))
 }
@@ -222,6 +250,17 @@ mod tests {
         );
         assert!(lines[2].starts_with("12,12,'=cmd|' /C calc'!A0,tea,"));
         assert_eq!(lines[3], "");
+    }
+
+    #[test]
+    fn pages_of_records_after_the_header_make_the_same_document_as_one_piece() {
+        let orders = [order("Ana"), order("=1+2"), order("Bo, \"B\"")];
+        let mut pieces = csv_header().unwrap();
+        for page in orders.chunks(2) {
+            pieces.extend(csv_records(page).unwrap());
+        }
+        assert_eq!(pieces, orders_csv(&orders).unwrap());
+        assert!(csv_records(&[]).unwrap().is_empty());
     }
 
     #[test]

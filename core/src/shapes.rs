@@ -148,8 +148,17 @@ pub fn my_orders(json: Option<&str>) -> Result<MyOrders, ApiError> {
     decode(required(json)?)
 }
 
-/// [`crate::sql::EXPORT_ORDERS`].
-pub fn orders(json: Option<&str>) -> Result<Vec<Order>, ApiError> {
+/// [`crate::sql::EXPORT_ORDERS_PAGE`]: a page of the export and the export's upper bound.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportPage {
+    /// The greatest id the export covers (0: the table had no order when it started).
+    pub until: i64,
+    pub orders: Vec<Order>,
+}
+
+/// [`crate::sql::EXPORT_ORDERS_PAGE`].
+pub fn export_page(json: Option<&str>) -> Result<ExportPage, ApiError> {
     decode(required(json)?)
 }
 

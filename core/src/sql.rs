@@ -98,10 +98,33 @@ where d.id = $1::text
 returning drink_json(d)::text
 ";
 
-/// Every order of the event, oldest first, for the CSV export: a JSON array of orders.
-pub const EXPORT_ORDERS: &str = "
-select coalesce(json_agg(order_json(o) order by o.id), '[]')::text
-from orders o
+/// One page of the CSV export, oldest first: `{"until", "orders": [order_json, ...]}`.
+///
+/// Parameters: `$1` keyset position: only orders with a greater id (int8, 0 for the first
+/// page), `$2` the export's upper bound: only orders with an id up to it (int8; 0 on the
+/// first page: the greatest id now, answered as `until` and passed on every later page),
+/// `$3` rows per page (int8).
+///
+/// The export reads page after page with `$1` = the last id of the previous page and the
+/// same `$2`: every order that existed when the first page was read is in exactly one page,
+/// in id order; an order placed later has a greater id and is left out (one whose
+/// transaction took its id before the first page and committed after it may be in).
+pub const EXPORT_ORDERS_PAGE: &str = "
+with bound as (
+    select case when $2::int8 > 0 then $2::int8
+                else (select coalesce(max(o.id), 0) from orders o) end as until
+),
+page as (
+    select o
+    from orders o, bound b
+    where o.id > $1::int8 and o.id <= b.until
+    order by o.id
+    limit $3::int8
+)
+select json_build_object(
+    'until', (select b.until from bound b),
+    'orders', coalesce((select json_agg(order_json(p.o) order by (p.o).id) from page p), '[]')
+)::text
 ";
 
 /// The bar's statistics over every order in the table: `{now, drinks, minutes, wait}`
@@ -298,7 +321,7 @@ mod tests {
         ("CANCEL_ORDER", CANCEL_ORDER),
         ("SET_STATUS", SET_STATUS),
         ("UPDATE_DRINK", UPDATE_DRINK),
-        ("EXPORT_ORDERS", EXPORT_ORDERS),
+        ("EXPORT_ORDERS_PAGE", EXPORT_ORDERS_PAGE),
         ("STATS", STATS),
         ("PURGE", PURGE),
         ("MENU", MENU),

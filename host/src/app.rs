@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
@@ -81,6 +82,25 @@ pub struct App {
     info: Bytes,
     /// The copies of mounted files, removed when the app is dropped (the host stopped).
     _copies: Option<tempfile::TempDir>,
+    /// Instances of HTTP components running now (a guest may run on after its response
+    /// head, while it writes the body).
+    running: Arc<AtomicUsize>,
+}
+
+/// Counts a running instance until dropped (when its task ends, however it ends).
+struct Running(Arc<AtomicUsize>);
+
+impl Running {
+    fn start(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Self(count.clone())
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Paths under this prefix are answered by the host, never routed
@@ -497,7 +517,15 @@ impl App {
             pools: Arc::new(PgPools::default()),
             info: Bytes::from(info),
             _copies: loader.copies,
+            running: Arc::new(AtomicUsize::new(0)),
         })
+    }
+
+    /// How many instances of HTTP components are running now: one per request from its
+    /// instantiation until its handler returns (after the response, when it streams the
+    /// body), traps or is dropped.
+    pub fn running_instances(&self) -> usize {
+        self.running.load(Ordering::SeqCst)
     }
 
     /// Handles one request the way Spin 3.6.3's HTTP trigger does
@@ -593,7 +621,9 @@ impl App {
 
         // The guest runs in its own task: it may keep streaming the body after it has set
         // the response head.
+        let running = Running::start(&self.running);
         let task = tokio::task::spawn(async move {
+            let _running = running;
             let proxy = pre.instantiate_async(&mut store).await?;
             proxy
                 .wasi_http_incoming_handler()

@@ -36,11 +36,17 @@ pub use wasmtime::Engine;
 /// A host serving in the background (used by the e2e tests and `cargo xtask`).
 pub struct RunningHost {
     pub addr: SocketAddr,
+    app: Arc<App>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<anyhow::Result<()>>>,
 }
 
 impl RunningHost {
+    /// How many component instances are running now (see [`App::running_instances`]).
+    pub fn running_instances(&self) -> usize {
+        self.app.running_instances()
+    }
+
     /// Stops accepting, waits for in-flight requests.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         if let Some(tx) = self.shutdown.take() {
@@ -73,11 +79,12 @@ pub async fn spawn(
         .with_context(|| format!("listening on {listen}"))?;
     let addr = listener.local_addr()?;
     let (tx, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(server::serve(listener, app, async {
+    let task = tokio::spawn(server::serve(listener, app.clone(), async {
         let _ = rx.await;
     }));
     Ok(RunningHost {
         addr,
+        app,
         shutdown: Some(tx),
         task: Some(task),
     })

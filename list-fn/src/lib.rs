@@ -7,7 +7,7 @@ mod queue;
 mod stats;
 
 use api_spin::{Route, Routes};
-use spin_sdk::http::{IncomingRequest, Method, Response};
+use spin_sdk::http::{IncomingRequest, Method, ResponseOutparam};
 use spin_sdk::http_component;
 
 /// spin.toml routes each of these paths here (exactly; no prefix).
@@ -22,15 +22,16 @@ const ROUTE_TABLE: &[Route] = &[
     // Header `X-Visitor-Id`: the visitor's orders, newest first.
     Route::new(Method::Get, "/api/mine", mine::endpoint),
     // Bar: orders oldest first + the feed cursor of that snapshot; `?format=csv` exports.
-    Route::new(Method::Get, "/api/queue", queue::endpoint),
+    Route::streaming(Method::Get, "/api/queue", queue::endpoint),
     // Bar: counts per drink/status, orders per minute, wait times.
     Route::new(Method::Get, "/api/stats", stats::endpoint),
     // Database reachable and migrated to this build's schema.
     Route::new(Method::Get, "/api/health", health::endpoint),
 ];
 
-/// Takes the `IncomingRequest`, not spin-sdk's `Request`: no endpoint here reads a body.
+/// Takes the `IncomingRequest`, not spin-sdk's `Request`: no endpoint here reads a body;
+/// answers through the `ResponseOutparam`, so the CSV export is written while it is read.
 #[http_component]
-fn handle(req: IncomingRequest) -> Response {
-    api_spin::serve(req, ROUTES)
+fn handle(req: IncomingRequest, out: ResponseOutparam) {
+    api_spin::serve_streaming(req, out, ROUTES);
 }

@@ -537,6 +537,15 @@ impl TestApp {
         }
     }
 
+    /// How many component instances the development host is running now; `None` on Spin
+    /// (`E2E_SPIN_BIN`), which does not tell.
+    pub fn running_instances(&self) -> Option<usize> {
+        match &self.host {
+            Some(Server::DevHost(host)) => Some(host.running_instances()),
+            _ => None,
+        }
+    }
+
     /// Runs SQL directly on the test database (to arrange a situation).
     pub async fn arrange_sql(&self, statements: &str) {
         self.db

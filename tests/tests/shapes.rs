@@ -158,8 +158,18 @@ async fn every_read_decodes_into_its_type() {
             .len(),
         1
     );
-    let export = json(&c, sql::EXPORT_ORDERS, &[]).await;
-    assert_eq!(shapes::orders(export.as_deref()).expect("export").len(), 1);
+    let export = json(&c, sql::EXPORT_ORDERS_PAGE, &[&0_i64, &0_i64, &10_i64]).await;
+    let page = shapes::export_page(export.as_deref()).expect("export");
+    assert_eq!((page.orders.len(), page.until), (1, orders[0].id));
+    same_fields("an exported order", &export, "/orders/0", &page.orders[0]);
+    let after = json(
+        &c,
+        sql::EXPORT_ORDERS_PAGE,
+        &[&page.until, &page.until, &10_i64],
+    )
+    .await;
+    let after = shapes::export_page(after.as_deref()).expect("export");
+    assert_eq!((after.orders.len(), after.until), (0, page.until));
     let stats = shapes::stats(json(&c, sql::STATS, &[]).await.as_deref()).expect("stats");
     assert_eq!(stats.per_status.placed, 1);
     assert_eq!(stats.wait.placed_to_ready.count, 0);
