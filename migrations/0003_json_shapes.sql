@@ -164,6 +164,30 @@ as $fn$
     where id = p_drink_id and stock is not null;
 $fn$;
 
+-- Moves an order to a status: the version goes up, the status's time is stamped, and a
+-- cancel returns the portion. The one place a status change is written (the visitor's
+-- cancel and the bar's moves both come here); the callers decide whether it is allowed.
+create function move_order(p_order_id int8, p_status text) returns orders
+language plpgsql volatile
+as $fn$
+declare
+    o orders;
+begin
+    update orders
+    set status = p_status, version = version + 1, updated_at = now(),
+        preparing_at = case when p_status = 'preparing' then now() else preparing_at end,
+        ready_at = case when p_status = 'ready' then now() else ready_at end,
+        served_at = case when p_status = 'served' then now() else served_at end,
+        cancelled_at = case when p_status = 'cancelled' then now() else cancelled_at end
+    where id = p_order_id
+    returning * into o;
+    if o.status = 'cancelled' then
+        perform return_portion(o.drink_id);
+    end if;
+    return o;
+end
+$fn$;
+
 -- The write functions of 0002 return a row type; these return JSON: replace them.
 drop function place_order(uuid, text, text, uuid);
 drop function cancel_order(int8, uuid);
@@ -278,11 +302,7 @@ begin
         return write_outcome('locked', cur);
     end if;
 
-    update orders
-    set status = 'cancelled', version = version + 1, updated_at = now(), cancelled_at = now()
-    where id = cur.id
-    returning * into o;
-    perform return_portion(o.drink_id);
+    o := move_order(cur.id, 'cancelled');
     return write_outcome('cancelled', o);
 end
 $fn$;
@@ -312,17 +332,7 @@ begin
         return write_outcome('illegal', cur);
     end if;
 
-    update orders
-    set status = p_status, version = version + 1, updated_at = now(),
-        preparing_at = case when p_status = 'preparing' then now() else preparing_at end,
-        ready_at = case when p_status = 'ready' then now() else ready_at end,
-        served_at = case when p_status = 'served' then now() else served_at end,
-        cancelled_at = case when p_status = 'cancelled' then now() else cancelled_at end
-    where id = cur.id
-    returning * into o;
-    if o.status = 'cancelled' then
-        perform return_portion(o.drink_id);
-    end if;
+    o := move_order(cur.id, p_status);
     return write_outcome('changed', o);
 end
 $fn$;
