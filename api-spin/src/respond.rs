@@ -17,20 +17,8 @@ pub fn json(status: u16, body: Vec<u8>) -> Response {
         .build()
 }
 
-/// A 200 download (e.g. the CSV export), not cached.
-pub fn download(content_type: &str, disposition: &str, body: Vec<u8>) -> Response {
-    Response::builder()
-        .status(200)
-        .header("content-type", content_type)
-        .header("content-disposition", disposition)
-        .header("cache-control", "no-store")
-        .header("x-content-type-options", "nosniff")
-        .body(body)
-        .build()
-}
-
-/// A 200 download whose body is written while it is produced, chunk by chunk (the CSV
-/// export); the headers are those of [`download`].
+/// A 200 download, not cached, whose body is written while it is produced, chunk by chunk
+/// (the CSV export).
 pub fn download_stream(content_type: &str, disposition: &str, chunks: Chunks) -> Reply {
     Reply::Streamed(Streamed {
         status: 200,

@@ -39,14 +39,6 @@ const ORDER_CSV_HEADER: [&str; 13] = [
 /// order).
 pub const EXPORT_PAGE_SIZE: i64 = 2_000;
 
-/// Every order as one CSV document (header first, one record per order, CRLF endings):
-/// [`csv_header`] followed by [`csv_records`].
-pub fn orders_csv(orders: &[Order]) -> Result<Vec<u8>, ApiError> {
-    let mut out = csv_header()?;
-    out.extend(csv_records(orders)?);
-    Ok(out)
-}
-
 /// The header record, the first bytes of the export.
 pub fn csv_header() -> Result<Vec<u8>, ApiError> {
     let mut out = writer(1);
@@ -144,6 +136,13 @@ fn iso8601_utc(ms: i64) -> Result<String, TimeOutOfRange> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A whole document as the export writes it: the header, then the records.
+    fn orders_csv(orders: &[Order]) -> Result<Vec<u8>, ApiError> {
+        let mut out = csv_header()?;
+        out.extend(csv_records(orders)?);
+        Ok(out)
+    }
     use crate::domain::OrderStatus;
 
     /// The nickname cell of an order's record, as written.
