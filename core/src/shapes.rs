@@ -157,6 +157,36 @@ pub struct ExportPage {
     pub orders: Vec<Order>,
 }
 
+/// Where the streamed export is: the keyset of [`crate::sql::EXPORT_ORDERS_PAGE`]. The first
+/// page fixes the greatest id the export covers; a page shorter than the page size is the
+/// last.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExportCursor {
+    /// The last id written (0 before the first page).
+    pub after: i64,
+    /// The greatest id the export covers (0 until the first page has fixed it).
+    pub until: i64,
+    pub done: bool,
+}
+
+impl ExportCursor {
+    /// `$1`, `$2`, `$3` of [`crate::sql::EXPORT_ORDERS_PAGE`].
+    pub fn params(&self) -> [i64; 3] {
+        [self.after, self.until, crate::csv::EXPORT_PAGE_SIZE]
+    }
+
+    /// Moves past a page that was read.
+    pub fn advance(&mut self, page: &ExportPage) {
+        self.until = page.until;
+        match page.orders.last() {
+            Some(last) if page.orders.len() as i64 == crate::csv::EXPORT_PAGE_SIZE => {
+                self.after = last.id
+            }
+            _ => self.done = true,
+        }
+    }
+}
+
 /// [`crate::sql::EXPORT_ORDERS_PAGE`].
 pub fn export_page(json: Option<&str>) -> Result<ExportPage, ApiError> {
     decode(required(json)?)
@@ -463,5 +493,37 @@ mod tests {
         assert_eq!(s.per_drink[0].total, 3);
         assert_eq!(s.per_drink[1].drink, "beer");
         assert_eq!(s.per_minute.len(), 3, "the empty minute is filled");
+    }
+
+    #[test]
+    fn the_export_cursor_moves_past_full_pages_and_stops_after_a_short_one() {
+        let order: Order = serde_json::from_str(ORDER).unwrap();
+        let full = ExportPage {
+            until: 9_000,
+            orders: (1..=crate::csv::EXPORT_PAGE_SIZE)
+                .map(|id| Order {
+                    id,
+                    ..order.clone()
+                })
+                .collect(),
+        };
+        let mut cursor = ExportCursor::default();
+        assert_eq!(cursor.params(), [0, 0, crate::csv::EXPORT_PAGE_SIZE]);
+        cursor.advance(&full);
+        assert_eq!(
+            (cursor.after, cursor.until, cursor.done),
+            (2_000, 9_000, false)
+        );
+        cursor.advance(&ExportPage {
+            until: 9_000,
+            orders: vec![order],
+        });
+        assert!(cursor.done, "a short page is the last");
+        let mut empty = ExportCursor::default();
+        empty.advance(&ExportPage {
+            until: 0,
+            orders: vec![],
+        });
+        assert!(empty.done, "an empty table is one empty page");
     }
 }

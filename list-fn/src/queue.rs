@@ -4,10 +4,9 @@
 
 use api_spin::{PathParams, Reply, Request, db, respond};
 use drinks_core::api::to_json;
-use drinks_core::csv::{
-    CSV_CONTENT_TYPE, CSV_DISPOSITION, EXPORT_PAGE_SIZE, csv_header, csv_records,
-};
+use drinks_core::csv::{CSV_CONTENT_TYPE, CSV_DISPOSITION, csv_header, csv_records};
 use drinks_core::http::QueueRequest;
+use drinks_core::shapes::ExportCursor;
 use drinks_core::{ApiError, shapes, sql};
 use spin_sdk::pg4::ParameterValue as P;
 
@@ -41,9 +40,7 @@ pub fn endpoint(req: &Request, _: &PathParams) -> Result<Reply, ApiError> {
 fn export() -> Result<Reply, ApiError> {
     let mut pages = ExportPages {
         session: db::Session::open("EXPORT_ORDERS_PAGE")?,
-        after: 0,
-        until: 0,
-        done: false,
+        cursor: ExportCursor::default(),
     };
     let mut first = csv_header()?;
     if let Some(records) = pages.next().transpose()? {
@@ -60,11 +57,7 @@ fn export() -> Result<Reply, ApiError> {
 /// The export's pages as CSV records, read one statement at a time on one connection.
 struct ExportPages {
     session: db::Session,
-    /// The last id written (0 before the first page).
-    after: i64,
-    /// The greatest id the export covers (0 until the first page has fixed it).
-    until: i64,
-    done: bool,
+    cursor: ExportCursor,
 }
 
 impl ExportPages {
@@ -72,18 +65,10 @@ impl ExportPages {
         let json = self.session.query(
             "EXPORT_ORDERS_PAGE",
             sql::EXPORT_ORDERS_PAGE,
-            &[
-                P::Int64(self.after),
-                P::Int64(self.until),
-                P::Int64(EXPORT_PAGE_SIZE),
-            ],
+            &self.cursor.params().map(P::Int64),
         )?;
         let page = shapes::export_page(json.as_deref())?;
-        self.until = page.until;
-        match page.orders.last() {
-            Some(last) if page.orders.len() as i64 == EXPORT_PAGE_SIZE => self.after = last.id,
-            _ => self.done = true,
-        }
+        self.cursor.advance(&page);
         csv_records(&page.orders)
     }
 }
@@ -92,12 +77,12 @@ impl Iterator for ExportPages {
     type Item = Result<Vec<u8>, ApiError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
+        if self.cursor.done {
             return None;
         }
         let page = self.page();
         if page.is_err() {
-            self.done = true;
+            self.cursor.done = true;
         }
         Some(page)
     }
