@@ -4,6 +4,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{DrinkId, Nickname, OrderStatus, RequestId, VisitorId};
+use crate::event::EventSettings;
 use crate::problem::{ApiError, RequestError};
 
 /// Parses a JSON request body into its input type. Syntax errors are 400 (malformed JSON,
@@ -168,7 +169,7 @@ struct DrinkChangeBody {
 }
 
 /// A field that is present (possibly null), as opposed to absent (`#[serde(default)]`).
-fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+pub(crate) fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: Deserialize<'de>,
@@ -250,6 +251,8 @@ pub struct MenuItem {
 #[serde(deny_unknown_fields)]
 pub struct Menu {
     pub drinks: Vec<MenuItem>,
+    /// The event's title, welcome line and whether ordering is open.
+    pub event: EventSettings,
 }
 
 /// `GET /api/mine`.
@@ -278,6 +281,8 @@ pub enum EventKind {
     Status,
     Cancelled,
     Drink,
+    /// The event's settings changed (no payload: read them again from `GET /api/menu`).
+    Settings,
 }
 
 /// The public snapshot of an order in a feed event (no visitor id, ever).

@@ -27,6 +27,10 @@ pub enum InvalidValue {
     UnknownStatus(String),
     #[error("must be an integer from {min} to {max}")]
     OutOfRange { min: i64, max: i64 },
+    #[error("needs an English version (the fallback for the other languages)")]
+    EnglishMissing,
+    #[error("unknown language {0:?}")]
+    UnknownLanguage(String),
 }
 
 /// Deserializes a validated domain value from a JSON string through its `parse`: a value
@@ -56,21 +60,11 @@ pub struct Nickname(String);
 
 impl Nickname {
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
-        let trimmed = raw.trim();
-        if trimmed.is_empty() {
+        let text = shown_text(raw, NICKNAME_MAX_CHARS)?;
+        if text.is_empty() {
             return Err(InvalidValue::Empty);
         }
-        if trimmed.chars().any(is_forbidden_in_nickname) {
-            return Err(InvalidValue::ControlCharacter);
-        }
-        let count = trimmed.chars().count();
-        if count > NICKNAME_MAX_CHARS {
-            return Err(InvalidValue::TooLong {
-                max: NICKNAME_MAX_CHARS,
-                got: count,
-            });
-        }
-        Ok(Self(trimmed.to_owned()))
+        Ok(Self(text))
     }
 
     pub fn as_str(&self) -> &str {
@@ -78,7 +72,21 @@ impl Nickname {
     }
 }
 
-fn is_forbidden_in_nickname(c: char) -> bool {
+/// A text that everyone sees (a nickname, the event's title, a message): trimmed (Unicode
+/// white space), at most `max` Unicode scalar values, no control characters. May be empty.
+pub fn shown_text(raw: &str, max: usize) -> Result<String, InvalidValue> {
+    let trimmed = raw.trim();
+    if trimmed.chars().any(is_forbidden_in_shown_text) {
+        return Err(InvalidValue::ControlCharacter);
+    }
+    let count = trimmed.chars().count();
+    if count > max {
+        return Err(InvalidValue::TooLong { max, got: count });
+    }
+    Ok(trimmed.to_owned())
+}
+
+fn is_forbidden_in_shown_text(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
@@ -205,6 +213,9 @@ impl OrderStatus {
         OrderStatus::Preparing,
         OrderStatus::Ready,
     ];
+    /// The orders the bar still has to make, counted against the automatic pause
+    /// ("pause new orders while more than N are waiting").
+    pub const WAITING: [OrderStatus; 2] = [OrderStatus::Placed, OrderStatus::Preparing];
     /// The statuses in which the visitor may still change or cancel their order.
     pub const VISITOR_MAY_CHANGE: [OrderStatus; 1] = [OrderStatus::Placed];
     /// Every move the bar may make, `(from, to)`: `placed → preparing → ready → served`,

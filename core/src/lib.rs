@@ -8,6 +8,7 @@ pub mod api;
 pub mod csv;
 pub mod cursor;
 pub mod domain;
+pub mod event;
 pub mod http;
 pub mod migrations;
 pub mod problem;

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::api::Order;
 use crate::domain::{InvalidValue, OrderStatus};
+use crate::event::{EventSettings, Ordering, Texts};
 
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 /// Seconds a client should wait before retrying after a 503.
@@ -99,6 +100,20 @@ pub enum DomainError {
     VersionConflict(Box<Order>),
     #[error("the order is {}; it cannot become {to}", .order.status)]
     IllegalTransition { order: Box<Order>, to: OrderStatus },
+    /// Ordering is paused or closed (the settings say which, and the bar's message).
+    #[error("ordering is {}{}", .0.ordering.as_str(), message(&.0.message))]
+    OrderingClosed(Box<EventSettings>),
+    /// More orders are waiting than the bar's automatic pause allows.
+    #[error("the bar is busy: more than {} orders are waiting; please try again in a few minutes", .0.busy_limit.unwrap_or_default())]
+    BarBusy(Box<EventSettings>),
+}
+
+/// The bar's message after a colon, in English (the pages show the visitor's language).
+fn message(texts: &Texts) -> String {
+    match texts.english() {
+        "" => String::new(),
+        m => format!(": {m}"),
+    }
 }
 
 /// The server cannot answer: the database, the deployment's configuration, or a bug. The
@@ -167,6 +182,9 @@ pub struct Problem {
     /// The order the problem is about, when the client can show it (e.g. "being prepared").
     #[serde(skip_serializing_if = "Option::is_none")]
     pub order: Option<Order>,
+    /// The event's settings, when they are why (ordering paused or closed, the bar busy).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event: Option<EventSettings>,
     /// Lower-case names, like every header the components send (HTTP/2 requires them).
     #[serde(skip)]
     pub headers: Vec<(&'static str, String)>,
@@ -181,6 +199,7 @@ impl Problem {
             detail,
             field: None,
             order: None,
+            event: None,
             headers: Vec::new(),
         }
     }
@@ -197,6 +216,11 @@ impl Problem {
 
     fn order(mut self, order: &Order) -> Self {
         self.order = Some(order.clone());
+        self
+    }
+
+    fn event(mut self, event: &EventSettings) -> Self {
+        self.event = Some(event.clone());
         self
     }
 
@@ -370,6 +394,16 @@ impl DomainError {
             )
             .field("status")
             .order(order),
+            DomainError::OrderingClosed(event) => match event.ordering {
+                Ordering::Closed => {
+                    Problem::new(409, "ordering-closed", "Ordering is closed", detail)
+                }
+                _ => Problem::new(409, "ordering-paused", "Ordering is paused", detail),
+            }
+            .event(event),
+            DomainError::BarBusy(event) => {
+                Problem::new(409, "bar-busy", "The bar is busy", detail).event(event)
+            }
         }
     }
 }

@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use crate::api::{FeedEvent, FeedPage, Menu, MenuItem, MyOrders, Order, Purged, QueuePage};
 use crate::cursor::{FeedCursor, PageCursor};
 use crate::domain::OrderStatus;
+use crate::event::EventSettings;
 use crate::problem::{ApiError, DomainError};
 use crate::stats::{self, DrinkStats, MinuteCount, StatusCounts, Waits};
 
@@ -51,14 +52,19 @@ pub enum Outcome {
     NotFound,
     Stale,
     Illegal,
+    OrderingClosed,
+    Busy,
 }
 
-/// `{"outcome": ..., "order": ...}`: the decision and the order it is about, if any.
+/// `{"outcome": ..., "order": ...}`: the decision and the order it is about, if any; a
+/// placement the event's settings refuse also has `event` (`settings_json`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WriteOutcome {
     pub outcome: Outcome,
     pub order: Option<Order>,
+    #[serde(default)]
+    pub event: Option<EventSettings>,
 }
 
 impl WriteOutcome {
@@ -66,6 +72,13 @@ impl WriteOutcome {
         let outcome = self.outcome;
         self.order
             .ok_or_else(|| ApiError::internal(format!("outcome {outcome:?} without its order")))
+    }
+
+    fn event(self) -> Result<Box<EventSettings>, ApiError> {
+        let outcome = self.outcome;
+        self.event
+            .map(Box::new)
+            .ok_or_else(|| ApiError::internal(format!("outcome {outcome:?} without the event")))
     }
 
     fn unexpected(&self, statement: &str) -> ApiError {
@@ -95,6 +108,8 @@ pub fn place_outcome(json: Option<&str>, drink: &str) -> Result<Placed, ApiError
         Outcome::UnknownDrink => Err(DomainError::UnknownDrink(drink.to_owned()).into()),
         Outcome::SoldOut => Err(DomainError::SoldOut(drink.to_owned()).into()),
         Outcome::Locked => Err(DomainError::OrderLocked(Box::new(written.order()?)).into()),
+        Outcome::OrderingClosed => Err(DomainError::OrderingClosed(written.event()?).into()),
+        Outcome::Busy => Err(DomainError::BarBusy(written.event()?).into()),
         _ => Err(written.unexpected("place_order")),
     }
 }
@@ -140,6 +155,11 @@ pub fn drink_outcome(json: Option<&str>) -> Result<MenuItem, ApiError> {
 
 /// [`crate::sql::MENU`].
 pub fn menu(json: Option<&str>) -> Result<Menu, ApiError> {
+    decode(required(json)?)
+}
+
+/// [`crate::sql::UPDATE_EVENT`]: the settings after the change.
+pub fn event_settings(json: Option<&str>) -> Result<EventSettings, ApiError> {
     decode(required(json)?)
 }
 
@@ -374,6 +394,50 @@ mod tests {
         assert!(matches!(changed, Placed::Changed(_)));
         let replay = place_outcome(Some(&outcome("replay", Some(ORDER))), "tea").unwrap();
         assert!(matches!(replay, Placed::Replayed(_)));
+    }
+
+    fn refusal(outcome: &str, ordering: &str) -> String {
+        format!(
+            r#"{{"outcome":"{outcome}","order":null,"event":{{"title":{{}},"welcome":{{}},
+            "ordering":"{ordering}","message":{{"en":"Back soon","de":"Gleich zurück"}},
+            "busy_limit":3,"version":4,"updated_at":5}}}}"#
+        )
+    }
+
+    #[test]
+    fn placements_the_event_refuses_carry_its_settings_into_their_problems() {
+        let paused = place_outcome(Some(&refusal("ordering_closed", "paused")), "tea")
+            .unwrap_err()
+            .problem();
+        assert_eq!(
+            (paused.status, paused.kind.as_str()),
+            (409, "/problems/ordering-paused")
+        );
+        assert_eq!(paused.detail, "ordering is paused: Back soon");
+        assert_eq!(
+            paused.event.map(|e| e.message.0.len()),
+            Some(2),
+            "every language of the message"
+        );
+        let closed = place_outcome(Some(&refusal("ordering_closed", "closed")), "tea")
+            .unwrap_err()
+            .problem();
+        assert_eq!(closed.kind, "/problems/ordering-closed");
+        let busy = place_outcome(Some(&refusal("busy", "open")), "tea")
+            .unwrap_err()
+            .problem();
+        assert_eq!(
+            (busy.status, busy.kind.as_str()),
+            (409, "/problems/bar-busy")
+        );
+        assert!(
+            busy.detail.contains("more than 3 orders"),
+            "{}",
+            busy.detail
+        );
+        // Without the settings, a refusal is a bug of the statement.
+        let bare = place_outcome(Some(&outcome("busy", None)), "tea").unwrap_err();
+        assert_eq!(bare.problem().status, 500);
     }
 
     #[test]

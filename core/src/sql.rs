@@ -40,19 +40,23 @@ from (",
 ///
 /// Parameters: `$1` visitor id (uuid), `$2` nickname (text), `$3` drink id (text),
 /// `$4` request id (uuid), `$5` the open statuses, `$6` the statuses in which the visitor
-/// may change their order (text, comma-separated).
+/// may change their order, `$7` the waiting statuses the automatic pause counts (text,
+/// comma-separated).
 ///
 /// Returns `{"outcome", "order"}`: `placed` (201), `changed` (200), `replay` (200, nothing
 /// written), `request_reused` (the request id belongs to another visitor), `unknown_drink`,
-/// `sold_out`, `locked` (the open order can no longer be changed; `order` shows it).
+/// `sold_out`, `locked` (the open order can no longer be changed; `order` shows it); or
+/// `{"outcome", "order": null, "event"}` with the event's settings: `ordering_closed`
+/// (paused or closed: nothing is placed or changed; a replay still answers), `busy` (more
+/// orders waiting than the busy limit: no new order; changing one is still taken).
 ///
 /// Concurrency: the visitor's open order is locked (`for update`) before anything is
 /// decided; stock is taken with a conditional update (`stock > 0` re-checked on the newest
 /// row version after waiting for a concurrent taker). Two concurrent first orders of one
 /// visitor, or two concurrent copies of one request, end in a unique violation (23505) of
 /// the loser, which rolls everything back; running it again answers `changed` or `replay`.
-pub const PLACE_ORDER: &str =
-    "select place_order($1::uuid, $2::text, $3::text, $4::uuid, $5::text, $6::text)::text";
+pub const PLACE_ORDER: &str = "select place_order($1::uuid, $2::text, $3::text, $4::uuid, \
+     $5::text, $6::text, $7::text)::text";
 
 /// Cancel the visitor's own order while they may still change it, return its portion.
 ///
@@ -209,9 +213,27 @@ select json_build_object('purged', count(*))::text from gone
 /// The menu in display order: `{"drinks": [drink_json, ...]}`.
 pub const MENU: &str = "
 select json_build_object(
-    'drinks', coalesce(json_agg(drink_json(d) order by d.position, d.id), '[]')
+    'drinks', coalesce(json_agg(drink_json(d) order by d.position, d.id), '[]'),
+    'event', (select settings_json(s) from event_settings s)
 )::text
 from drinks d
+";
+
+/// Change the event's settings (bar): `settings_json` of the new settings.
+///
+/// Parameters: `$1` title, `$2` welcome (JSON objects as text, or null to keep), `$3`
+/// ordering state (text, or null to keep), `$4` message (JSON object as text, or null),
+/// `$5` whether the busy limit is set (bool), `$6` the busy limit (int4, null = off).
+pub const UPDATE_EVENT: &str = "
+update event_settings s
+set title = coalesce($1::text::jsonb, s.title),
+    welcome = coalesce($2::text::jsonb, s.welcome),
+    ordering = coalesce($3::text, s.ordering),
+    message = coalesce($4::text::jsonb, s.message),
+    busy_limit = case when $5::bool then $6::int4 else s.busy_limit end,
+    version = s.version + 1,
+    updated_at = now()
+returning settings_json(s)::text
 ";
 
 /// The visitor's orders, newest first: `{"orders": [order_json, ...]}`.
@@ -316,7 +338,7 @@ select json_build_object('migration', coalesce(max(version), 0))::text from sche
 mod tests {
     use super::*;
 
-    const ALL: [(&str, &str); 14] = [
+    const ALL: [(&str, &str); 15] = [
         ("PLACE_ORDER", PLACE_ORDER),
         ("CANCEL_ORDER", CANCEL_ORDER),
         ("SET_STATUS", SET_STATUS),
@@ -325,6 +347,7 @@ mod tests {
         ("STATS", STATS),
         ("PURGE", PURGE),
         ("MENU", MENU),
+        ("UPDATE_EVENT", UPDATE_EVENT),
         ("MY_ORDERS", MY_ORDERS),
         ("QUEUE", QUEUE),
         ("FEED_START", FEED_START),

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use drinks_core::OrderStatus;
 use drinks_core::domain::NICKNAME_MAX_CHARS;
+use drinks_core::event::{BUSY_LIMIT_MAX, LINE_MAX_CHARS, TITLE_MAX_CHARS};
 
 fn list(statuses: &[OrderStatus]) -> String {
     let names: Vec<String> = statuses
@@ -15,7 +16,8 @@ fn list(statuses: &[OrderStatus]) -> String {
     format!("[{}]", names.join(", "))
 }
 
-/// The pages' rules module, rendered from [`OrderStatus`] and the nickname limit.
+/// The pages' rules module, rendered from [`OrderStatus`], the nickname limit and the
+/// event's limits.
 fn rules_js() -> String {
     let next: Vec<String> = OrderStatus::ALL
         .iter()
@@ -26,7 +28,7 @@ fn rules_js() -> String {
         .collect();
     let bar_may_cancel: Vec<OrderStatus> = OrderStatus::reachable_from(OrderStatus::Cancelled);
     format!(
-        "// Generated from core/src/domain.rs (OrderStatus, Nickname). Do not edit by hand: change the
+        "// Generated from core/src/domain.rs and core/src/event.rs. Do not edit by hand: change the
 // rules there, then run `UPDATE_GENERATED=1 cargo test -p drinks-core --test generated`.
 // A test fails while this file and core disagree.
 
@@ -42,6 +44,10 @@ export const BAR_MAY_CANCEL = {cancel};
 export const VISITOR_MAY_CHANGE = {visitor};
 /** The longest nickname, in characters (Unicode scalar values). */
 export const NICKNAME_MAX_CHARS = {max};
+/** The longest text of each kind the bar sets for the event, in characters. */
+export const EVENT_TEXT_MAX_CHARS = {{ \"title\": {title}, \"welcome\": {line}, \"message\": {line} }};
+/** The highest automatic-pause limit (orders waiting). */
+export const BUSY_LIMIT_MAX = {busy};
 ",
         all = list(&OrderStatus::ALL),
         open = list(&OrderStatus::OPEN),
@@ -49,6 +55,9 @@ export const NICKNAME_MAX_CHARS = {max};
         cancel = list(&bar_may_cancel),
         visitor = list(&OrderStatus::VISITOR_MAY_CHANGE),
         max = NICKNAME_MAX_CHARS,
+        title = TITLE_MAX_CHARS,
+        line = LINE_MAX_CHARS,
+        busy = BUSY_LIMIT_MAX,
     )
 }
 

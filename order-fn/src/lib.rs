@@ -1,8 +1,9 @@
-//! order-fn: every write of an order or a drink (each with its feed events, written by the
+//! order-fn: every write of an order, a drink or the event's settings (each with its feed events, written by the
 //! database's triggers in the same transaction). One module per endpoint.
 
 mod cancel;
 mod drink;
+mod event;
 mod place;
 mod purge;
 mod status;
@@ -12,7 +13,7 @@ use drinks_core::{DrinkId, OrderId};
 use spin_sdk::http::{IncomingRequest, Method, Response};
 use spin_sdk::http_component;
 
-/// spin.toml routes `/api/orders/...` and `/api/drinks/...` here.
+/// spin.toml routes `/api/orders/...`, `/api/drinks/...` and `/api/event` here.
 const ROUTES: &Routes = &Routes {
     routes: ROUTE_TABLE,
     params: &[
@@ -33,6 +34,8 @@ const ROUTE_TABLE: &[Route] = &[
     Route::new(Method::Patch, "/api/orders/{id}", status::endpoint),
     // Bar: `{available?, stock?}`.
     Route::new(Method::Patch, "/api/drinks/{drink}", drink::endpoint),
+    // Bar: `{title?, welcome?, ordering?, message?, busy_limit?}` (read in `GET /api/menu`).
+    Route::new(Method::Patch, "/api/event", event::endpoint),
 ];
 
 /// Takes the `IncomingRequest`, not spin-sdk's `Request`: the body stays with the host

@@ -19,6 +19,7 @@ pub fn endpoint(req: &Request, _: &PathParams) -> Result<Response, ApiError> {
             P::Uuid(order.request_id.to_hyphenated()),
             P::Str(OrderStatus::sql_list(&OrderStatus::OPEN)),
             P::Str(OrderStatus::sql_list(&OrderStatus::VISITOR_MAY_CHANGE)),
+            P::Str(OrderStatus::sql_list(&OrderStatus::WAITING)),
         ],
     )?;
     match shapes::place_outcome(json.as_deref(), order.drink.as_str())? {

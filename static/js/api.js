@@ -168,6 +168,11 @@ export function updateDrink(id, changes) {
   return json("PATCH", `/api/drinks/${encodeURIComponent(id)}`, { bar: true, body: changes });
 }
 
+/** PATCH /api/event (bar) with {title?, welcome?, ordering?, message?, busy_limit?} → EventSettings */
+export function updateEvent(changes) {
+  return json("PATCH", "/api/event", { bar: true, body: changes });
+}
+
 /** GET /api/stats (bar) */
 export function getStats() {
   return json("GET", "/api/stats", { bar: true });

@@ -1,9 +1,11 @@
 // The bar page (?bar): sign in once per tab with the bar token, then work the open queue,
-// kept live by polling the feed from the queue's own cursor. Tabs: queue, stock, statistics.
+// kept live by polling the feed from the queue's own cursor. Tabs: queue, stock, event,
+// statistics.
 //
 // This module holds the page's one store, its actions and `render(state, previous)`, and
 // wires the parts: bar/signin.js (the token form), bar/queue.js (the queue, its filters and
-// moves), bar/stock.js (drinks on the menu and portions), bar/stats.js (statistics). Clicks,
+// moves), bar/stock.js (drinks on the menu and portions), bar/event.js (title, welcome,
+// ordering open/paused/closed, busy limit), bar/stats.js (statistics). Clicks,
 // changes and submits are handled by delegated listeners that read `data-action`.
 
 import * as api from "./api.js";
@@ -17,12 +19,13 @@ import { OPEN } from "./rules.js";
 import { renderSignIn, signInMessage } from "./bar/signin.js";
 import { NEW_FOR_MS, queueActions, renderFilters, renderQueue, renderSide, updateAges } from "./bar/queue.js";
 import { renderStock, stockActions } from "./bar/stock.js";
+import { eventActions, orderingLabel, renderEvent } from "./bar/event.js";
 import { renderStatsPanel, statsLoader } from "./bar/stats.js";
 import { beep, exportCsv, renderToolbar } from "./bar/toolbar.js";
 
 const KEY_TOKEN = "bar_token";
 const KEY_SOUND = "bar_sound";
-const TABS = ["queue", "stock", "stats"];
+const TABS = ["queue", "stock", "event", "stats"];
 
 // ---------------------------------------------------------------- state
 
@@ -61,10 +64,13 @@ function withOrder(state, order, { at = null, isNew = false } = {}) {
 
 const actions = {
   /** The token opened the bar: the whole queue and the menu. */
-  opened: (state, { orders, menu }) => ({ ...state, signedIn: true, orders, menu, fresh: new Map(), busy: new Set(), confirm: null }),
+  opened: (state, { orders, menu, event }) => ({ ...state, signedIn: true, orders, menu, event, fresh: new Map(), busy: new Set(), confirm: null }),
   signedOut: (state) => ({ ...state, signedIn: false, orders: new Map(), stats: null }),
   queue: (state, orders) => ({ ...state, orders }),
-  menu: (state, menu) => ({ ...state, menu }),
+  menu: (state, { drinks, event }) => ({ ...state, menu: drinks, event }),
+  /** The event's settings after our own change. */
+  event: (state, event) => (state.event && state.event.version >= event.version ? state : { ...state, event }),
+  eventSaving: (state, eventSaving) => ({ ...state, eventSaving }),
   /** Feed events: order events move the queue, drink events the menu. */
   events: (state, events) => {
     let next = state;
@@ -125,6 +131,8 @@ const store = createStore({
   signedIn: false,
   orders: new Map(), // open orders by id
   menu: [],
+  event: null, // the event's settings (with the menu)
+  eventSaving: false,
   filter: { status: "all", drink: "" },
   sort: "time",
   tab: "queue",
@@ -161,6 +169,7 @@ const ctx = {
 };
 const queue = queueActions(ctx);
 const stock = stockActions(ctx);
+const eventForm = eventActions(ctx);
 const stats = statsLoader(ctx);
 
 // ---------------------------------------------------------------- sign-in
@@ -185,7 +194,7 @@ async function open(token) {
   try {
     const [{ orders, feed }, menu] = await Promise.all([loadQueue(), api.getMenu()]);
     session.setRaw(KEY_TOKEN, token);
-    store.dispatch("opened", { orders, menu: menu.drinks });
+    store.dispatch("opened", { orders, menu: menu.drinks, event: menu.event });
     startBar(feed);
     return null;
   } catch (error) {
@@ -209,7 +218,7 @@ function signOut(message) {
 
 async function refreshMenu() {
   try {
-    store.dispatch("menu", (await api.getMenu()).drinks);
+    store.dispatch("menu", await api.getMenu());
   } catch {
     /* the next drink event or reload brings it */
   }
@@ -226,6 +235,8 @@ function onEvents(events) {
   const { menu, orders } = store.state;
   if (events.some((e) => e.kind === "drink" && e.drink && !menu.some((d) => d.id === e.drink.id))) {
     refreshMenu(); // a drink added since the menu was loaded
+  } else if (events.some((e) => e.kind === "settings")) {
+    refreshMenu(); // the event's settings changed (here or on another tablet)
   }
   const arrivals = new Set(events
     .filter((e) => e.kind === "placed" && e.order && !orders.has(e.order.id))
@@ -285,6 +296,7 @@ function build() {
     filters: h("div", { class: "filters" }),
     side: h("div", { class: "side" }),
     stock: h("div", { class: "stock" }),
+    event: h("div", { class: "event" }),
     stats: h("div", { class: "stats" }),
   };
   const tools = document.getElementById("topbar-tools");
@@ -308,16 +320,21 @@ function build() {
         els.queueEmpty),
       els.side));
   els.panels.stock.append(els.stock);
+  els.panels.event.append(els.event);
   els.panels.stats.append(els.stats);
   const root = h("div", { class: "bar" }, els.tabs, els.announcer, ...Object.values(els.panels));
   root.addEventListener("click", onClick);
   root.addEventListener("change", onChange);
-  root.addEventListener("input", (event) => stock.typing(event.target));
+  root.addEventListener("input", (event) => {
+    stock.typing(event.target);
+    eventForm.typing(event.target);
+  });
   root.addEventListener("submit", (event) => {
-    const form = event.target.closest("form[data-action=stock]");
+    const form = event.target.closest("form[data-action]");
     if (!form) return;
     event.preventDefault();
-    stock.submit(form);
+    if (form.dataset.action === "stock") stock.submit(form);
+    else if (form.dataset.action === "event") eventForm.submit(form);
   });
   root.addEventListener("keydown", onTabKey);
   replace(main, root);
@@ -377,6 +394,7 @@ function onChange(event) {
       stock.available(target);
       break;
     default:
+      eventForm.typing(target);
       break;
   }
 }
@@ -397,11 +415,12 @@ function render(state, previous = null) {
   if (!els || !state.signedIn) return;
   const changed = (...keys) => !previous || keys.some((key) => state[key] !== previous[key]);
   if (changed("sound", "net")) renderToolbar(els, state);
-  if (changed("tab", "orders")) renderTabs(state);
+  if (changed("tab", "orders", "event")) renderTabs(state);
   if (changed("orders", "filter", "sort", "menu")) renderFilters(els.filters, state);
   if (changed("orders", "filter", "sort", "menu", "busy", "confirm", "fresh")) renderQueue(els, state);
   if (changed("orders", "filter", "menu")) renderSide(els.side, state);
   if (changed("menu", "saving")) renderStock(els.stock, state);
+  if (changed("event", "eventSaving")) renderEvent(els.event, state);
   if (changed("stats", "statsError", "menu")) renderStatsPanel(els.stats, state, { refresh: stats.load });
 }
 
@@ -418,7 +437,10 @@ function renderTabs(state) {
     tabindex: state.tab === tab ? "0" : "-1",
   },
   t(`bar.tab.${tab}`),
-  tab === "queue" ? h("span", { class: "tab-count" }, String(state.orders.size)) : null)));
+  tab === "queue" ? h("span", { class: "tab-count" }, String(state.orders.size)) : null,
+  tab === "event" && state.event && state.event.ordering !== "open"
+    ? h("span", { class: `tab-state ordering-${state.event.ordering}` }, orderingLabel(state.event))
+    : null)));
   for (const tab of TABS) els.panels[tab].hidden = state.tab !== tab;
 }
 

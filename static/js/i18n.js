@@ -95,6 +95,12 @@ export function t(key, params = {}) {
   );
 }
 
+/** A text the bar set per language (`{en, de, …}`): the current language's, else English's, else "". */
+export function localText(texts) {
+  if (!texts || typeof texts !== "object") return "";
+  return texts[language] || texts.en || "";
+}
+
 /** Translated drink name; unknown ids keep the server's name. */
 export function drinkName(id, serverName) {
   const key = `drink.${id}`;

@@ -1,10 +1,11 @@
 // The poster (?qr): a large QR code of the visitor page, the event title and the live ticker.
-// The URL is the page's own origin, or `?url=` (http/https only); `?title=` sets the title.
-// State: one store (menu for drink names, ticker entries); `render(state)` draws it.
+// The URL is the page's own origin, or `?url=` (http/https only). The title is the event's
+// (set at the bar), or `?title=`; while ordering is paused or closed the poster says so.
+// State: one store (menu for drink names, the event, ticker entries); `render(state)` draws it.
 
 import * as api from "./api.js";
 import { h, replace } from "./dom.js";
-import { t, onLanguageChange } from "./i18n.js";
+import { t, localText, onLanguageChange } from "./i18n.js";
 import { FeedPoller } from "./poller.js";
 import { retry } from "./backoff.js";
 import { createStore } from "./store.js";
@@ -32,7 +33,7 @@ function shortUrl(href) {
 }
 
 const actions = {
-  menu: (state, drinks) => ({ ...state, menu: drinks }),
+  menu: (state, { drinks, event }) => ({ ...state, menu: drinks, event }),
   /** The last events before the page opened: the first fill of the ticker. */
   tail: (state, events) => ({ ...state, ticker: tickerEntries(state.ticker, events, TICKER_MAX) }),
   events: (state, events) => {
@@ -47,6 +48,7 @@ export async function start(main) {
     url: visitorUrl(),
     title: new URLSearchParams(location.search).get("title"),
     menu: [],
+    event: null,
     ticker: [],
   }, actions);
 
@@ -54,6 +56,8 @@ export async function start(main) {
   const els = {
     title: h("h1", { class: "poster-title", id: "poster-title-id" }),
     lead: h("p", { class: "poster-lead" }),
+    welcome: h("p", { class: "poster-welcome" }),
+    ordering: h("p", { class: "poster-ordering", role: "status", "aria-live": "polite" }),
     steps: h("ol", { class: "poster-steps" }),
     tickerTitle: h("h2", { id: "poster-ticker-title" }),
     qrBox: h("div", { class: "qr-box" }),
@@ -61,15 +65,26 @@ export async function start(main) {
   replace(main,
     h("div", { class: "poster" },
       h("section", { class: "poster-qr", "aria-labelledby": "poster-title-id" },
-        h("div", { class: "poster-head" }, els.title, els.lead),
+        h("div", { class: "poster-head" }, els.title, els.welcome, els.lead, els.ordering),
         els.qrBox,
         els.steps),
       h("aside", { class: "poster-ticker", "aria-labelledby": "poster-ticker-title" }, els.tickerTitle, ticker.el)));
 
   /** Draws `state`; `previous` null (first render, new language) redraws everything. */
   function render(state, previous = null, type = null) {
+    if (!previous || state.event !== previous.event) {
+      const { event } = state;
+      els.title.textContent = state.title || localText(event?.title) || t("poster.title");
+      els.welcome.textContent = localText(event?.welcome);
+      els.welcome.hidden = !els.welcome.textContent;
+      const stopped = event && event.ordering !== "open";
+      els.ordering.hidden = !stopped;
+      els.ordering.className = `poster-ordering ${stopped ? `ordering-${event.ordering}` : ""}`;
+      els.ordering.textContent = stopped
+        ? [t(`poster.${event.ordering}`), localText(event.message)].filter(Boolean).join(" · ")
+        : "";
+    }
     if (!previous) {
-      els.title.textContent = state.title || t("poster.title");
       els.lead.textContent = t("poster.lead");
       replace(els.steps, ["poster.step1", "poster.step2", "poster.step3"].map((key) => h("li", {}, t(key))));
       els.tickerTitle.textContent = t("ticker.title");
@@ -84,13 +99,17 @@ export async function start(main) {
   render(store.state);
   onLanguageChange(() => render(store.state));
 
-  api.getMenu().then((m) => store.dispatch("menu", m.drinks)).catch(() => {});
+  const loadMenu = () => api.getMenu().then((m) => store.dispatch("menu", m)).catch(() => {});
+  loadMenu();
 
   const page = await retry(() => api.getFeed({ tail: 50 }));
   store.dispatch("tail", page.events);
   new FeedPoller({
     cursor: page.next,
-    onEvents: (events) => store.dispatch("events", events),
+    onEvents: (events) => {
+      if (events.some((e) => e.kind === "settings")) loadMenu();
+      store.dispatch("events", events);
+    },
     onReset: async () => (await api.getFeed()).next,
   }).start();
 }

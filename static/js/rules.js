@@ -1,4 +1,4 @@
-// Generated from core/src/domain.rs (OrderStatus, Nickname). Do not edit by hand: change the
+// Generated from core/src/domain.rs and core/src/event.rs. Do not edit by hand: change the
 // rules there, then run `UPDATE_GENERATED=1 cargo test -p drinks-core --test generated`.
 // A test fails while this file and core disagree.
 
@@ -14,3 +14,7 @@ export const BAR_MAY_CANCEL = ["placed", "preparing", "ready"];
 export const VISITOR_MAY_CHANGE = ["placed"];
 /** The longest nickname, in characters (Unicode scalar values). */
 export const NICKNAME_MAX_CHARS = 32;
+/** The longest text of each kind the bar sets for the event, in characters. */
+export const EVENT_TEXT_MAX_CHARS = { "title": 80, "welcome": 200, "message": 200 };
+/** The highest automatic-pause limit (orders waiting). */
+export const BUSY_LIMIT_MAX = 10000;

@@ -11,7 +11,7 @@
 
 import * as api from "./api.js";
 import { h, replace } from "./dom.js";
-import { t, tNodes, drinkName, statusName, formatTime, onLanguageChange, applyStatic } from "./i18n.js";
+import { t, tNodes, drinkName, statusName, formatTime, localText, onLanguageChange, applyStatic } from "./i18n.js";
 import { local, uuid } from "./storage.js";
 import { FeedPoller } from "./poller.js";
 import { backoff, retry, sleep } from "./backoff.js";
@@ -33,6 +33,8 @@ const STEPS = [STATUSES[0]];
 while (NEXT[STEPS[STEPS.length - 1]]) STEPS.push(NEXT[STEPS[STEPS.length - 1]]);
 
 const mayChange = (order) => Boolean(order) && VISITOR_MAY_CHANGE.includes(order.status);
+/** The bar takes orders now (until the event's settings are loaded, assume it does). */
+const ordering = (state) => !state.event || state.event.ordering === "open";
 /** Open, but past the point where the visitor may change it (the bar is on it). */
 const locked = (order) => Boolean(order) && OPEN.includes(order.status) && !mayChange(order);
 
@@ -52,7 +54,9 @@ const actions = {
   /** What the page starts from: this device's id and what localStorage kept. */
   restore: (state, saved) => ({ ...state, ...saved }),
   nicknameError: (state, key) => (state.nicknameError === key ? state : { ...state, nicknameError: key }),
-  menu: (state, drinks) => ({ ...state, menu: drinks, menuError: false }),
+  menu: (state, { drinks, event }) => ({ ...state, menu: drinks, event, menuError: false }),
+  /** The event's settings, newer than ours (e.g. from a refusal). */
+  event: (state, event) => (state.event && state.event.version >= event.version ? state : { ...state, event }),
   menuFailed: (state) => ({ ...state, menuError: !state.menu }),
   order: (state, order) => withOrder(state, order),
   net: (state, net) => (state.net === net ? state : { ...state, net }),
@@ -66,11 +70,14 @@ const actions = {
     pending: state.pending?.requestId === requestId ? null : state.pending,
     net: "ok",
   }, order),
-  /** The server refused the pending order; `soldOut` marks a drink, `order` is the one in the way. */
-  refused: (state, { requestId, notice, nicknameError = state.nicknameError, soldOut = null, order = null }) => {
+  /**
+   * The server refused the pending order; `soldOut` marks a drink, `order` is the one in the
+   * way, `event` the settings that stopped it (ordering paused or closed, the bar busy).
+   */
+  refused: (state, { requestId, notice, nicknameError = state.nicknameError, soldOut = null, order = null, event = null }) => {
     let menu = state.menu;
     if (soldOut && menu) menu = menu.map((d) => (d.id === soldOut ? { ...d, sold_out: true } : d));
-    return withOrder({
+    const next = withOrder({
       ...state,
       pending: state.pending?.requestId === requestId ? null : state.pending,
       net: "ok",
@@ -78,6 +85,7 @@ const actions = {
       nicknameError,
       menu,
     }, order);
+    return event ? actions.event(next, event) : next;
   },
   /** Feed events: drinks change the menu, events of our order move it, orders feed the ticker. */
   events: (state, { events, tail = false }) => {
@@ -99,6 +107,7 @@ const actions = {
 const store = createStore({
   visitorId: null,
   menu: null, // [{id, name, available, stock, sold_out}] once loaded
+  event: null, // {title, welcome, ordering, message, busy_limit, version} with the menu
   menuError: false,
   order: null, // the visitor's latest order
   pending: null, // {requestId, drink, nickname, since}
@@ -157,12 +166,17 @@ function build(main) {
     net: h("div", { class: "net", role: "status", "aria-live": "polite" }),
     status: h("section", { class: "status-area", "aria-live": "polite", "aria-atomic": "true", "aria-labelledby": "status-title" }),
     notice: h("div", { class: "notice-area", role: "alert" }),
+    title: h("h1", { class: "page-title" }),
+    welcome: h("p", { class: "event-welcome" }),
+    ordering: h("div", { class: "ordering-area", role: "status", "aria-live": "polite" }),
     grid: h("ul", { class: "drink-grid", "aria-labelledby": "menu-title" }),
     gridHint: h("p", { class: "section-hint", id: "menu-hint" }),
   };
   const root = h("div", { class: "visitor" },
     h("div", { class: "visitor-main" },
-      h("h1", { class: "page-title", "data-i18n": "visitor.title" }),
+      els.title,
+      els.welcome,
+      els.ordering,
       form,
       els.net,
       els.status,
@@ -208,12 +222,31 @@ function render(state, previous = null) {
   if (changed("net", "pending")) renderNet(state);
   if (changed("pending", "order", "net", "menu", "cancelling")) renderStatus(state);
   if (changed("notice")) renderNotice(state);
-  if (changed("menu", "menuError", "pending", "order")) renderGrid(state);
+  if (changed("event")) renderEvent(state);
+  if (changed("menu", "menuError", "pending", "order", "event")) renderGrid(state);
   if (changed("ticker", "menu", "tickerFilled")) {
     const full = !previous || state.menu !== previous.menu || state.tickerFilled !== previous.tickerFilled;
     ticker.render(state.ticker, state.menu || [], { full });
   }
   if (changed("order", "pending")) renderTitle(state);
+}
+
+/** The event's title and welcome line, and why ordering is stopped while it is. */
+function renderEvent({ event }) {
+  els.title.textContent = localText(event?.title) || t("visitor.title");
+  els.welcome.textContent = localText(event?.welcome);
+  els.welcome.hidden = !els.welcome.textContent;
+  if (!event || event.ordering === "open") {
+    els.ordering.replaceChildren();
+    els.ordering.hidden = true;
+    return;
+  }
+  const message = localText(event.message);
+  els.ordering.hidden = false;
+  replace(els.ordering,
+    h("div", { class: `ordering-banner ordering-${event.ordering}` },
+      h("h2", { class: "ordering-title" }, t(`event.${event.ordering}_title`)),
+      h("p", { class: "ordering-message" }, message || t(`event.${event.ordering}_text`))));
 }
 
 function renderNickname(state) {
@@ -346,11 +379,14 @@ function renderGrid(state) {
   }
   const current = state.pending ? null : state.order;
   const chosen = state.pending?.drink ?? (current && OPEN.includes(current.status) ? current.drink : null);
-  els.gridHint.textContent = mayChange(current)
-    ? t("menu.hint_change")
-    : locked(current)
-      ? t("menu.hint_locked")
-      : t("menu.hint");
+  const open = ordering(state);
+  els.gridHint.textContent = !open
+    ? t("menu.hint_paused")
+    : mayChange(current)
+      ? t("menu.hint_change")
+      : locked(current)
+        ? t("menu.hint_locked")
+        : t("menu.hint");
   els.grid.replaceChildren(
     ...state.menu.map((drink) => {
       const selected = drink.id === chosen;
@@ -363,7 +399,7 @@ function renderGrid(state) {
           type: "button",
           class: `drink ${selected ? "selected" : ""} ${drink.sold_out ? "sold-out" : ""}`,
           dataset: { drink: drink.id, action: "choose" },
-          disabled: drink.sold_out,
+          disabled: drink.sold_out || !open,
           "aria-pressed": selected ? "true" : "false",
         },
         drinkPicture(drink.id),
@@ -496,6 +532,16 @@ function refused(error, pending) {
       outcome.notice = { key: "notice.unknown_drink", params: { drink }, kind: "error" };
       loadMenu();
       break;
+    case "ordering-paused":
+    case "ordering-closed":
+      // The banner says why; the notice says that this tap did not order.
+      outcome.event = error.problem?.event ?? null;
+      outcome.notice = { key: "notice.ordering_stopped", params: {}, kind: "warning" };
+      break;
+    case "bar-busy":
+      outcome.event = error.problem?.event ?? null;
+      outcome.notice = { key: "notice.bar_busy", params: {}, kind: "warning" };
+      break;
     default:
       break;
   }
@@ -527,13 +573,15 @@ function onEvents(events, { tail = false } = {}) {
   const { menu } = store.state;
   if (menu && events.some((e) => e.kind === "drink" && e.drink && !menu.some((d) => d.id === e.drink.id))) {
     loadMenu(); // a drink the bar added since the menu was loaded
+  } else if (events.some((e) => e.kind === "settings")) {
+    loadMenu(); // the event's settings changed: read them again
   }
   store.dispatch("events", { events, tail });
 }
 
 async function loadMenu() {
   try {
-    store.dispatch("menu", (await api.getMenu()).drinks);
+    store.dispatch("menu", await api.getMenu());
   } catch {
     store.dispatch("menuFailed");
     setTimeout(loadMenu, 5000);

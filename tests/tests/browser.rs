@@ -210,6 +210,37 @@ async fn offline_then_online_delivers_exactly_one_order() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bar_sets_up_the_event_and_pauses_ordering_and_phones_and_the_poster_follow() {
+    let Some(app) = run_scenario("event").await else {
+        return;
+    };
+    let event = app
+        .db
+        .client()
+        .await
+        .query_one(
+            "SELECT title ->> 'de', ordering, busy_limit FROM event_settings",
+            &[],
+        )
+        .await
+        .expect("the event's settings");
+    assert_eq!(
+        (
+            event.get::<_, Option<String>>(0),
+            event.get::<_, String>(1),
+            event.get::<_, Option<i32>>(2)
+        ),
+        (Some("Sommerfest".into()), "open".into(), Some(1))
+    );
+    let refused = count_where(
+        &app,
+        "SELECT count(*) FROM orders WHERE nickname = 'Late Lou'",
+    )
+    .await;
+    assert_eq!(refused, 0, "the busy guest's order was not placed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_poster_qr_code_decodes_to_the_visitor_url() {
     run_scenario("qr").await;
 }

@@ -69,6 +69,14 @@ const PROVOKED: &[(&str, u16, &str)] = &[
     ("updateDrink", 422, BAR),
     ("updateDrink", 503, BAR),
     ("updateDrink", 503, UNMIGRATED),
+    ("updateEvent", 200, BAR),
+    ("updateEvent", 400, BAR),
+    ("updateEvent", 401, BAR),
+    ("updateEvent", 413, BAR),
+    ("updateEvent", 415, BAR),
+    ("updateEvent", 422, BAR),
+    ("updateEvent", 503, BAR),
+    ("updateEvent", 503, UNMIGRATED),
     ("getQueue", 200, BAR),
     ("getQueue", 400, BAR),
     ("getQueue", 401, BAR),
@@ -99,6 +107,7 @@ const NOT_PROVOKED: &[(&str, u16, &str)] = &[
     ("purgeOrders", 500, BUG),
     ("setOrderStatus", 500, BUG),
     ("updateDrink", 500, BUG),
+    ("updateEvent", 500, BUG),
     ("getQueue", 500, BUG),
     ("getStats", 500, BUG),
     ("getMenu", 500, BUG),
@@ -879,6 +888,73 @@ async fn bar_endpoints_answer_as_the_spec_documents() {
         assert_eq!(invalid.status, 422, "{body}");
     }
 
+    // The event's settings: set, refused bodies; a paused event's refusal and its feed
+    // event are documented shapes too.
+    let event = "/api/event";
+    let set = cov
+        .send(
+            event,
+            app.bar(Method::PATCH, event).json(&json!({
+                "title": {"en": "Summer party", "de": "Sommerfest"},
+                "welcome": {"en": "Welcome"},
+                "ordering": "paused",
+                "message": {"en": "Back in 10 minutes"},
+                "busy_limit": 20
+            })),
+        )
+        .await;
+    assert_eq!(set.status, 200);
+    let paused = cov
+        .send(
+            "/api/orders",
+            post_order(
+                &app,
+                &order_body(&new_visitor(), "Ana", "tea", &new_request_id()),
+            ),
+        )
+        .await;
+    assert_eq!(
+        (paused.status, paused.problem_type()),
+        (409, "/problems/ordering-paused")
+    );
+    tail_until(&app, &mut cov, |e| e["kind"] == "settings").await;
+    for (request, status) in [
+        (
+            app.bar(Method::PATCH, event)
+                .header("content-type", "application/json")
+                .body("{"),
+            400,
+        ),
+        (app.bar(Method::PATCH, event).json(&oversized_json()), 413),
+        (
+            app.bar(Method::PATCH, event)
+                .header("content-type", "text/plain")
+                .body("{\"ordering\":\"open\"}"),
+            415,
+        ),
+        (app.bar(Method::PATCH, event).json(&json!({})), 422),
+        (
+            app.bar(Method::PATCH, event)
+                .json(&json!({"title": {"fr": "Fête"}})),
+            422,
+        ),
+        (
+            app.bar(Method::PATCH, event)
+                .json(&json!({"busy_limit": 0})),
+            422,
+        ),
+    ] {
+        assert_eq!(cov.send(event, request).await.status, status);
+    }
+    let reopened = cov
+        .send(
+            event,
+            app.bar(Method::PATCH, event)
+                .json(&json!({"ordering": "open", "busy_limit": null})),
+        )
+        .await;
+    assert_eq!(reopened.status, 200);
+
     // Queue: JSON pages (with the next page), CSV, 400.
     let queue = "/api/queue";
     let first = cov
@@ -967,7 +1043,7 @@ async fn bar_endpoints_answer_as_the_spec_documents() {
     }
 
     // 401 on every bar operation, with and without a (wrong) token.
-    let bar_operations: [(Method, &str, &str, Option<Value>); 5] = [
+    let bar_operations: [(Method, &str, &str, Option<Value>); 6] = [
         (Method::DELETE, "/api/orders", "/api/orders?before=1", None),
         (
             Method::PATCH,
@@ -983,6 +1059,12 @@ async fn bar_endpoints_answer_as_the_spec_documents() {
         ),
         (Method::GET, queue, "/api/queue", None),
         (Method::GET, "/api/stats", "/api/stats", None),
+        (
+            Method::PATCH,
+            event,
+            event,
+            Some(json!({"ordering": "closed"})),
+        ),
     ];
     for (method, template, url, body) in &bar_operations {
         for token in [None, Some("wrong")] {
@@ -1115,6 +1197,11 @@ fn one_request_per_operation(app: &TestApp) -> Vec<(&'static str, reqwest::Reque
             "/api/drinks/{id}",
             app.bar(Method::PATCH, "/api/drinks/tea")
                 .json(&json!({"available": true})),
+        ),
+        (
+            "/api/event",
+            app.bar(Method::PATCH, "/api/event")
+                .json(&json!({"ordering": "open"})),
         ),
         ("/api/menu", app.http.get(app.url("/api/menu"))),
         (

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use drinks_core::shapes::{self, Placed};
-use drinks_core::{FeedCursor, OrderStatus, sql};
+use drinks_core::{DomainError, FeedCursor, OrderStatus, sql};
 use e2e::TestDatabase;
 use tokio_postgres::Client;
 use tokio_postgres::types::ToSql;
@@ -40,6 +40,7 @@ async fn place(db: &Client, visitor: Uuid, nickname: &str, drink: &str) -> Optio
             &Uuid::new_v4(),
             &open(),
             &changeable(),
+            &OrderStatus::sql_list(&OrderStatus::WAITING),
         ],
     )
     .await
@@ -131,6 +132,50 @@ async fn every_write_outcome_decodes_into_its_type() {
 
     let purged = json(&c, sql::PURGE, &[&drinks_core::http::MAX_EPOCH_MS]).await;
     assert_eq!(shapes::purged(purged.as_deref()).expect("purged").purged, 0);
+
+    // The event's settings, and the placements they refuse (with the settings).
+    let title = r#"{"en":"Gala","de":"Gala"}"#;
+    let update_event = |ordering: Option<&'static str>, busy: Option<Option<i32>>| {
+        let c = &c;
+        async move {
+            json(
+                c,
+                sql::UPDATE_EVENT,
+                &[
+                    &Some(title),
+                    &None::<&str>,
+                    &ordering,
+                    &Some(r#"{"en":"Back soon"}"#),
+                    &busy.is_some(),
+                    &busy.flatten(),
+                ],
+            )
+            .await
+        }
+    };
+    let settings_json = update_event(Some("paused"), None).await;
+    let settings = shapes::event_settings(settings_json.as_deref()).expect("settings");
+    assert_eq!((settings.version, settings.title.english()), (2, "Gala"));
+    same_fields("the event's settings", &settings_json, "", &settings);
+    let paused = shapes::place_outcome(
+        place(&c, Uuid::new_v4(), "Cy", "water").await.as_deref(),
+        "water",
+    );
+    assert!(
+        matches!(&paused, Err(drinks_core::ApiError::Domain(DomainError::OrderingClosed(e))) if e.message.english() == "Back soon"),
+        "{paused:?}"
+    );
+    update_event(Some("open"), Some(Some(1))).await;
+    place(&c, Uuid::new_v4(), "Di", "water").await;
+    place(&c, Uuid::new_v4(), "Ed", "water").await;
+    let busy = shapes::place_outcome(
+        place(&c, Uuid::new_v4(), "Fay", "water").await.as_deref(),
+        "water",
+    );
+    assert!(
+        matches!(&busy, Err(drinks_core::ApiError::Domain(DomainError::BarBusy(e))) if e.busy_limit == Some(1)),
+        "{busy:?}"
+    );
 }
 
 #[tokio::test]
@@ -146,6 +191,7 @@ async fn every_read_decodes_into_its_type() {
     let menu = shapes::menu(menu_json.as_deref()).expect("menu");
     assert!(menu.drinks.iter().any(|d| d.id == "beer" && d.sold_out));
     same_fields("a menu drink", &menu_json, "/drinks/0", &menu.drinks[0]);
+    same_fields("the menu's event", &menu_json, "/event", &menu.event);
     let mine = json(&c, sql::MY_ORDERS, &[&ana, &50_i64]).await;
     let orders = shapes::my_orders(mine.as_deref()).expect("mine").orders;
     assert_eq!(orders.len(), 1);
@@ -304,6 +350,7 @@ fn the_decoded_types_and_the_openapi_schemas_have_the_same_fields() {
     use drinks_core::api::{
         EventDrink, EventKind, EventOrder, FeedEvent, Menu, MenuItem, MyOrders, Purged,
     };
+    use drinks_core::event::{EventSettings, Texts};
     let text = std::fs::read_to_string(e2e::workspace_root().join("docs/openapi.yaml"))
         .expect("docs/openapi.yaml");
     let spec: serde_json::Value = serde_norway::from_str(&text).expect("the spec is YAML");
@@ -343,6 +390,15 @@ fn the_decoded_types_and_the_openapi_schemas_have_the_same_fields() {
         stock: None,
         sold_out: false,
     };
+    let settings = EventSettings {
+        title: Texts::default(),
+        welcome: Texts::default(),
+        ordering: drinks_core::event::Ordering::Open,
+        message: Texts::default(),
+        busy_limit: None,
+        version: 1,
+        updated_at: 1,
+    };
     let event = FeedEvent {
         kind: EventKind::Placed,
         at: 1,
@@ -355,7 +411,14 @@ fn the_decoded_types_and_the_openapi_schemas_have_the_same_fields() {
         ("EventOrder", keys(&event_order)),
         ("EventDrink", keys(&event_drink)),
         ("FeedEvent", keys(&event)),
-        ("Menu", keys(&Menu { drinks: vec![] })),
+        (
+            "Menu",
+            keys(&Menu {
+                drinks: vec![],
+                event: settings.clone(),
+            }),
+        ),
+        ("EventSettings", keys(&settings)),
         ("MyOrders", keys(&MyOrders { orders: vec![] })),
         ("Purged", keys(&Purged { purged: 0 })),
     ];

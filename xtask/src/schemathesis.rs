@@ -51,6 +51,10 @@ include-operation-id = "updateDrink"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "404", "422"]
 
 [[operations]]
+include-operation-id = "updateEvent"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "422"]
+
+[[operations]]
 include-operation-id = "getFeed"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "400"]
 

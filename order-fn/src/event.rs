@@ -1,0 +1,30 @@
+//! `PATCH /api/event` (bar) `{title?, welcome?, ordering?, message?, busy_limit?}`: change
+//! the event's settings; every page reads them again from `GET /api/menu` after the
+//! `settings` feed event.
+
+use api_spin::{PathParams, Request, db, respond};
+use drinks_core::api::to_json;
+use drinks_core::event::EventChange;
+use drinks_core::{ApiError, shapes, sql};
+use spin_sdk::http::Response;
+use spin_sdk::pg4::ParameterValue as P;
+
+pub fn endpoint(req: &Request, _: &PathParams) -> Result<Response, ApiError> {
+    req.authorize_bar()?;
+    let change = EventChange::from_json(&req.json_body()?)?;
+    let text = |t| EventChange::texts_param(t).map(|json| json.map_or(P::DbNull, P::Str));
+    let json = db::query(
+        "UPDATE_EVENT",
+        sql::UPDATE_EVENT,
+        &[
+            text(&change.title)?,
+            text(&change.welcome)?,
+            change.ordering_param().map_or(P::DbNull, P::Str),
+            text(&change.message)?,
+            P::Boolean(change.sets_busy_limit_param()),
+            change.busy_limit_param().map_or(P::DbNull, P::Int32),
+        ],
+    )?;
+    let settings = shapes::event_settings(json.as_deref())?;
+    Ok(respond::json(200, to_json(&settings)?))
+}
