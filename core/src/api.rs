@@ -4,7 +4,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{DrinkId, Nickname, OrderStatus, RequestId, VisitorId};
-use crate::event::EventSettings;
+use crate::event::{EventSettings, OrderKey};
 use crate::problem::{ApiError, RequestError};
 
 /// Parses a JSON request body into its input type. Syntax errors are 400 (malformed JSON,
@@ -75,14 +75,17 @@ fn plain_type(expected: &str) -> String {
     .to_owned()
 }
 
-/// `POST /api/orders` body: `{visitor_id, nickname, drink, request_id}`. Unknown fields are
-/// ignored.
+/// `POST /api/orders` body: `{visitor_id, nickname, drink, request_id, key?}`. Unknown
+/// fields are ignored.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct PlaceOrder {
     pub visitor_id: VisitorId,
     pub nickname: Nickname,
     pub drink: DrinkId,
     pub request_id: RequestId,
+    /// The ordering key of the poster's QR code, when the visitor came from it.
+    #[serde(default)]
+    pub key: Option<OrderKey>,
 }
 
 impl PlaceOrder {

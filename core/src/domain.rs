@@ -31,6 +31,8 @@ pub enum InvalidValue {
     EnglishMissing,
     #[error("unknown language {0:?}")]
     UnknownLanguage(String),
+    #[error("must be 1 to 64 letters, digits, '-' or '_'")]
+    BadOrderKey,
 }
 
 /// Deserializes a validated domain value from a JSON string through its `parse`: a value

@@ -131,6 +131,54 @@ impl Ordering {
     }
 }
 
+/// The event's ordering key: what the poster's QR code carries (`/?k=…`) and an order must
+/// bring while the bar requires one. Made by the database (`new`), 16 lower-case hex
+/// digits; as input, what a page got from a QR code: 1 to 64 letters, digits, `-` or `_`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct OrderKey(String);
+
+impl OrderKey {
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        let ok = (1..=64).contains(&raw.len())
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(InvalidValue::BadOrderKey)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for OrderKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        OrderKey::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
+/// What the bar does with the ordering key: require a new one (the old one stops working),
+/// or require none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyChange {
+    New,
+    None,
+}
+
+/// `GET /api/event/key` (bar): the key the poster shows, null when none is required.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventKey {
+    pub order_key: Option<String>,
+}
+
 /// The most orders the automatic pause can be set to wait for.
 pub const BUSY_LIMIT_MAX: i64 = 10_000;
 
@@ -145,6 +193,8 @@ pub struct EventSettings {
     pub message: Texts,
     /// New orders are refused while more than this many are waiting; null = never.
     pub busy_limit: Option<i32>,
+    /// Orders need the ordering key of the poster's QR code (the key itself is bar-only).
+    pub key_required: bool,
     /// Increments with every change.
     pub version: i32,
     /// Epoch milliseconds.
@@ -160,6 +210,7 @@ pub struct EventChange {
     pub ordering: Option<Ordering>,
     pub message: Option<Texts>,
     pub busy_limit: Option<Option<i32>>,
+    pub order_key: Option<KeyChange>,
 }
 
 /// Unknown fields are ignored, as in every body.
@@ -175,6 +226,8 @@ struct EventChangeBody {
     message: Option<TextsInput<LINE_MAX_CHARS>>,
     #[serde(default, deserialize_with = "present")]
     busy_limit: Option<Option<Bounded<1, BUSY_LIMIT_MAX>>>,
+    #[serde(default, deserialize_with = "present")]
+    order_key: Option<KeyChange>,
 }
 
 impl EventChange {
@@ -186,6 +239,7 @@ impl EventChange {
             ordering: b.ordering,
             message: b.message.map(|t| t.0),
             busy_limit: b.busy_limit.map(|l| l.map(|n| n.0)),
+            order_key: b.order_key,
         };
         if change == Self::nothing() {
             return Err(RequestError::NothingToChange.into());
@@ -200,6 +254,7 @@ impl EventChange {
             ordering: None,
             message: None,
             busy_limit: None,
+            order_key: None,
         }
     }
 
@@ -224,6 +279,17 @@ impl EventChange {
     /// `$6` of `UPDATE_EVENT`: the new busy limit (null = off, or not set).
     pub fn busy_limit_param(&self) -> Option<i32> {
         self.busy_limit.flatten()
+    }
+
+    /// `$7` of `UPDATE_EVENT`: `new`, `none`, or null to keep the key.
+    pub fn order_key_param(&self) -> Option<String> {
+        self.order_key.map(|k| {
+            match k {
+                KeyChange::New => "new",
+                KeyChange::None => "none",
+            }
+            .to_owned()
+        })
     }
 }
 
@@ -299,6 +365,33 @@ mod tests {
             assert_eq!(
                 (p.status, p.field.as_deref()),
                 (422, Some("busy_limit")),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_bar_asks_for_a_new_key_or_none_and_never_sets_one() {
+        let new = change(r#"{"order_key": "new"}"#).unwrap();
+        assert_eq!(new.order_key_param().as_deref(), Some("new"));
+        let none = change(r#"{"order_key": "none"}"#).unwrap();
+        assert_eq!(none.order_key_param().as_deref(), Some("none"));
+        for bad in [r#""abc123""#, "null", "true"] {
+            let p = change(&format!(r#"{{"order_key": {bad}}}"#))
+                .unwrap_err()
+                .problem();
+            assert_eq!((p.status, p.field.as_deref()), (422, Some("order_key")));
+        }
+    }
+
+    #[test]
+    fn an_order_key_is_letters_digits_dashes_or_underscores() {
+        assert!(OrderKey::parse("3f9c0a1b2c3d4e5f").is_ok());
+        assert!(OrderKey::parse(&"a".repeat(64)).is_ok());
+        for bad in ["", "a b", "ä", "x/y", &"a".repeat(65)] {
+            assert_eq!(
+                OrderKey::parse(bad),
+                Err(InvalidValue::BadOrderKey),
                 "{bad}"
             );
         }

@@ -103,6 +103,10 @@ pub enum DomainError {
     /// Ordering is paused or closed (the settings say which, and the bar's message).
     #[error("ordering is {}{}", .0.ordering.as_str(), message(&.0.message))]
     OrderingClosed(Box<EventSettings>),
+    /// The bar requires the ordering key of the poster's QR code, and the order lacks it
+    /// (or brings an old one).
+    #[error("this event takes orders only from the QR code at the bar: scan it to order")]
+    OrderKeyRequired,
     /// More orders are waiting than the bar's automatic pause allows.
     #[error("the bar is busy: more than {} orders are waiting; please try again in a few minutes", .0.busy_limit.unwrap_or_default())]
     BarBusy(Box<EventSettings>),
@@ -401,6 +405,13 @@ impl DomainError {
                 _ => Problem::new(409, "ordering-paused", "Ordering is paused", detail),
             }
             .event(event),
+            DomainError::OrderKeyRequired => Problem::new(
+                403,
+                "order-key-required",
+                "Scan the code at the bar",
+                detail,
+            )
+            .field("key"),
             DomainError::BarBusy(event) => {
                 Problem::new(409, "bar-busy", "The bar is busy", detail).event(event)
             }

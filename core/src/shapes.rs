@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use crate::api::{FeedEvent, FeedPage, Menu, MenuItem, MyOrders, Order, Purged, QueuePage};
 use crate::cursor::{FeedCursor, PageCursor};
 use crate::domain::OrderStatus;
-use crate::event::EventSettings;
+use crate::event::{EventKey, EventSettings};
 use crate::problem::{ApiError, DomainError};
 use crate::stats::{self, DrinkStats, MinuteCount, StatusCounts, Waits};
 
@@ -54,6 +54,7 @@ pub enum Outcome {
     Illegal,
     OrderingClosed,
     Busy,
+    KeyRequired,
 }
 
 /// `{"outcome": ..., "order": ...}`: the decision and the order it is about, if any; a
@@ -110,6 +111,7 @@ pub fn place_outcome(json: Option<&str>, drink: &str) -> Result<Placed, ApiError
         Outcome::Locked => Err(DomainError::OrderLocked(Box::new(written.order()?)).into()),
         Outcome::OrderingClosed => Err(DomainError::OrderingClosed(written.event()?).into()),
         Outcome::Busy => Err(DomainError::BarBusy(written.event()?).into()),
+        Outcome::KeyRequired => Err(DomainError::OrderKeyRequired.into()),
         _ => Err(written.unexpected("place_order")),
     }
 }
@@ -160,6 +162,11 @@ pub fn menu(json: Option<&str>) -> Result<Menu, ApiError> {
 
 /// [`crate::sql::UPDATE_EVENT`]: the settings after the change.
 pub fn event_settings(json: Option<&str>) -> Result<EventSettings, ApiError> {
+    decode(required(json)?)
+}
+
+/// [`crate::sql::EVENT_KEY`].
+pub fn event_key(json: Option<&str>) -> Result<EventKey, ApiError> {
     decode(required(json)?)
 }
 
@@ -400,7 +407,7 @@ mod tests {
         format!(
             r#"{{"outcome":"{outcome}","order":null,"event":{{"title":{{}},"welcome":{{}},
             "ordering":"{ordering}","message":{{"en":"Back soon","de":"Gleich zurück"}},
-            "busy_limit":3,"version":4,"updated_at":5}}}}"#
+            "busy_limit":3,"key_required":false,"version":4,"updated_at":5}}}}"#
         )
     }
 

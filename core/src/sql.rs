@@ -41,14 +41,16 @@ from (",
 /// Parameters: `$1` visitor id (uuid), `$2` nickname (text), `$3` drink id (text),
 /// `$4` request id (uuid), `$5` the open statuses, `$6` the statuses in which the visitor
 /// may change their order, `$7` the waiting statuses the automatic pause counts (text,
-/// comma-separated).
+/// comma-separated), `$8` the ordering key the visitor brought (text, null for none).
 ///
 /// Returns `{"outcome", "order"}`: `placed` (201), `changed` (200), `replay` (200, nothing
 /// written), `request_reused` (the request id belongs to another visitor), `unknown_drink`,
 /// `sold_out`, `locked` (the open order can no longer be changed; `order` shows it); or
 /// `{"outcome", "order": null, "event"}` with the event's settings: `ordering_closed`
 /// (paused or closed: nothing is placed or changed; a replay still answers), `busy` (more
-/// orders waiting than the busy limit: no new order; changing one is still taken).
+/// orders waiting than the busy limit: no new order; changing one is still taken); or
+/// `{"outcome": "key_required", "order": null}`: the bar requires the ordering key and the
+/// order brought none or an old one (nothing written; a replay still answers).
 ///
 /// Concurrency: the visitor's open order is locked (`for update`) before anything is
 /// decided; stock is taken with a conditional update (`stock > 0` re-checked on the newest
@@ -56,7 +58,7 @@ from (",
 /// visitor, or two concurrent copies of one request, end in a unique violation (23505) of
 /// the loser, which rolls everything back; running it again answers `changed` or `replay`.
 pub const PLACE_ORDER: &str = "select place_order($1::uuid, $2::text, $3::text, $4::uuid, \
-     $5::text, $6::text, $7::text)::text";
+     $5::text, $6::text, $7::text, $8::text)::text";
 
 /// Cancel the visitor's own order while they may still change it, return its portion.
 ///
@@ -223,7 +225,8 @@ from drinks d
 ///
 /// Parameters: `$1` title, `$2` welcome (JSON objects as text, or null to keep), `$3`
 /// ordering state (text, or null to keep), `$4` message (JSON object as text, or null),
-/// `$5` whether the busy limit is set (bool), `$6` the busy limit (int4, null = off).
+/// `$5` whether the busy limit is set (bool), `$6` the busy limit (int4, null = off), `$7`
+/// the ordering key: `new` (a fresh one, the old one stops working), `none`, or null to keep.
 pub const UPDATE_EVENT: &str = "
 update event_settings s
 set title = coalesce($1::text::jsonb, s.title),
@@ -231,9 +234,18 @@ set title = coalesce($1::text::jsonb, s.title),
     ordering = coalesce($3::text, s.ordering),
     message = coalesce($4::text::jsonb, s.message),
     busy_limit = case when $5::bool then $6::int4 else s.busy_limit end,
+    order_key = case $7::text when 'new' then new_order_key()
+                              when 'none' then null
+                              else s.order_key end,
     version = s.version + 1,
     updated_at = now()
 returning settings_json(s)::text
+";
+
+/// The ordering key (bar only; `settings_json` says only whether one is required):
+/// `{"order_key": <text or null>}`.
+pub const EVENT_KEY: &str = "
+select json_build_object('order_key', s.order_key)::text from event_settings s
 ";
 
 /// The visitor's orders, newest first: `{"orders": [order_json, ...]}`.
@@ -338,7 +350,7 @@ select json_build_object('migration', coalesce(max(version), 0))::text from sche
 mod tests {
     use super::*;
 
-    const ALL: [(&str, &str); 15] = [
+    const ALL: [(&str, &str); 16] = [
         ("PLACE_ORDER", PLACE_ORDER),
         ("CANCEL_ORDER", CANCEL_ORDER),
         ("SET_STATUS", SET_STATUS),
@@ -348,6 +360,7 @@ mod tests {
         ("PURGE", PURGE),
         ("MENU", MENU),
         ("UPDATE_EVENT", UPDATE_EVENT),
+        ("EVENT_KEY", EVENT_KEY),
         ("MY_ORDERS", MY_ORDERS),
         ("QUEUE", QUEUE),
         ("FEED_START", FEED_START),

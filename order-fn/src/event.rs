@@ -1,6 +1,7 @@
-//! `PATCH /api/event` (bar) `{title?, welcome?, ordering?, message?, busy_limit?}`: change
-//! the event's settings; every page reads them again from `GET /api/menu` after the
-//! `settings` feed event.
+//! `PATCH /api/event` (bar) `{title?, welcome?, ordering?, message?, busy_limit?,
+//! order_key?}`: change the event's settings; every page reads them again from
+//! `GET /api/menu` after the `settings` feed event. `GET /api/event/key` (bar): the ordering
+//! key the poster's QR code carries.
 
 use api_spin::{PathParams, Request, db, respond};
 use drinks_core::api::to_json;
@@ -23,8 +24,18 @@ pub fn endpoint(req: &Request, _: &PathParams) -> Result<Response, ApiError> {
             text(&change.message)?,
             P::Boolean(change.sets_busy_limit_param()),
             change.busy_limit_param().map_or(P::DbNull, P::Int32),
+            change.order_key_param().map_or(P::DbNull, P::Str),
         ],
     )?;
     let settings = shapes::event_settings(json.as_deref())?;
     Ok(respond::json(200, to_json(&settings)?))
+}
+
+pub fn key(req: &Request, _: &PathParams) -> Result<Response, ApiError> {
+    req.authorize_bar()?;
+    let json = db::query("EVENT_KEY", sql::EVENT_KEY, &[])?;
+    Ok(respond::json(
+        200,
+        to_json(&shapes::event_key(json.as_deref())?)?,
+    ))
 }

@@ -36,6 +36,8 @@ const ROUTE_TABLE: &[Route] = &[
     Route::new(Method::Patch, "/api/drinks/{drink}", drink::endpoint),
     // Bar: `{title?, welcome?, ordering?, message?, busy_limit?}` (read in `GET /api/menu`).
     Route::new(Method::Patch, "/api/event", event::endpoint),
+    // Bar: `{order_key}`, the ordering key the poster's QR code carries (null: none).
+    Route::new(Method::Get, "/api/event/key", event::key),
 ];
 
 /// Takes the `IncomingRequest`, not spin-sdk's `Request`: the body stays with the host

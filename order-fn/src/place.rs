@@ -20,6 +20,10 @@ pub fn endpoint(req: &Request, _: &PathParams) -> Result<Response, ApiError> {
             P::Str(OrderStatus::sql_list(&OrderStatus::OPEN)),
             P::Str(OrderStatus::sql_list(&OrderStatus::VISITOR_MAY_CHANGE)),
             P::Str(OrderStatus::sql_list(&OrderStatus::WAITING)),
+            order
+                .key
+                .as_ref()
+                .map_or(P::DbNull, |k| P::Str(k.as_str().to_owned())),
         ],
     )?;
     match shapes::place_outcome(json.as_deref(), order.drink.as_str())? {

@@ -89,16 +89,16 @@ async function json(method, path, options) {
 
 // ---- public ----
 
-/** GET /api/menu → {drinks: [{id, name, available, stock, sold_out}]} */
+/** GET /api/menu → {drinks: [{id, name, available, stock, sold_out}], event: EventSettings} */
 export function getMenu() {
   return json("GET", "/api/menu");
 }
 
-/** POST /api/orders → {status: 200|201, order} */
-export async function placeOrder({ visitorId, nickname, drink, requestId }) {
-  const response = await request("POST", "/api/orders", {
-    body: { visitor_id: visitorId, nickname, drink, request_id: requestId },
-  });
+/** POST /api/orders → {status: 200|201, order}; `key`: the ordering key of the poster's QR code */
+export async function placeOrder({ visitorId, nickname, drink, requestId, key = null }) {
+  const body = { visitor_id: visitorId, nickname, drink, request_id: requestId };
+  if (key) body.key = key;
+  const response = await request("POST", "/api/orders", { body });
   if (!response.ok) throw await problemOf(response);
   return { status: response.status, order: await response.json() };
 }
@@ -171,6 +171,11 @@ export function updateDrink(id, changes) {
 /** PATCH /api/event (bar) with {title?, welcome?, ordering?, message?, busy_limit?} → EventSettings */
 export function updateEvent(changes) {
   return json("PATCH", "/api/event", { bar: true, body: changes });
+}
+
+/** GET /api/event/key (bar) → {order_key: string|null}: what the poster's QR code carries */
+export function getEventKey() {
+  return json("GET", "/api/event/key", { bar: true });
 }
 
 /** GET /api/stats (bar) */

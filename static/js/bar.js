@@ -373,6 +373,9 @@ function onClick(event) {
     case "csv":
       exportCsv(target, ctx);
       break;
+    case "event-key":
+      eventForm.key(target.dataset.change);
+      break;
     case "sign-out":
       signOut();
       break;

@@ -1,7 +1,10 @@
 // The poster (?qr): a large QR code of the visitor page, the event title and the live ticker.
 // The URL is the page's own origin, or `?url=` (http/https only). The title is the event's
 // (set at the bar), or `?title=`; while ordering is paused or closed the poster says so.
-// State: one store (menu for drink names, the event, ticker entries); `render(state)` draws it.
+// When the bar requires an ordering key, the QR code carries it (`/?k=…`): the poster reads
+// it with the bar token (typed once per tab, as on ?bar) and follows a new key live.
+// State: one store (menu for drink names, the event, the key, ticker entries); `render(state)`
+// draws it.
 
 import * as api from "./api.js";
 import { h, replace } from "./dom.js";
@@ -11,6 +14,9 @@ import { retry } from "./backoff.js";
 import { createStore } from "./store.js";
 import { TickerView, tickerEntries } from "./ticker.js";
 import { qrSvg } from "./qr.js";
+import { session } from "./storage.js";
+
+const KEY_TOKEN = "bar_token"; // the bar page's key: one sign-in serves both in a tab
 
 const TICKER_MAX = 8;
 
@@ -27,6 +33,14 @@ function visitorUrl() {
   return `${location.origin}/`;
 }
 
+/** The visitor URL with the ordering key, when one is required. */
+function withKey(href, key) {
+  if (!key) return href;
+  const url = new URL(href);
+  url.searchParams.set("k", key);
+  return url.href;
+}
+
 function shortUrl(href) {
   const url = new URL(href);
   return `${url.host}${url.pathname === "/" ? "" : url.pathname}${url.search}`;
@@ -34,6 +48,8 @@ function shortUrl(href) {
 
 const actions = {
   menu: (state, { drinks, event }) => ({ ...state, menu: drinks, event }),
+  /** The ordering key (null: none required), or that the bar token is needed to read it. */
+  key: (state, { orderKey = null, needToken = false, tokenError = "" }) => ({ ...state, orderKey, needToken, tokenError }),
   /** The last events before the page opened: the first fill of the ticker. */
   tail: (state, events) => ({ ...state, ticker: tickerEntries(state.ticker, events, TICKER_MAX) }),
   events: (state, events) => {
@@ -49,6 +65,9 @@ export async function start(main) {
     title: new URLSearchParams(location.search).get("title"),
     menu: [],
     event: null,
+    orderKey: null,
+    needToken: false,
+    tokenError: "",
     ticker: [],
   }, actions);
 
@@ -88,18 +107,70 @@ export async function start(main) {
       els.lead.textContent = t("poster.lead");
       replace(els.steps, ["poster.step1", "poster.step2", "poster.step3"].map((key) => h("li", {}, t(key))));
       els.tickerTitle.textContent = t("ticker.title");
-      replace(els.qrBox,
-        qrSvg(state.url, { label: t("poster.qr_label", { url: state.url }) }),
-        h("p", { class: "qr-url" }, shortUrl(state.url)));
+    }
+    const keyed = Boolean(state.event?.key_required);
+    if (!previous || ["orderKey", "needToken", "tokenError"].some((k) => state[k] !== previous[k])
+      || keyed !== Boolean(previous.event?.key_required)) {
+      renderQr(state, keyed);
     }
     const full = !previous || type === "tail" || state.menu !== previous.menu;
     ticker.render(state.ticker, state.menu, { full });
   }
+  /** The QR code (with the key when one is required), or the token form to read the key. */
+  function renderQr(state, keyed) {
+    if (keyed && state.needToken) {
+      const input = h("input", { id: "poster-token", type: "password", autocomplete: "current-password", "aria-describedby": "poster-token-error" });
+      const form = h("form", { class: "poster-signin" },
+        h("p", {}, t("poster.key_signin")),
+        h("label", { for: "poster-token", class: "field-label" }, t("poster.key_token")),
+        input,
+        h("p", { id: "poster-token-error", class: "field-error", role: "alert" }, state.tokenError ? t(state.tokenError) : ""),
+        h("button", { type: "submit", class: "button" }, t("poster.key_show")));
+      form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        const token = input.value.trim();
+        if (!token) return;
+        session.setRaw(KEY_TOKEN, token);
+        loadKey();
+      });
+      replace(els.qrBox, form);
+      return;
+    }
+    if (keyed && !state.orderKey) {
+      replace(els.qrBox, h("p", { class: "loading" }, t("loading")));
+      return;
+    }
+    const url = withKey(state.url, keyed ? state.orderKey : null);
+    replace(els.qrBox,
+      qrSvg(url, { label: t("poster.qr_label", { url: state.url }) }),
+      h("p", { class: "qr-url" }, shortUrl(state.url)));
+  }
+
+  /** Reads the ordering key with the tab's bar token while the bar requires one. */
+  async function loadKey() {
+    if (!store.state.event?.key_required) return store.dispatch("key", {});
+    const token = session.getRaw(KEY_TOKEN);
+    if (!token) return store.dispatch("key", { needToken: true });
+    api.setBarToken(token);
+    try {
+      const { order_key: orderKey } = await api.getEventKey();
+      store.dispatch("key", { orderKey });
+    } catch (error) {
+      if (error.status === 401) {
+        session.remove(KEY_TOKEN);
+        store.dispatch("key", { needToken: true, tokenError: "bar.signin.wrong" });
+      }
+    }
+  }
+
   store.subscribe(render);
   render(store.state);
   onLanguageChange(() => render(store.state));
 
-  const loadMenu = () => api.getMenu().then((m) => store.dispatch("menu", m)).catch(() => {});
+  const loadMenu = () => api.getMenu()
+    .then((m) => store.dispatch("menu", m))
+    .then(loadKey)
+    .catch(() => {});
   loadMenu();
 
   const page = await retry(() => api.getFeed({ tail: 50 }));

@@ -24,6 +24,7 @@ const KEY_VISITOR = "visitor_id";
 const KEY_NICKNAME = "nickname";
 const KEY_PENDING = "pending_order";
 const KEY_ORDER = "order";
+const KEY_ORDER_KEY = "order_key";
 const TICKER_MAX = 10;
 const RECENT_MS = 2 * 60 * 60 * 1000;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -35,6 +36,8 @@ while (NEXT[STEPS[STEPS.length - 1]]) STEPS.push(NEXT[STEPS[STEPS.length - 1]]);
 const mayChange = (order) => Boolean(order) && VISITOR_MAY_CHANGE.includes(order.status);
 /** The bar takes orders now (until the event's settings are loaded, assume it does). */
 const ordering = (state) => !state.event || state.event.ordering === "open";
+/** The bar requires the poster's ordering key and this phone has none (or an old one). */
+const needsKey = (state) => Boolean(state.event?.key_required) && !state.orderKey;
 /** Open, but past the point where the visitor may change it (the bar is on it). */
 const locked = (order) => Boolean(order) && OPEN.includes(order.status) && !mayChange(order);
 
@@ -62,6 +65,7 @@ const actions = {
   net: (state, net) => (state.net === net ? state : { ...state, net }),
   notice: (state, notice) => (state.notice === notice ? state : { ...state, notice }),
   cancelling: (state, cancelling) => ({ ...state, cancelling }),
+  orderKey: (state, orderKey) => (state.orderKey === orderKey ? state : { ...state, orderKey }),
   /** A drink was tapped: it becomes the pending order. */
   choose: (state, pending) => ({ ...state, pending, notice: null, nicknameError: null }),
   /** The server took the pending order. */
@@ -107,7 +111,8 @@ const actions = {
 const store = createStore({
   visitorId: null,
   menu: null, // [{id, name, available, stock, sold_out}] once loaded
-  event: null, // {title, welcome, ordering, message, busy_limit, version} with the menu
+  event: null, // {title, welcome, ordering, message, busy_limit, key_required, version} with the menu
+  orderKey: null, // the ordering key from the poster's QR code (?k=), kept in localStorage
   menuError: false,
   order: null, // the visitor's latest order
   pending: null, // {requestId, drink, nickname, since}
@@ -222,8 +227,8 @@ function render(state, previous = null) {
   if (changed("net", "pending")) renderNet(state);
   if (changed("pending", "order", "net", "menu", "cancelling")) renderStatus(state);
   if (changed("notice")) renderNotice(state);
-  if (changed("event")) renderEvent(state);
-  if (changed("menu", "menuError", "pending", "order", "event")) renderGrid(state);
+  if (changed("event", "orderKey")) renderEvent(state);
+  if (changed("menu", "menuError", "pending", "order", "event", "orderKey")) renderGrid(state);
   if (changed("ticker", "menu", "tickerFilled")) {
     const full = !previous || state.menu !== previous.menu || state.tickerFilled !== previous.tickerFilled;
     ticker.render(state.ticker, state.menu || [], { full });
@@ -232,10 +237,18 @@ function render(state, previous = null) {
 }
 
 /** The event's title and welcome line, and why ordering is stopped while it is. */
-function renderEvent({ event }) {
+function renderEvent({ event, orderKey }) {
   els.title.textContent = localText(event?.title) || t("visitor.title");
   els.welcome.textContent = localText(event?.welcome);
   els.welcome.hidden = !els.welcome.textContent;
+  if (event && event.ordering === "open" && needsKey({ event, orderKey })) {
+    els.ordering.hidden = false;
+    replace(els.ordering,
+      h("div", { class: "ordering-banner ordering-key" },
+        h("h2", { class: "ordering-title" }, t("key.needed_title")),
+        h("p", { class: "ordering-message" }, t("key.needed_text"))));
+    return;
+  }
   if (!event || event.ordering === "open") {
     els.ordering.replaceChildren();
     els.ordering.hidden = true;
@@ -379,9 +392,9 @@ function renderGrid(state) {
   }
   const current = state.pending ? null : state.order;
   const chosen = state.pending?.drink ?? (current && OPEN.includes(current.status) ? current.drink : null);
-  const open = ordering(state);
+  const open = ordering(state) && !needsKey(state);
   els.gridHint.textContent = !open
-    ? t("menu.hint_paused")
+    ? t(needsKey(state) ? "key.needed_hint" : "menu.hint_paused")
     : mayChange(current)
       ? t("menu.hint_change")
       : locked(current)
@@ -426,6 +439,10 @@ function persist(state, previous) {
   if (state.pending !== previous.pending) {
     if (state.pending) local.set(KEY_PENDING, state.pending);
     else local.remove(KEY_PENDING);
+  }
+  if (state.orderKey !== previous.orderKey) {
+    if (state.orderKey) local.setRaw(KEY_ORDER_KEY, state.orderKey);
+    else local.remove(KEY_ORDER_KEY);
   }
   const ready = state.order?.status === "ready";
   const wasReady = previous.order?.id === state.order?.id && previous.order?.status === "ready";
@@ -488,6 +505,7 @@ async function sendPending() {
           nickname: pending.nickname,
           drink: pending.drink,
           requestId: pending.requestId,
+          key: store.state.orderKey,
         });
         failures = 0;
         store.dispatch("sent", { requestId: pending.requestId, order });
@@ -541,6 +559,12 @@ function refused(error, pending) {
     case "bar-busy":
       outcome.event = error.problem?.event ?? null;
       outcome.notice = { key: "notice.bar_busy", params: {}, kind: "warning" };
+      break;
+    case "order-key-required":
+      // No key, or one the bar has replaced: only a fresh scan helps.
+      store.dispatch("orderKey", null);
+      outcome.notice = { key: "notice.key_needed", params: {}, kind: "warning" };
+      loadMenu();
       break;
     default:
       break;
@@ -628,11 +652,29 @@ async function refreshMine() {
 
 // ---------------------------------------------------------------- start
 
+/**
+ * The ordering key: from the QR code's `?k=` (then taken out of the address, so that a
+ * shared link or screenshot does not carry it), else the one kept from an earlier scan.
+ */
+function scannedKey() {
+  const url = new URL(location.href);
+  const fresh = url.searchParams.get("k");
+  if (fresh !== null) {
+    url.searchParams.delete("k");
+    history.replaceState(history.state, "", url.pathname + url.search + url.hash);
+    if (/^[A-Za-z0-9_-]{1,64}$/.test(fresh)) {
+      local.setRaw(KEY_ORDER_KEY, fresh);
+      return fresh;
+    }
+  }
+  return local.getRaw(KEY_ORDER_KEY) || null;
+}
+
 function restored() {
   let pending = local.get(KEY_PENDING);
   if (pending && (!pending.requestId || !pending.drink)) pending = null;
   const cached = local.get(KEY_ORDER);
-  return { pending, order: cached && typeof cached.id === "number" ? cached : null };
+  return { pending, order: cached && typeof cached.id === "number" ? cached : null, orderKey: scannedKey() };
 }
 
 export async function start(main) {

@@ -210,7 +210,8 @@ async fn offline_then_online_delivers_exactly_one_order() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_bar_sets_up_the_event_and_pauses_ordering_and_phones_and_the_poster_follow() {
+async fn the_bar_sets_up_the_event_pauses_ordering_and_requires_the_posters_key_and_phones_follow()
+{
     let Some(app) = run_scenario("event").await else {
         return;
     };
@@ -219,7 +220,8 @@ async fn the_bar_sets_up_the_event_and_pauses_ordering_and_phones_and_the_poster
         .client()
         .await
         .query_one(
-            "SELECT title ->> 'de', ordering, busy_limit FROM event_settings",
+            "SELECT title ->> 'de', ordering, busy_limit, order_key IS NOT NULL
+             FROM event_settings",
             &[],
         )
         .await
@@ -228,10 +230,17 @@ async fn the_bar_sets_up_the_event_and_pauses_ordering_and_phones_and_the_poster
         (
             event.get::<_, Option<String>>(0),
             event.get::<_, String>(1),
-            event.get::<_, Option<i32>>(2)
+            event.get::<_, Option<i32>>(2),
+            event.get::<_, bool>(3)
         ),
-        (Some("Sommerfest".into()), "open".into(), Some(1))
+        (Some("Sommerfest".into()), "open".into(), None, true)
     );
+    let scanned = count_where(
+        &app,
+        "SELECT count(*) FROM orders WHERE nickname = 'Scanned Sam'",
+    )
+    .await;
+    assert_eq!(scanned, 1, "the guest who scanned the poster ordered");
     let refused = count_where(
         &app,
         "SELECT count(*) FROM orders WHERE nickname = 'Late Lou'",

@@ -277,3 +277,79 @@ async fn other_methods_on_the_event_are_405_with_allow() {
         Some("PATCH")
     );
 }
+
+async fn order_key(app: &TestApp) -> Option<String> {
+    let answer = app.bar_get("/api/event/key").await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    json(answer).await["order_key"].as_str().map(str::to_string)
+}
+
+async fn place_with_key(app: &TestApp, visitor: &str, key: Option<&str>) -> reqwest::Response {
+    let mut body = order_body(visitor, "Kim", "tea", &new_request_id());
+    if let Some(key) = key {
+        body["key"] = json!(key);
+    }
+    app.post_json("/api/orders", &body).await
+}
+
+#[tokio::test]
+async fn with_an_ordering_key_only_orders_that_bring_the_current_one_are_placed() {
+    let app = spawn_app().await;
+    assert_eq!(order_key(&app).await, None, "no key by default");
+    let early = new_visitor();
+    let early_order = json(place_order(&app, &early, "Early", "tea").await).await;
+
+    let required = ok(patch_event(&app, json!({"order_key": "new"})).await).await;
+    assert_eq!(required["key_required"], true);
+    let key = order_key(&app).await.expect("a key");
+    assert_eq!(key.len(), 16);
+    let menu = app.get("/api/menu").await.text().await.expect("menu");
+    assert!(!menu.contains(&key), "the public menu never shows the key");
+
+    let events_before = app.count("order_events").await;
+    for (key, why) in [(None, "no key"), (Some("0000000000000000"), "a wrong key")] {
+        let refused = place_with_key(&app, &new_visitor(), key).await;
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{why}");
+        assert!(is_problem(&refused));
+        let problem = json(refused).await;
+        assert_eq!(problem["type"], "/problems/order-key-required");
+        assert_eq!(problem["field"], "key");
+    }
+    assert_eq!(app.count("order_events").await, events_before);
+    let placed = place_with_key(&app, &new_visitor(), Some(&key)).await;
+    assert_eq!(placed.status(), StatusCode::CREATED);
+
+    // Rotated: the old key stops working; a guest who ordered before can still follow and
+    // cancel their order.
+    ok(patch_event(&app, json!({"order_key": "new"})).await).await;
+    let rotated = order_key(&app).await.expect("a new key");
+    assert_ne!(rotated, key);
+    let stale = place_with_key(&app, &new_visitor(), Some(&key)).await;
+    assert_eq!(stale.status(), StatusCode::FORBIDDEN);
+    let mine = json(e2e::api::get_mine(&app, &early).await).await;
+    assert_eq!(mine["orders"][0]["id"], early_order["id"]);
+    let cancelled = cancel_order(&app, &early, id_of(&early_order)).await;
+    assert_eq!(cancelled.status(), StatusCode::OK);
+
+    // Dropped: anyone with the link orders again.
+    let dropped = ok(patch_event(&app, json!({"order_key": "none"})).await).await;
+    assert_eq!(dropped["key_required"], false);
+    assert_eq!(order_key(&app).await, None);
+    let open = place_with_key(&app, &new_visitor(), None).await;
+    assert_eq!(open.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn the_ordering_key_is_for_the_bar_only_and_a_malformed_one_is_a_422() {
+    let app = spawn_app().await;
+    let anonymous = app.get("/api/event/key").await;
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    assert!(is_problem(&anonymous));
+    let malformed = place_with_key(&app, &new_visitor(), Some("not a key!")).await;
+    assert_eq!(malformed.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json(malformed).await["field"], "key");
+    let bad = patch_event(&app, json!({"order_key": "abc"})).await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json(bad).await["field"], "order_key");
+    assert_eq!(app.count("orders").await, 0);
+}

@@ -77,6 +77,11 @@ const PROVOKED: &[(&str, u16, &str)] = &[
     ("updateEvent", 422, BAR),
     ("updateEvent", 503, BAR),
     ("updateEvent", 503, UNMIGRATED),
+    ("getEventKey", 200, BAR),
+    ("getEventKey", 401, BAR),
+    ("getEventKey", 503, BAR),
+    ("getEventKey", 503, UNMIGRATED),
+    ("placeOrder", 403, BAR),
     ("getQueue", 200, BAR),
     ("getQueue", 400, BAR),
     ("getQueue", 401, BAR),
@@ -108,6 +113,7 @@ const NOT_PROVOKED: &[(&str, u16, &str)] = &[
     ("setOrderStatus", 500, BUG),
     ("updateDrink", 500, BUG),
     ("updateEvent", 500, BUG),
+    ("getEventKey", 500, BUG),
     ("getQueue", 500, BUG),
     ("getStats", 500, BUG),
     ("getMenu", 500, BUG),
@@ -950,10 +956,41 @@ async fn bar_endpoints_answer_as_the_spec_documents() {
         .send(
             event,
             app.bar(Method::PATCH, event)
-                .json(&json!({"ordering": "open", "busy_limit": null})),
+                .json(&json!({"ordering": "open", "busy_limit": null, "order_key": "new"})),
         )
         .await;
     assert_eq!(reopened.status, 200);
+    assert_eq!(reopened.json["key_required"], true);
+    let key = cov
+        .send("/api/event/key", app.bar(Method::GET, "/api/event/key"))
+        .await;
+    assert_eq!(key.status, 200);
+    let key = key.json["order_key"].as_str().expect("a key").to_string();
+    let without_key = cov
+        .send(
+            "/api/orders",
+            post_order(
+                &app,
+                &order_body(&new_visitor(), "Ana", "tea", &new_request_id()),
+            ),
+        )
+        .await;
+    assert_eq!(
+        (without_key.status, without_key.problem_type()),
+        (403, "/problems/order-key-required")
+    );
+    let mut keyed = order_body(&new_visitor(), "Kim", "tea", &new_request_id());
+    keyed["key"] = json!(key);
+    let with_key = cov.send("/api/orders", post_order(&app, &keyed)).await;
+    assert_eq!(with_key.status, 201);
+    let dropped = cov
+        .send(
+            event,
+            app.bar(Method::PATCH, event)
+                .json(&json!({"order_key": "none"})),
+        )
+        .await;
+    assert_eq!(dropped.json["key_required"], false);
 
     // Queue: JSON pages (with the next page), CSV, 400.
     let queue = "/api/queue";
@@ -1000,7 +1037,8 @@ async fn bar_endpoints_answer_as_the_spec_documents() {
         csv.header("content-disposition"),
         Some("attachment; filename=\"orders.csv\"")
     );
-    assert_eq!(String::from_utf8_lossy(&csv.body).lines().count(), 3);
+    // The header, the two orders placed above and the one placed with the ordering key.
+    assert_eq!(String::from_utf8_lossy(&csv.body).lines().count(), 4);
     for query in [
         "limit=0",
         "status=open",
@@ -1043,7 +1081,7 @@ async fn bar_endpoints_answer_as_the_spec_documents() {
     }
 
     // 401 on every bar operation, with and without a (wrong) token.
-    let bar_operations: [(Method, &str, &str, Option<Value>); 6] = [
+    let bar_operations: [(Method, &str, &str, Option<Value>); 7] = [
         (Method::DELETE, "/api/orders", "/api/orders?before=1", None),
         (
             Method::PATCH,
@@ -1065,6 +1103,7 @@ async fn bar_endpoints_answer_as_the_spec_documents() {
             event,
             Some(json!({"ordering": "closed"})),
         ),
+        (Method::GET, "/api/event/key", "/api/event/key", None),
     ];
     for (method, template, url, body) in &bar_operations {
         for token in [None, Some("wrong")] {
@@ -1203,6 +1242,7 @@ fn one_request_per_operation(app: &TestApp) -> Vec<(&'static str, reqwest::Reque
             app.bar(Method::PATCH, "/api/event")
                 .json(&json!({"ordering": "open"})),
         ),
+        ("/api/event/key", app.bar(Method::GET, "/api/event/key")),
         ("/api/menu", app.http.get(app.url("/api/menu"))),
         (
             "/api/mine",

@@ -41,6 +41,7 @@ async fn place(db: &Client, visitor: Uuid, nickname: &str, drink: &str) -> Optio
             &open(),
             &changeable(),
             &OrderStatus::sql_list(&OrderStatus::WAITING),
+            &None::<&str>,
         ],
     )
     .await
@@ -148,6 +149,7 @@ async fn every_write_outcome_decodes_into_its_type() {
                     &Some(r#"{"en":"Back soon"}"#),
                     &busy.is_some(),
                     &busy.flatten(),
+                    &None::<&str>,
                 ],
             )
             .await
@@ -175,6 +177,47 @@ async fn every_write_outcome_decodes_into_its_type() {
     assert!(
         matches!(&busy, Err(drinks_core::ApiError::Domain(DomainError::BarBusy(e))) if e.busy_limit == Some(1)),
         "{busy:?}"
+    );
+
+    // The ordering key: the bar reads it; an order without it is refused.
+    let no_key = json(&c, sql::EVENT_KEY, &[]).await;
+    assert_eq!(
+        shapes::event_key(no_key.as_deref()).expect("key").order_key,
+        None
+    );
+    let keyed = json(
+        &c,
+        sql::UPDATE_EVENT,
+        &[
+            &None::<&str>,
+            &None::<&str>,
+            &None::<&str>,
+            &None::<&str>,
+            &true,
+            &None::<i32>,
+            &Some("new"),
+        ],
+    )
+    .await;
+    assert!(
+        shapes::event_settings(keyed.as_deref())
+            .expect("settings")
+            .key_required
+    );
+    let key_json = json(&c, sql::EVENT_KEY, &[]).await;
+    let key = shapes::event_key(key_json.as_deref()).expect("key");
+    same_fields("the ordering key", &key_json, "", &key);
+    assert_eq!(key.order_key.map(|k| k.len()), Some(16));
+    let refused = shapes::place_outcome(
+        place(&c, Uuid::new_v4(), "Gus", "water").await.as_deref(),
+        "water",
+    );
+    assert!(
+        matches!(
+            &refused,
+            Err(drinks_core::ApiError::Domain(DomainError::OrderKeyRequired))
+        ),
+        "{refused:?}"
     );
 }
 
@@ -396,6 +439,7 @@ fn the_decoded_types_and_the_openapi_schemas_have_the_same_fields() {
         ordering: drinks_core::event::Ordering::Open,
         message: Texts::default(),
         busy_limit: None,
+        key_required: false,
         version: 1,
         updated_at: 1,
     };
@@ -419,6 +463,10 @@ fn the_decoded_types_and_the_openapi_schemas_have_the_same_fields() {
             }),
         ),
         ("EventSettings", keys(&settings)),
+        (
+            "EventKey",
+            keys(&drinks_core::event::EventKey { order_key: None }),
+        ),
         ("MyOrders", keys(&MyOrders { orders: vec![] })),
         ("Purged", keys(&Purged { purged: 0 })),
     ];

@@ -2,11 +2,13 @@
 // a welcome line in English and German; a German visitor and the poster show them without a
 // reload. The bar pauses ordering with a message: the visitor sees it in German and cannot
 // order, the poster says so; reopened, the visitor orders. With a busy limit, a visitor who
-// taps while too many orders wait is told the bar is busy.
+// taps while too many orders wait is told the bar is busy. With an ordering key, a visitor
+// without it cannot order and one who scanned the poster's QR code (decoded here) can; a new
+// key changes the poster's code.
 
 import {
-  APP_URL, PHONE, TABLET, scenario, newPage, barSignIn, apiOrder, screenshot, assertEqual,
-  assertNoProblems, waitForOrderNumber, log,
+  APP_URL, BAR_TOKEN, PHONE, TABLET, scenario, newPage, barSignIn, apiOrder, screenshot,
+  assert, assertEqual, assertNoProblems, decodeQr, waitForOrderNumber, waitUntil, log,
 } from "./lib.mjs";
 
 const text = async (locator) => (await locator.textContent()).trim();
@@ -82,5 +84,45 @@ await scenario("the bar sets up the event and pauses ordering", async (browser) 
   log("busy: the new guest is asked to try again in a few minutes");
 
   assertEqual(menuLoads.length >= 3, true, "the visitor page read the menu again after each settings event");
-  assertNoProblems(v, p, b, other.page);
+
+  // The ordering key: no automatic pause any more, then require a key.
+  await b.fill("#event-busy-limit", "");
+  await b.click(".event-form button[type=submit]");
+  await b.locator(".event-key-state", { hasText: "No key" }).waitFor();
+  await b.click('button[data-action="event-key"][data-change="new"]');
+  await b.locator(".event-key-state", { hasText: "A key is required" }).waitFor();
+
+  const stranger = await newPage(browser, { viewport: PHONE, name: "stranger" });
+  await stranger.page.goto(`${APP_URL}/`);
+  await stranger.page.locator(".ordering-key", { hasText: "Scan the code at the bar" }).waitFor();
+  await stranger.page.locator('button.drink[data-drink="tea"][disabled]').waitFor();
+  log("a key is required: a visitor who only has the link cannot order");
+
+  // A poster in a fresh tab asks for the bar token, then shows the code with the key.
+  const keyed = await newPage(browser, { viewport: TABLET, name: "poster-keyed" });
+  await keyed.page.goto(`${APP_URL}/?qr`);
+  await keyed.page.fill("#poster-token", BAR_TOKEN);
+  await keyed.page.click(".poster-signin button[type=submit]");
+  const scanned = await decodeQr(keyed.page);
+  const key = new URL(scanned).searchParams.get("k");
+  assert(key && key.length === 16, `the QR code carries the key: ${scanned}`);
+  await screenshot(keyed.page, "qr-poster-keyed-tablet");
+
+  const guest = await newPage(browser, { viewport: PHONE, name: "guest" });
+  await guest.page.goto(scanned);
+  await guest.page.locator('button.drink[data-drink="water"]:not([disabled])').waitFor();
+  assertEqual(new URL(guest.page.url()).searchParams.get("k"), null, "the key leaves the address bar");
+  await guest.page.fill("#nickname", "Scanned Sam");
+  await guest.page.click('button.drink[data-drink="water"]');
+  await waitForOrderNumber(guest.page);
+  log("a guest who scanned the poster ordered");
+
+  // A new key: the poster's code changes by itself.
+  await b.click('button[data-action="event-key"][data-change="new"]');
+  await waitUntil("the poster shows the new key", async () => {
+    const now = await decodeQr(keyed.page).catch(() => null);
+    return now && now !== scanned ? now : null;
+  });
+  log("a new key: the poster shows the new code");
+  assertNoProblems(v, p, b, other.page, stranger.page, keyed.page, guest.page);
 });

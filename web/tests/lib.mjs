@@ -9,6 +9,8 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
+import { PNG } from "pngjs";
+import jsQR from "jsqr";
 
 export const APP_URL = (process.env.APP_URL || "http://127.0.0.1:3100").replace(/\/$/, "");
 export const BAR_TOKEN = process.env.BAR_TOKEN || "";
@@ -156,6 +158,16 @@ export async function waitUntil(what, check, { timeout = 15000, interval = 200 }
     await new Promise((r) => setTimeout(r, interval));
   }
   throw new AssertionError(`timed out after ${timeout} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
+}
+
+/** Decodes the poster's QR code (`svg.qr-code` on `page`) from a screenshot of it. */
+export async function decodeQr(page) {
+  const svg = page.locator("svg.qr-code");
+  await svg.waitFor();
+  const png = PNG.sync.read(await svg.screenshot());
+  const code = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
+  assert(code, "a QR code was found in the poster");
+  return code.data;
 }
 
 /** Fails on page errors or console errors recorded on any of `pages`. */

@@ -1,21 +1,10 @@
 // The poster (?qr) shows a QR code that decodes to the visitor URL (the page's origin, or a
 // ?url= override), the event title and the live ticker.
 
-import { PNG } from "pngjs";
-import jsQR from "jsqr";
 import {
   APP_URL, PHONE, TABLET, scenario, newPage, apiOrder, screenshot, assert, assertEqual,
-  assertNoProblems, log,
+  assertNoProblems, decodeQr, log,
 } from "./lib.mjs";
-
-async function decodeQr(page) {
-  const svg = page.locator("svg.qr-code");
-  await svg.waitFor();
-  const png = PNG.sync.read(await svg.screenshot());
-  const code = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
-  assert(code, "a QR code was found in the poster");
-  return code.data;
-}
 
 await scenario("the poster's QR code decodes to the visitor URL", async (browser) => {
   const { page } = await newPage(browser, { viewport: TABLET, name: "poster" });

@@ -40,7 +40,7 @@ algorithms = ["location-headers"]
 
 [[operations]]
 include-operation-id = "placeOrder"
-checks.positive_data_acceptance.expected-statuses = ["2xx", "409", "422"]
+checks.positive_data_acceptance.expected-statuses = ["2xx", "403", "409", "422"]
 
 [[operations]]
 include-operation-id = "setOrderStatus"

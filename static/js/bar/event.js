@@ -1,7 +1,8 @@
 // Bar page, event: the event's title and welcome line per language, whether ordering is
 // open, paused or closed (with a message for guests), and the automatic pause while the
 // bar is busy; saved with PATCH /api/event. Guests' phones and the poster follow within one
-// poll. While the form has unsaved edits, live updates leave it alone.
+// poll. While the form has unsaved edits, live updates leave it alone. The ordering key
+// (required, new, none) is changed at once by its own buttons.
 
 import * as api from "../api.js";
 import { h, replace, toast } from "../dom.js";
@@ -35,10 +36,30 @@ export function orderingLabel(event) {
   return event ? t(`bar.event.state_${event.ordering}`) : "";
 }
 
+/** Whether guests need the poster's code, and the buttons that change it. */
+function keySection(event, saving) {
+  const required = event.key_required;
+  const button = (change, label, secondary = false) => h("button", {
+    type: "button",
+    class: `button ${secondary ? "button-secondary" : ""}`,
+    dataset: { action: "event-key", change },
+    disabled: saving,
+  }, t(label));
+  return h("section", { class: "event-key", "aria-labelledby": "event-key-title" },
+    h("h2", { id: "event-key-title" }, t("bar.event.key")),
+    h("p", { class: "event-key-state" }, t(required ? "bar.event.key_on" : "bar.event.key_off")),
+    h("p", { class: "muted" }, t("bar.event.key_hint")),
+    h("div", { class: "event-key-actions" },
+      required
+        ? [button("new", "bar.event.key_rotate"), button("none", "bar.event.key_stop", true)]
+        : [button("new", "bar.event.key_require")]));
+}
+
 export function renderEvent(el, state) {
   const form = el.querySelector("form[data-action=event]");
   if (form && form.dataset.dirty !== undefined) {
     form.classList.toggle("saving", state.eventSaving);
+    if (state.event) el.querySelector(".event-key")?.replaceWith(keySection(state.event, state.eventSaving));
     return; // the bartender is editing: keep what they typed
   }
   const { event } = state;
@@ -74,7 +95,8 @@ export function renderEvent(el, state) {
           "aria-describedby": "event-busy-hint",
         }),
         h("p", { id: "event-busy-hint", class: "muted" }, t("bar.event.busy_hint"))),
-      h("button", { type: "submit", class: "button" }, t("bar.event.save"))));
+      h("button", { type: "submit", class: "button" }, t("bar.event.save"))),
+    keySection(event, state.eventSaving));
 }
 
 /** What the form says, as a PATCH /api/event body; or `{error}` with the field to fix. */
@@ -103,7 +125,29 @@ function readForm(form) {
 /** The event tab's events, delegated from the bar. `ctx`: `{store, signOut, pollNow}`. */
 export function eventActions(ctx) {
   const { store } = ctx;
+
+  async function save(body, done) {
+    store.dispatch("eventSaving", true);
+    try {
+      const event = await api.updateEvent(body);
+      done?.();
+      store.dispatch("event", event);
+      return event;
+    } catch (failure) {
+      if (failure.status === 401) ctx.signOut(t("bar.signin.expired"));
+      else toast(t("bar.failed", { detail: failure.problem?.detail || failure.status }), { kind: "error" });
+      return null;
+    } finally {
+      store.dispatch("eventSaving", false);
+      ctx.pollNow();
+    }
+  }
+
   return {
+    /** A key button: `new` (require a fresh key) or `none`. */
+    async key(change) {
+      if (await save({ order_key: change })) toast(t("bar.event.key_saved"));
+    },
     /** Anything typed or picked in the form: it is being edited (kept across renders). */
     typing(target) {
       const form = target.closest?.("form[data-action=event]");
@@ -118,19 +162,7 @@ export function eventActions(ctx) {
         toast(t(error), { kind: "error" });
         return;
       }
-      store.dispatch("eventSaving", true);
-      try {
-        const event = await api.updateEvent(body);
-        delete form.dataset.dirty;
-        store.dispatch("event", event);
-        toast(t("bar.event.saved"));
-      } catch (failure) {
-        if (failure.status === 401) return ctx.signOut(t("bar.signin.expired"));
-        toast(t("bar.failed", { detail: failure.problem?.detail || failure.status }), { kind: "error" });
-      } finally {
-        store.dispatch("eventSaving", false);
-        ctx.pollNow();
-      }
+      if (await save(body, () => delete form.dataset.dirty)) toast(t("bar.event.saved"));
     },
   };
 }
