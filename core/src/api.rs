@@ -83,8 +83,9 @@ pub struct PlaceOrder {
     pub nickname: Nickname,
     pub drink: DrinkId,
     pub request_id: RequestId,
-    /// The ordering key of the poster's QR code, when the visitor came from it.
-    #[serde(default)]
+    /// The ordering key of the poster's QR code, when the visitor came from it (absent, not
+    /// null, when there is none).
+    #[serde(default, deserialize_with = "present")]
     pub key: Option<OrderKey>,
 }
 

@@ -348,6 +348,15 @@ async fn the_ordering_key_is_for_the_bar_only_and_a_malformed_one_is_a_422() {
     let malformed = place_with_key(&app, &new_visitor(), Some("not a key!")).await;
     assert_eq!(malformed.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(json(malformed).await["field"], "key");
+    let mut null_key = order_body(&new_visitor(), "Kim", "tea", &new_request_id());
+    null_key["key"] = Value::Null;
+    let null = app.post_json("/api/orders", &null_key).await;
+    assert_eq!(
+        null.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a key is absent, not null"
+    );
+    assert_eq!(json(null).await["field"], "key");
     let bad = patch_event(&app, json!({"order_key": "abc"})).await;
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(json(bad).await["field"], "order_key");
