@@ -3,8 +3,9 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::InvalidValue;
 use crate::domain::{DrinkId, Nickname, OrderStatus, RequestId, VisitorId};
-use crate::event::{EventSettings, OrderKey};
+use crate::event::{EventSettings, OrderKey, Texts, TextsInput};
 use crate::problem::{ApiError, RequestError};
 
 /// Parses a JSON request body into its input type. Syntax errors are 400 (malformed JSON,
@@ -153,14 +154,26 @@ impl StatusChange {
     }
 }
 
-/// `PATCH /api/drinks/{id}` body (bar): `{available?, stock?}`, at least one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// `PATCH /api/drinks/{id}` body (bar): `{available?, stock?, names?, position?,
+/// retired?}`, at least one.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DrinkChange {
     /// `None` = leave as it is.
     pub available: Option<bool>,
     /// `None` = leave as it is; `Some(None)` = unlimited; `Some(Some(n))` = n left.
     pub stock: Option<Option<i32>>,
+    /// The name per language (English required); `None` = leave as it is.
+    pub names: Option<Texts>,
+    /// The place on the menu (lower first); `None` = leave as it is.
+    pub position: Option<i32>,
+    /// Taken off the menu (true) or put back (false); `None` = leave as it is.
+    pub retired: Option<bool>,
 }
+
+/// The longest drink name, in characters.
+pub const DRINK_NAME_MAX_CHARS: usize = 64;
+/// Positions on the menu: 0 to this.
+pub const POSITION_MAX: i64 = 1_000_000;
 
 #[derive(Deserialize)]
 struct DrinkChangeBody {
@@ -170,6 +183,58 @@ struct DrinkChangeBody {
     /// Absent = keep; null = unlimited.
     #[serde(default, deserialize_with = "present")]
     stock: Option<Option<Portions>>,
+    #[serde(default, deserialize_with = "present")]
+    names: Option<DrinkNames>,
+    #[serde(default, deserialize_with = "present")]
+    position: Option<Bounded<0, POSITION_MAX>>,
+    #[serde(default, deserialize_with = "present")]
+    retired: Option<bool>,
+}
+
+/// A drink's name per language: at least the English one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DrinkNames(pub Texts);
+
+impl<'de> Deserialize<'de> for DrinkNames {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let TextsInput(texts) = TextsInput::<DRINK_NAME_MAX_CHARS>::deserialize(d)?;
+        if texts.english().is_empty() {
+            return Err(serde::de::Error::custom(InvalidValue::EnglishMissing));
+        }
+        Ok(Self(texts))
+    }
+}
+
+/// `POST /api/drinks` body (bar): `{id, names, available?, stock?}`; the new drink goes
+/// last on the menu.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct NewDrink {
+    pub id: DrinkId,
+    pub names: DrinkNames,
+    #[serde(default = "yes")]
+    pub available: bool,
+    #[serde(default)]
+    pub stock: Option<Portions>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl NewDrink {
+    pub fn from_json(body: &[u8]) -> Result<Self, ApiError> {
+        from_json(body)
+    }
+
+    /// `$2` of `INSERT_DRINK`: the names as a JSON object.
+    pub fn names_param(&self) -> Result<String, ApiError> {
+        texts_json(&self.names.0)
+    }
+}
+
+/// A text per language as the SQL functions take it: a JSON object, as text.
+pub fn texts_json(texts: &Texts) -> Result<String, ApiError> {
+    to_json(texts).map(|json| String::from_utf8_lossy(&json).into_owned())
 }
 
 /// A field that is present (possibly null), as opposed to absent (`#[serde(default)]`).
@@ -184,13 +249,27 @@ where
 impl DrinkChange {
     pub fn from_json(body: &[u8]) -> Result<Self, ApiError> {
         let b: DrinkChangeBody = from_json(body)?;
-        if b.available.is_none() && b.stock.is_none() {
-            return Err(RequestError::NothingToChange.into());
-        }
-        Ok(Self {
+        let change = Self {
             available: b.available,
             stock: b.stock.map(|s| s.map(|p| p.0)),
-        })
+            names: b.names.map(|n| n.0),
+            position: b.position.map(|p| p.0),
+            retired: b.retired,
+        };
+        if change.available.is_none()
+            && change.stock.is_none()
+            && change.names.is_none()
+            && change.position.is_none()
+            && change.retired.is_none()
+        {
+            return Err(RequestError::NothingToChange.into());
+        }
+        Ok(change)
+    }
+
+    /// `$5` of `UPDATE_DRINK`: the new names as a JSON object, or null to keep them.
+    pub fn names_param(&self) -> Result<Option<String>, ApiError> {
+        self.names.as_ref().map(texts_json).transpose()
     }
 
     /// `$2` of `UPDATE_DRINK`: the new switch, or null to keep it.
@@ -242,13 +321,18 @@ pub struct Order {
 #[serde(deny_unknown_fields)]
 pub struct MenuItem {
     pub id: String,
+    /// The English name (as in the CSV and the statistics).
     pub name: String,
+    /// The name per language; the pages show the visitor's, else the English one.
+    pub names: Texts,
     /// The bar's switch: false = not served at this event (now).
     pub available: bool,
     /// Portions left; null = unlimited.
     pub stock: Option<i32>,
     /// True when it cannot be ordered now (switched off or no stock left).
     pub sold_out: bool,
+    /// Taken off the menu by the bar (kept for history, CSV and statistics).
+    pub retired: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -287,6 +371,8 @@ pub enum EventKind {
     Drink,
     /// The event's settings changed (no payload: read them again from `GET /api/menu`).
     Settings,
+    /// A drink was added, renamed, moved or retired (no payload: read the menu again).
+    Menu,
 }
 
 /// The public snapshot of an order in a feed event (no visitor id, ever).
@@ -564,10 +650,52 @@ mod tests {
     }
 
     #[test]
+    fn a_drink_is_renamed_moved_and_retired() {
+        let c = DrinkChange::from_json(
+            br#"{"names":{"en":" Mate ","de":"Mate"},"position":30,"retired":true}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            c.names_param().unwrap().as_deref(),
+            Some(r#"{"en":"Mate","de":"Mate"}"#)
+        );
+        assert_eq!((c.position, c.retired), (Some(30), Some(true)));
+        assert_eq!(c.available, None);
+    }
+
+    #[test]
+    fn a_new_drink_needs_an_id_and_an_english_name() {
+        let d = NewDrink::from_json(br#"{"id":"mate","names":{"en":"Mate","it":"Mate"}}"#).unwrap();
+        assert_eq!((d.id.as_str(), d.available, d.stock), ("mate", true, None));
+        assert_eq!(d.names_param().unwrap(), r#"{"en":"Mate","it":"Mate"}"#);
+        let cases: [(&[u8], &str); 6] = [
+            (br#"{"names":{"en":"Mate"}}"#, "id"),
+            (br#"{"id":"Mate!","names":{"en":"Mate"}}"#, "id"),
+            (br#"{"id":"mate"}"#, "names"),
+            (br#"{"id":"mate","names":{}}"#, "names"),
+            (br#"{"id":"mate","names":{"de":"Mate"}}"#, "names"),
+            (
+                br#"{"id":"mate","names":{"en":"Mate"},"stock":-1}"#,
+                "stock",
+            ),
+        ];
+        for (body, field) in cases {
+            let p = NewDrink::from_json(body).unwrap_err().problem();
+            let what = String::from_utf8_lossy(body);
+            assert_eq!((p.status, p.field.as_deref()), (422, Some(field)), "{what}");
+        }
+        let long = format!(r#"{{"id":"x","names":{{"en":"{}"}}}}"#, "y".repeat(65));
+        let p = NewDrink::from_json(long.as_bytes()).unwrap_err().problem();
+        assert_eq!(p.field.as_deref(), Some("names.en"));
+    }
+
+    #[test]
     fn bad_drink_changes_are_422() {
-        let cases: [(&[u8], Option<&str>); 6] = [
+        let cases: [(&[u8], Option<&str>); 8] = [
             (br#"{}"#, None),
             (br#"{"name":"Tea"}"#, None),
+            (br#"{"names":{}}"#, Some("names")),
+            (br#"{"position":-1}"#, Some("position")),
             (br#"{"stock":-1}"#, Some("stock")),
             (br#"{"stock":2.5}"#, Some("stock")),
             (br#"{"stock":"5"}"#, Some("stock")),

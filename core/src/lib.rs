@@ -16,7 +16,7 @@ pub mod shapes;
 pub mod sql;
 pub mod stats;
 
-pub use api::{DrinkChange, Order, PlaceOrder, StatusChange};
+pub use api::{DrinkChange, NewDrink, Order, PlaceOrder, StatusChange};
 pub use cursor::{FeedCursor, PageCursor};
 pub use domain::{DrinkId, Nickname, OrderId, OrderStatus, RequestId, VisitorId};
 pub use migrations::LATEST_MIGRATION;

@@ -92,6 +92,10 @@ pub enum DomainError {
     OrderNotFound,
     #[error("drink not found")]
     DrinkNotFound,
+    #[error("there is already a drink {0}")]
+    DrinkExists(String),
+    #[error("{0} is no longer on the menu")]
+    DrinkRetired(String),
     #[error(
         "the order was changed meanwhile: it is now version {} ({}); reload it and retry",
         .0.version,
@@ -384,6 +388,12 @@ impl DomainError {
             }
             DomainError::DrinkNotFound => {
                 Problem::new(404, "drink-not-found", "Drink not found", detail)
+            }
+            DomainError::DrinkExists(_) => {
+                Problem::new(409, "drink-exists", "Drink already exists", detail).field("id")
+            }
+            DomainError::DrinkRetired(_) => {
+                Problem::new(409, "drink-retired", "No longer on the menu", detail).field("drink")
             }
             DomainError::VersionConflict(order) => {
                 Problem::new(409, "version-conflict", "Order changed meanwhile", detail)

@@ -55,6 +55,7 @@ pub enum Outcome {
     OrderingClosed,
     Busy,
     KeyRequired,
+    Retired,
 }
 
 /// `{"outcome": ..., "order": ...}`: the decision and the order it is about, if any; a
@@ -112,6 +113,7 @@ pub fn place_outcome(json: Option<&str>, drink: &str) -> Result<Placed, ApiError
         Outcome::OrderingClosed => Err(DomainError::OrderingClosed(written.event()?).into()),
         Outcome::Busy => Err(DomainError::BarBusy(written.event()?).into()),
         Outcome::KeyRequired => Err(DomainError::OrderKeyRequired.into()),
+        Outcome::Retired => Err(DomainError::DrinkRetired(drink.to_owned()).into()),
         _ => Err(written.unexpected("place_order")),
     }
 }
@@ -153,6 +155,11 @@ pub fn status_outcome(json: Option<&str>, to: OrderStatus) -> Result<Order, ApiE
 /// [`crate::sql::UPDATE_DRINK`]: the drink as it is now; no row = no such drink.
 pub fn drink_outcome(json: Option<&str>) -> Result<MenuItem, ApiError> {
     decode(json.ok_or(DomainError::DrinkNotFound)?)
+}
+
+/// [`crate::sql::INSERT_DRINK`]: the new drink, or none when the id is taken.
+pub fn new_drink(json: Option<&str>, id: &str) -> Result<MenuItem, ApiError> {
+    decode(json.ok_or_else(|| DomainError::DrinkExists(id.to_owned()))?)
 }
 
 /// [`crate::sql::MENU`].
@@ -508,7 +515,8 @@ mod tests {
             Err(ApiError::Domain(DomainError::DrinkNotFound))
         ));
         let d = drink_outcome(Some(
-            r#"{"id":"tea","name":"Tea","available":true,"stock":0,"sold_out":true}"#,
+            r#"{"id":"tea","name":"Tea","names":{"en":"Tea","de":"Tee"},"available":true,
+                "stock":0,"sold_out":true,"retired":false}"#,
         ))
         .unwrap();
         assert!(d.sold_out);

@@ -87,20 +87,38 @@ pub const CANCEL_ORDER: &str = "select cancel_order($1::int8, $2::uuid, $3::text
 pub const SET_STATUS: &str =
     "select set_order_status($1::int8, $2::text, $3::int4, $4::text)::text";
 
-/// The bar switches a drink on or off and/or sets its stock (the trigger writes the
-/// `drink` event).
+/// The bar switches a drink on or off, sets its stock, renames, moves or retires it (the
+/// triggers write the `drink` and `menu` events).
 ///
 /// Parameters: `$1` drink id (text), `$2` available (bool; null = keep), `$3` whether to
-/// set the stock (bool), `$4` the stock (int4; null = unlimited).
+/// set the stock (bool), `$4` the stock (int4; null = unlimited), `$5` names (JSON object
+/// as text; null = keep), `$6` position (int4; null = keep), `$7` retired (bool; null =
+/// keep).
 ///
 /// Returns the drink (`drink_json`); no row when there is no such drink (nothing written).
 pub const UPDATE_DRINK: &str = "
 update drinks d
 set available = coalesce($2::bool, d.available),
     stock = case when $3::bool then $4::int4 else d.stock end,
+    names = coalesce($5::text::jsonb, d.names),
+    name = coalesce($5::text::jsonb ->> 'en', d.name),
+    position = coalesce($6::int4, d.position),
+    retired = coalesce($7::bool, d.retired),
     version = d.version + 1,
     updated_at = now()
 where d.id = $1::text
+returning drink_json(d)::text
+";
+
+/// Add a drink at the end of the menu (bar): `drink_json`, or no row when the id is taken.
+///
+/// Parameters: `$1` id (text), `$2` names (JSON object as text, with `en`), `$3` available
+/// (bool), `$4` stock (int4, null = unlimited).
+pub const INSERT_DRINK: &str = "
+insert into drinks as d (id, name, names, position, available, stock)
+select $1::text, $2::text::jsonb ->> 'en', $2::text::jsonb,
+       coalesce((select max(position) from drinks), 0) + 10, $3::bool, $4::int4
+on conflict (id) do nothing
 returning drink_json(d)::text
 ";
 
@@ -350,11 +368,12 @@ select json_build_object('migration', coalesce(max(version), 0))::text from sche
 mod tests {
     use super::*;
 
-    const ALL: [(&str, &str); 16] = [
+    const ALL: [(&str, &str); 17] = [
         ("PLACE_ORDER", PLACE_ORDER),
         ("CANCEL_ORDER", CANCEL_ORDER),
         ("SET_STATUS", SET_STATUS),
         ("UPDATE_DRINK", UPDATE_DRINK),
+        ("INSERT_DRINK", INSERT_DRINK),
         ("EXPORT_ORDERS_PAGE", EXPORT_ORDERS_PAGE),
         ("STATS", STATS),
         ("PURGE", PURGE),

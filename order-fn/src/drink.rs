@@ -1,5 +1,6 @@
-//! `PATCH /api/drinks/{id}` (bar) `{available?, stock?}`: switch a drink on or off, set or
-//! clear its stock.
+//! `PATCH /api/drinks/{id}` (bar) `{available?, stock?, names?, position?, retired?}`:
+//! switch a drink on or off, set or clear its stock, rename it, move it on the menu, retire
+//! it or put it back.
 
 use api_spin::{PathParams, Request, db, respond};
 use drinks_core::api::to_json;
@@ -19,6 +20,9 @@ pub fn endpoint(req: &Request, path: &PathParams) -> Result<Response, ApiError> 
             change.available_param().map_or(P::DbNull, P::Boolean),
             P::Boolean(change.sets_stock_param()),
             change.stock_param().map_or(P::DbNull, P::Int32),
+            change.names_param()?.map_or(P::DbNull, P::Str),
+            change.position.map_or(P::DbNull, P::Int32),
+            change.retired.map_or(P::DbNull, P::Boolean),
         ],
     )?;
     let drink = shapes::drink_outcome(json.as_deref())?;

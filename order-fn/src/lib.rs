@@ -4,6 +4,7 @@
 mod cancel;
 mod drink;
 mod event;
+mod new_drink;
 mod place;
 mod purge;
 mod status;
@@ -32,7 +33,9 @@ const ROUTE_TABLE: &[Route] = &[
     Route::new(Method::Delete, "/api/orders/{id}", cancel::endpoint),
     // Bar: `{status, version}`, move the order on or cancel it.
     Route::new(Method::Patch, "/api/orders/{id}", status::endpoint),
-    // Bar: `{available?, stock?}`.
+    // Bar: `{id, names, available?, stock?}`, a new drink at the end of the menu.
+    Route::new(Method::Post, "/api/drinks", new_drink::endpoint),
+    // Bar: `{available?, stock?, names?, position?, retired?}`.
     Route::new(Method::Patch, "/api/drinks/{drink}", drink::endpoint),
     // Bar: `{title?, welcome?, ordering?, message?, busy_limit?}` (read in `GET /api/menu`).
     Route::new(Method::Patch, "/api/event", event::endpoint),

@@ -77,6 +77,15 @@ const PROVOKED: &[(&str, u16, &str)] = &[
     ("updateEvent", 422, BAR),
     ("updateEvent", 503, BAR),
     ("updateEvent", 503, UNMIGRATED),
+    ("createDrink", 201, BAR),
+    ("createDrink", 400, BAR),
+    ("createDrink", 401, BAR),
+    ("createDrink", 409, BAR),
+    ("createDrink", 413, BAR),
+    ("createDrink", 415, BAR),
+    ("createDrink", 422, BAR),
+    ("createDrink", 503, BAR),
+    ("createDrink", 503, UNMIGRATED),
     ("getEventKey", 200, BAR),
     ("getEventKey", 401, BAR),
     ("getEventKey", 503, BAR),
@@ -114,6 +123,7 @@ const NOT_PROVOKED: &[(&str, u16, &str)] = &[
     ("updateDrink", 500, BUG),
     ("updateEvent", 500, BUG),
     ("getEventKey", 500, BUG),
+    ("createDrink", 500, BUG),
     ("getQueue", 500, BUG),
     ("getStats", 500, BUG),
     ("getMenu", 500, BUG),
@@ -992,6 +1002,63 @@ async fn bar_endpoints_answer_as_the_spec_documents() {
         .await;
     assert_eq!(dropped.json["key_required"], false);
 
+    // The menu: add a drink, the refusals, retire it; an order for it is refused.
+    let drinks = "/api/drinks";
+    let mate = json!({"id": "mate", "names": {"en": "Club-Mate", "de": "Mate"}, "stock": 3});
+    let added = cov
+        .send(drinks, app.bar(Method::POST, drinks).json(&mate))
+        .await;
+    assert_eq!(added.status, 201);
+    assert_eq!(added.json["names"]["de"], "Mate");
+    for (request, status) in [
+        (app.bar(Method::POST, drinks).json(&mate), 409),
+        (
+            app.bar(Method::POST, drinks)
+                .header("content-type", "application/json")
+                .body("{"),
+            400,
+        ),
+        (app.bar(Method::POST, drinks).json(&oversized_json()), 413),
+        (
+            app.bar(Method::POST, drinks)
+                .header("content-type", "text/plain")
+                .body(mate.to_string()),
+            415,
+        ),
+        (
+            app.bar(Method::POST, drinks)
+                .json(&json!({"id": "cola", "names": {"de": "Cola"}})),
+            422,
+        ),
+    ] {
+        assert_eq!(cov.send(drinks, request).await.status, status);
+    }
+    let retired = cov
+        .send(
+            drink,
+            app.bar(Method::PATCH, "/api/drinks/mate")
+                .json(&json!({"retired": true, "position": 1})),
+        )
+        .await;
+    assert_eq!(
+        (retired.status, retired.json["retired"].clone()),
+        (200, json!(true))
+    );
+    let refused = cov
+        .send(
+            "/api/orders",
+            post_order(
+                &app,
+                &order_body(&new_visitor(), "Ana", "mate", &new_request_id()),
+            ),
+        )
+        .await;
+    assert_eq!(
+        (refused.status, refused.problem_type()),
+        (409, "/problems/drink-retired")
+    );
+    tail_until(&app, &mut cov, |e| e["kind"] == "menu").await;
+
     // Queue: JSON pages (with the next page), CSV, 400.
     let queue = "/api/queue";
     let first = cov
@@ -1081,7 +1148,7 @@ async fn bar_endpoints_answer_as_the_spec_documents() {
     }
 
     // 401 on every bar operation, with and without a (wrong) token.
-    let bar_operations: [(Method, &str, &str, Option<Value>); 7] = [
+    let bar_operations: [(Method, &str, &str, Option<Value>); 8] = [
         (Method::DELETE, "/api/orders", "/api/orders?before=1", None),
         (
             Method::PATCH,
@@ -1104,6 +1171,12 @@ async fn bar_endpoints_answer_as_the_spec_documents() {
             Some(json!({"ordering": "closed"})),
         ),
         (Method::GET, "/api/event/key", "/api/event/key", None),
+        (
+            Method::POST,
+            drinks,
+            drinks,
+            Some(json!({"id": "cola", "names": {"en": "Cola"}})),
+        ),
     ];
     for (method, template, url, body) in &bar_operations {
         for token in [None, Some("wrong")] {
@@ -1243,6 +1316,11 @@ fn one_request_per_operation(app: &TestApp) -> Vec<(&'static str, reqwest::Reque
                 .json(&json!({"ordering": "open"})),
         ),
         ("/api/event/key", app.bar(Method::GET, "/api/event/key")),
+        (
+            "/api/drinks",
+            app.bar(Method::POST, "/api/drinks")
+                .json(&json!({"id": "cola", "names": {"en": "Cola"}})),
+        ),
         ("/api/menu", app.http.get(app.url("/api/menu"))),
         (
             "/api/mine",

@@ -113,7 +113,15 @@ async fn every_write_outcome_decodes_into_its_type() {
     let drink = json(
         &c,
         sql::UPDATE_DRINK,
-        &[&"tea", &Some(true), &true, &Some(0_i32)],
+        &[
+            &"tea",
+            &Some(true),
+            &true,
+            &Some(0_i32),
+            &None::<&str>,
+            &None::<i32>,
+            &None::<bool>,
+        ],
     )
     .await;
     let drink = shapes::drink_outcome(drink.as_deref()).expect("a drink");
@@ -121,10 +129,69 @@ async fn every_write_outcome_decodes_into_its_type() {
     let none = json(
         &c,
         sql::UPDATE_DRINK,
-        &[&"nope", &None::<bool>, &false, &None::<i32>],
+        &[
+            &"nope",
+            &None::<bool>,
+            &false,
+            &None::<i32>,
+            &None::<&str>,
+            &None::<i32>,
+            &None::<bool>,
+        ],
     )
     .await;
     assert!(none.is_none());
+    let added = json(
+        &c,
+        sql::INSERT_DRINK,
+        &[
+            &"mate",
+            &r#"{"en":"Mate","de":"Mate"}"#,
+            &true,
+            &None::<i32>,
+        ],
+    )
+    .await;
+    let mate = shapes::new_drink(added.as_deref(), "mate").expect("a new drink");
+    same_fields("a new drink", &added, "", &mate);
+    assert_eq!((mate.name.as_str(), mate.retired), ("Mate", false));
+    let again = json(
+        &c,
+        sql::INSERT_DRINK,
+        &[&"mate", &r#"{"en":"Mate"}"#, &true, &None::<i32>],
+    )
+    .await;
+    assert!(matches!(
+        shapes::new_drink(again.as_deref(), "mate"),
+        Err(drinks_core::ApiError::Domain(DomainError::DrinkExists(_)))
+    ));
+    let retired = json(
+        &c,
+        sql::UPDATE_DRINK,
+        &[
+            &"mate",
+            &None::<bool>,
+            &false,
+            &None::<i32>,
+            &Some(r#"{"en":"Yerba mate"}"#),
+            &Some(5_i32),
+            &Some(true),
+        ],
+    )
+    .await;
+    let retired = shapes::drink_outcome(retired.as_deref()).expect("retired");
+    assert_eq!(
+        (retired.name.as_str(), retired.retired),
+        ("Yerba mate", true)
+    );
+    let refused = shapes::place_outcome(
+        place(&c, Uuid::new_v4(), "Hal", "mate").await.as_deref(),
+        "mate",
+    );
+    assert!(matches!(
+        refused,
+        Err(drinks_core::ApiError::Domain(DomainError::DrinkRetired(_)))
+    ));
     let sold = shapes::place_outcome(
         place(&c, Uuid::new_v4(), "Bo", "tea").await.as_deref(),
         "tea",
@@ -415,9 +482,11 @@ fn the_decoded_types_and_the_openapi_schemas_have_the_same_fields() {
     let drink = MenuItem {
         id: "tea".into(),
         name: "Tea".into(),
+        names: Texts::default(),
         available: true,
         stock: Some(1),
         sold_out: false,
+        retired: false,
     };
     let event_order = EventOrder {
         id: 1,

@@ -47,6 +47,10 @@ include-operation-id = "setOrderStatus"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "404", "409", "422"]
 
 [[operations]]
+include-operation-id = "createDrink"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "409", "422"]
+
+[[operations]]
 include-operation-id = "updateDrink"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "404", "422"]
 
