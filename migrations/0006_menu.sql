@@ -32,7 +32,8 @@ return json_build_object(
     'available', d.available,
     'stock', d.stock,
     'sold_out', drink_sold_out(d.available, d.stock),
-    'retired', d.retired
+    'retired', d.retired,
+    'position', d.position
 );
 
 alter table order_events drop constraint order_events_kind_check;

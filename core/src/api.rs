@@ -333,6 +333,8 @@ pub struct MenuItem {
     pub sold_out: bool,
     /// Taken off the menu by the bar (kept for history, CSV and statistics).
     pub retired: bool,
+    /// Its place on the menu (lower first; the menu is in this order).
+    pub position: i32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

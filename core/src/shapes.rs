@@ -516,7 +516,7 @@ mod tests {
         ));
         let d = drink_outcome(Some(
             r#"{"id":"tea","name":"Tea","names":{"en":"Tea","de":"Tee"},"available":true,
-                "stock":0,"sold_out":true,"retired":false}"#,
+                "stock":0,"sold_out":true,"retired":false,"position":30}"#,
         ))
         .unwrap();
         assert!(d.sold_out);

@@ -163,7 +163,12 @@ export function setOrderStatus(id, status, version) {
   });
 }
 
-/** PATCH /api/drinks/{id} (bar) with {available?, stock?} → Drink */
+/** POST /api/drinks (bar) with {id, names, available?, stock?} → Drink (201) */
+export function createDrink(drink) {
+  return json("POST", "/api/drinks", { bar: true, body: drink });
+}
+
+/** PATCH /api/drinks/{id} (bar) with {available?, stock?, names?, position?, retired?} → Drink */
 export function updateDrink(id, changes) {
   return json("PATCH", `/api/drinks/${encodeURIComponent(id)}`, { bar: true, body: changes });
 }

@@ -62,6 +62,9 @@ function withOrder(state, order, { at = null, isNew = false } = {}) {
   return { ...state, orders, fresh };
 }
 
+/** The menu's order: by position, then id (as the server sends it). */
+const byPosition = (menu) => [...menu].sort((a, b) => a.position - b.position || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+
 const actions = {
   /** The token opened the bar: the whole queue and the menu. */
   opened: (state, { orders, menu, event }) => ({ ...state, signedIn: true, orders, menu, event, fresh: new Map(), busy: new Set(), confirm: null }),
@@ -121,7 +124,9 @@ const actions = {
   tab: (state, tab) => ({ ...state, tab }),
   sound: (state, sound) => ({ ...state, sound }),
   net: (state, net) => (state.net === net ? state : { ...state, net }),
-  drink: (state, drink) => ({ ...state, menu: state.menu.map((d) => (d.id === drink.id ? { ...d, ...drink } : d)) }),
+  drink: (state, drink) => ({ ...state, menu: byPosition(state.menu.map((d) => (d.id === drink.id ? { ...d, ...drink } : d))) }),
+  /** A drink the bar just added. */
+  added: (state, drink) => (state.menu.some((d) => d.id === drink.id) ? state : { ...state, menu: byPosition([...state.menu, drink]) }),
   saving: (state, { id, saving }) => ({ ...state, saving: withSet(state.saving, id, saving) }),
   stats: (state, stats) => ({ ...state, stats, statsError: false }),
   statsFailed: (state) => ({ ...state, statsError: true }),
@@ -235,8 +240,8 @@ function onEvents(events) {
   const { menu, orders } = store.state;
   if (events.some((e) => e.kind === "drink" && e.drink && !menu.some((d) => d.id === e.drink.id))) {
     refreshMenu(); // a drink added since the menu was loaded
-  } else if (events.some((e) => e.kind === "settings")) {
-    refreshMenu(); // the event's settings changed (here or on another tablet)
+  } else if (events.some((e) => e.kind === "settings" || e.kind === "menu")) {
+    refreshMenu(); // the event's settings or the menu changed (here or on another tablet)
   }
   const arrivals = new Set(events
     .filter((e) => e.kind === "placed" && e.order && !orders.has(e.order.id))
@@ -334,6 +339,8 @@ function build() {
     if (!form) return;
     event.preventDefault();
     if (form.dataset.action === "stock") stock.submit(form);
+    else if (form.dataset.action === "rename") stock.rename(form);
+    else if (form.dataset.action === "add-drink") stock.add(form);
     else if (form.dataset.action === "event") eventForm.submit(form);
   });
   root.addEventListener("keydown", onTabKey);
@@ -375,6 +382,12 @@ function onClick(event) {
       break;
     case "event-key":
       eventForm.key(target.dataset.change);
+      break;
+    case "move-drink":
+      stock.move(target);
+      break;
+    case "retire-drink":
+      stock.retire(target);
       break;
     case "sign-out":
       signOut();

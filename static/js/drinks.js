@@ -19,9 +19,5 @@ export function drinkPicture(id, { className = "drink-picture", size = 96 } = {}
  * as it was). `sold_out` comes from the server, like in GET /api/menu.
  */
 export function applyDrinkEvent(drink, change) {
-  const stock = change.stock ?? null;
-  // TODO(remove once every feed-fn in production sends `sold_out` in drink events): the
-  // fallback repeats the server's rule for events of an older feed-fn.
-  const soldOut = typeof change.sold_out === "boolean" ? change.sold_out : !change.available || stock === 0;
-  return { ...drink, available: change.available, stock, sold_out: soldOut };
+  return { ...drink, available: change.available, stock: change.stock ?? null, sold_out: change.sold_out };
 }

@@ -101,10 +101,9 @@ export function localText(texts) {
   return texts[language] || texts.en || "";
 }
 
-/** Translated drink name; unknown ids keep the server's name. */
-export function drinkName(id, serverName) {
-  const key = `drink.${id}`;
-  return strings[key] ?? english[key] ?? serverName ?? id;
+/** A drink's name in the current language (the bar sets it per language), else English, else its id. */
+export function drinkName(id, drink) {
+  return localText(drink?.names) || drink?.name || id;
 }
 
 export function statusName(status) {

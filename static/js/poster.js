@@ -178,7 +178,7 @@ export async function start(main) {
   new FeedPoller({
     cursor: page.next,
     onEvents: (events) => {
-      if (events.some((e) => e.kind === "settings")) loadMenu();
+      if (events.some((e) => e.kind === "settings" || e.kind === "menu")) loadMenu();
       store.dispatch("events", events);
     },
     onReset: async () => (await api.getFeed()).next,

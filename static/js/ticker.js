@@ -44,7 +44,7 @@ export class TickerView {
    */
   render(entries, menu, { full = false } = {}) {
     if (!full && entries === this.rendered) return;
-    const nameOf = (entry) => drinkName(entry.drink, menu.find((d) => d.id === entry.drink)?.name);
+    const nameOf = (entry) => drinkName(entry.drink, menu.find((d) => d.id === entry.drink));
     if (full) {
       this.items.clear();
       this.list.setAttribute("aria-label", t("ticker.title"));

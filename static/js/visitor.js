@@ -282,7 +282,7 @@ function renderNet({ net, pending }) {
 }
 
 function menuName(state, id) {
-  return drinkName(id, state.menu?.find((d) => d.id === id)?.name);
+  return drinkName(id, state.menu?.find((d) => d.id === id));
 }
 
 function renderNotice({ notice }) {
@@ -401,7 +401,7 @@ function renderGrid(state) {
         ? t("menu.hint_locked")
         : t("menu.hint");
   els.grid.replaceChildren(
-    ...state.menu.map((drink) => {
+    ...state.menu.filter((drink) => !drink.retired).map((drink) => {
       const selected = drink.id === chosen;
       let note = null;
       if (drink.sold_out) note = t("menu.sold_out");
@@ -416,7 +416,7 @@ function renderGrid(state) {
           "aria-pressed": selected ? "true" : "false",
         },
         drinkPicture(drink.id),
-        h("span", { class: "drink-name" }, drinkName(drink.id, drink.name)),
+        h("span", { class: "drink-name" }, drinkName(drink.id, drink)),
         note ? h("span", { class: "drink-note" }, note) : null,
         selected ? h("span", { class: "drink-check", "aria-hidden": "true" }, "✓") : null),
       );
@@ -597,8 +597,8 @@ function onEvents(events, { tail = false } = {}) {
   const { menu } = store.state;
   if (menu && events.some((e) => e.kind === "drink" && e.drink && !menu.some((d) => d.id === e.drink.id))) {
     loadMenu(); // a drink the bar added since the menu was loaded
-  } else if (events.some((e) => e.kind === "settings")) {
-    loadMenu(); // the event's settings changed: read them again
+  } else if (events.some((e) => e.kind === "settings" || e.kind === "menu")) {
+    loadMenu(); // the event's settings or the menu changed: read them again
   }
   store.dispatch("events", { events, tail });
 }

@@ -250,6 +250,33 @@ async fn the_bar_sets_up_the_event_pauses_ordering_and_requires_the_posters_key_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bar_adds_renames_moves_and_retires_drinks_and_phones_follow() {
+    let Some(app) = run_scenario("menu").await else {
+        return;
+    };
+    let row = app
+        .db
+        .client()
+        .await
+        .query_one(
+            "SELECT names ->> 'de', stock, (SELECT retired FROM drinks WHERE id = 'water')
+             FROM drinks WHERE id = 'club-mate'",
+            &[],
+        )
+        .await
+        .expect("the new drink");
+    assert_eq!(
+        (
+            row.get::<_, Option<String>>(0),
+            row.get::<_, Option<i32>>(1),
+            row.get::<_, bool>(2)
+        ),
+        (Some("Mate-Limo".into()), Some(11), true),
+        "the new drink's German name, its stock after one order; water retired"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_poster_qr_code_decodes_to_the_visitor_url() {
     run_scenario("qr").await;
 }

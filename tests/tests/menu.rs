@@ -46,7 +46,8 @@ async fn the_bar_adds_a_drink_with_names_per_language_and_pages_learn_it_from_a_
     assert_eq!(
         json(added).await,
         json!({"id": "mate", "name": "Club-Mate", "names": {"en": "Club-Mate", "de": "Mate"},
-               "available": true, "stock": 2, "sold_out": false, "retired": false})
+               "available": true, "stock": 2, "sold_out": false, "retired": false,
+               "position": 80})
     );
     assert_eq!(
         menu_ids(&app).await.last().map(String::as_str),

@@ -487,6 +487,7 @@ fn the_decoded_types_and_the_openapi_schemas_have_the_same_fields() {
         stock: Some(1),
         sold_out: false,
         retired: false,
+        position: 10,
     };
     let event_order = EventOrder {
         id: 1,

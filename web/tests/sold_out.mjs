@@ -33,7 +33,7 @@ await scenario("sold out shows live", async (browser) => {
   log("espresso switched off: disabled live");
 
   await b.fill("#stock-tea", "0");
-  await b.locator('.stock-row[data-drink="tea"] button[type=submit]').click();
+  await b.locator('.stock-row[data-drink="tea"] .stock-form button[type=submit]').click();
   await v.locator('button.drink[data-drink="tea"][disabled]').waitFor({ timeout: 10000 });
   log("tea at 0 portions: disabled live");
   await screenshot(v, "visitor-sold-out-phone");

@@ -13,7 +13,7 @@ export const NEW_FOR_MS = 20000;
 const CONFIRM_MS = 4000;
 
 export function menuName(state, id) {
-  return drinkName(id, state.menu.find((d) => d.id === id)?.name);
+  return drinkName(id, state.menu.find((d) => d.id === id));
 }
 
 function zeroPerStatus() {
@@ -60,7 +60,7 @@ export function renderFilters(el, state) {
 
   const drinkSelect = h("select", { id: "filter-drink", dataset: { action: "filter-drink" } },
     h("option", { value: "" }, t("bar.filter.all_drinks")),
-    state.menu.map((d) => h("option", { value: d.id, selected: state.filter.drink === d.id }, drinkName(d.id, d.name))));
+    state.menu.map((d) => h("option", { value: d.id, selected: state.filter.drink === d.id }, drinkName(d.id, d))));
   const sortSelect = h("select", { id: "sort-by", dataset: { action: "sort" } },
     ["time", "nickname", "drink"].map((key) => h("option", { value: key, selected: state.sort === key }, t(`bar.sort.${key}`))));
 
@@ -168,7 +168,7 @@ export function renderSide(el, state) {
       h("h2", { id: "soldout-title" }, t("bar.soldout.title")),
       soldOut.length === 0
         ? h("p", { class: "muted" }, t("bar.soldout.none"))
-        : h("ul", { class: "soldout-list" }, soldOut.map((d) => h("li", {}, drinkName(d.id, d.name)))),
+        : h("ul", { class: "soldout-list" }, soldOut.map((d) => h("li", {}, drinkName(d.id, d)))),
       h("button", { type: "button", class: "link-button", dataset: { action: "manage-stock" } }, t("bar.soldout.manage"))));
 }
 

@@ -1,24 +1,69 @@
-// Bar page, stock: per drink an "on the menu" switch and the portions left (empty =
-// unlimited), saved with PATCH /api/drinks/{id}. What is being typed survives live updates.
+// Bar page, menu and stock: per drink an "on the menu" switch and the portions left (empty =
+// unlimited), its name per language, its place (up/down), retire and put back — saved with
+// PATCH /api/drinks/{id}; a form adds a drink (POST /api/drinks). What is being typed
+// survives live updates.
 
 import * as api from "../api.js";
 import { h, replace, toast } from "../dom.js";
-import { t, drinkName } from "../i18n.js";
+import { t, drinkName, LANGUAGES } from "../i18n.js";
 import { drinkPicture } from "../drinks.js";
+
+/** The name inputs of one drink (`prefix`: "add" or the drink id), kept across renders. */
+function nameInputs(prefix, names, typed) {
+  return LANGUAGES.map(({ code, name }) => {
+    const id = `names-${prefix}-${code}`;
+    return h("span", { class: "name-field" },
+      h("label", { for: id }, name),
+      h("input", {
+        type: "text",
+        id,
+        lang: code,
+        maxlength: 64,
+        value: typed.has(id) ? typed.get(id) : names?.[code] ?? "",
+        "data-dirty": typed.has(id) ? "" : null,
+        dataset: { language: code },
+      }));
+  });
+}
+
+/** The names typed into `form`, as the API takes them (English required). */
+function namesOf(form) {
+  const names = {};
+  for (const input of form.querySelectorAll("input[data-language]")) {
+    const value = input.value.trim();
+    if (value) names[input.dataset.language] = value;
+  }
+  return names;
+}
+
+/** A drink id from its English name: "Club-Mate 0.5 l" → "club-mate-0-5-l". */
+function idFrom(name) {
+  return name.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 32).replace(/-+$/, "");
+}
 
 export function renderStock(el, state) {
   const focusedId = document.activeElement?.id;
   // Keep what the bartender is typing across live updates.
   const typed = new Map([...el.querySelectorAll("input[data-dirty]")].map((i) => [i.id, i.value]));
+  const onMenu = state.menu.filter((d) => !d.retired);
+  const retired = state.menu.filter((d) => d.retired);
   replace(el,
     h("h1", {}, t("bar.stock.title")),
     h("p", { class: "muted" }, t("bar.stock.hint")),
-    h("ul", { class: "stock-list" }, state.menu.map((drink) => {
+    h("ul", { class: "stock-list" }, onMenu.map((drink, index) => {
       const stockId = `stock-${drink.id}`;
+      const move = (dir, label, disabled) => h("button", {
+        type: "button",
+        class: "button button-secondary button-small",
+        dataset: { action: "move-drink", drink: drink.id, dir },
+        disabled,
+        "aria-label": t(label, { drink: drinkName(drink.id, drink) }),
+      }, dir === "up" ? "↑" : "↓");
       return h("li", { class: `stock-row ${drink.sold_out ? "is-sold-out" : ""} ${state.saving.has(drink.id) ? "saving" : ""}`, dataset: { drink: drink.id } },
         drinkPicture(drink.id, { className: "stock-picture", size: 48 }),
         h("div", { class: "stock-name" },
-          h("strong", {}, drinkName(drink.id, drink.name)),
+          h("strong", {}, drinkName(drink.id, drink)),
           h("span", { class: `badge ${drink.sold_out ? "badge-soldout" : "badge-available"}` },
             drink.sold_out ? t("menu.sold_out") : t("bar.stock.on_menu"))),
         h("div", { class: "switch-field" },
@@ -43,8 +88,45 @@ export function renderStock(el, state) {
             value: typed.has(stockId) ? typed.get(stockId) : drink.stock ?? "",
             "data-dirty": typed.has(stockId) ? "" : null,
           }),
-          h("button", { type: "submit", class: "button button-secondary button-small" }, t("bar.stock.save"))));
-    })));
+          h("button", { type: "submit", class: "button button-secondary button-small" }, t("bar.stock.save"))),
+        h("details", { class: "drink-edit", open: typed.has(`names-${drink.id}-en`) ? true : null },
+          h("summary", {}, t("bar.menu.edit")),
+          h("form", { class: "names-form", dataset: { action: "rename", drink: drink.id } },
+            ...nameInputs(drink.id, drink.names, typed),
+            h("button", { type: "submit", class: "button button-secondary button-small" }, t("bar.menu.rename"))),
+          h("div", { class: "drink-edit-actions" },
+            move("up", "bar.menu.up", index === 0),
+            move("down", "bar.menu.down", index === onMenu.length - 1),
+            h("button", {
+              type: "button",
+              class: "button button-secondary button-small",
+              dataset: { action: "retire-drink", drink: drink.id, retired: "true" },
+            }, t("bar.menu.retire")))));
+    })),
+    retired.length
+      ? h("section", { class: "retired" },
+        h("h2", {}, t("bar.menu.retired")),
+        h("ul", { class: "retired-list" }, retired.map((drink) => h("li", {},
+          h("span", {}, drinkName(drink.id, drink)),
+          h("button", {
+            type: "button",
+            class: "button button-secondary button-small",
+            dataset: { action: "retire-drink", drink: drink.id, retired: "false" },
+          }, t("bar.menu.restore"))))))
+      : null,
+    h("form", { class: "add-drink card", dataset: { action: "add-drink" } },
+      h("h2", {}, t("bar.menu.add_title")),
+      h("p", { class: "muted" }, t("bar.menu.add_hint")),
+      ...nameInputs("add", null, typed),
+      h("span", { class: "name-field" },
+        h("label", { for: "add-stock" }, t("bar.stock.portions")),
+        h("input", {
+          type: "number", id: "add-stock", min: 0, step: 1, inputmode: "numeric",
+          placeholder: t("bar.stock.unlimited"),
+          value: typed.get("add-stock") ?? "",
+          "data-dirty": typed.has("add-stock") ? "" : null,
+        })),
+      h("button", { type: "submit", class: "button" }, t("bar.menu.add"))));
   if (focusedId) document.getElementById(focusedId)?.focus();
 }
 
@@ -52,13 +134,21 @@ export function renderStock(el, state) {
 export function stockActions(ctx) {
   const { store } = ctx;
 
-  async function save(drinkId, changes) {
+  function refuseNames(form) {
+    const english = form.querySelector("input[data-language=en]");
+    english.setAttribute("aria-invalid", "true");
+    english.focus();
+    toast(t("bar.menu.english_needed"), { kind: "error" });
+  }
+
+  async function save(drinkId, changes, { quiet = false } = {}) {
     const drink = store.state.menu.find((d) => d.id === drinkId);
     if (!drink) return;
     store.dispatch("saving", { id: drinkId, saving: true });
     try {
-      store.dispatch("drink", await api.updateDrink(drinkId, changes));
-      toast(t("bar.stock.saved", { drink: drinkName(drink.id, drink.name) }));
+      const saved = await api.updateDrink(drinkId, changes);
+      store.dispatch("drink", saved);
+      if (!quiet) toast(t("bar.stock.saved", { drink: drinkName(saved.id, saved) }));
     } catch (error) {
       if (error.status === 401) return ctx.signOut(t("bar.signin.expired"));
       toast(t("bar.failed", { detail: error.problem?.detail || error.status }), { kind: "error" });
@@ -73,9 +163,69 @@ export function stockActions(ctx) {
     available(input) {
       save(input.dataset.drink, { available: input.checked });
     },
-    /** A key in a portions field: it is being typed (kept across renders). */
+    /** A key in a portions or name field: it is being typed (kept across renders). */
     typing(input) {
-      if (input.type === "number") input.dataset.dirty = "";
+      if (input.type === "number" || input.dataset.language) input.dataset.dirty = "";
+    },
+    /** A name form was submitted: the drink's names per language. */
+    rename(form) {
+      const names = namesOf(form);
+      if (!names.en) return refuseNames(form);
+      for (const input of form.querySelectorAll("input")) delete input.dataset.dirty;
+      save(form.dataset.drink, { names });
+    },
+    /** Up or down: the drink swaps places with its neighbour on the menu. */
+    async move(button) {
+      const menu = store.state.menu.filter((d) => !d.retired);
+      const at = menu.findIndex((d) => d.id === button.dataset.drink);
+      const other = menu[at + (button.dataset.dir === "up" ? -1 : 1)];
+      if (at < 0 || !other) return;
+      const drink = menu[at];
+      if (drink.position !== other.position) {
+        // The two swap places.
+        await save(drink.id, { position: other.position }, { quiet: true });
+        await save(other.id, { position: drink.position }, { quiet: true });
+        return;
+      }
+      // Equal places (ordered by id): number the whole menu 10, 20, … with the two swapped.
+      const order = menu.map((d) => d.id);
+      [order[at], order[order.indexOf(other.id)]] = [other.id, order[at]];
+      for (const [i, id] of order.entries()) await save(id, { position: (i + 1) * 10 }, { quiet: true });
+    },
+    /** Retire a drink (off the menu, kept for history) or put it back. */
+    retire(button) {
+      save(button.dataset.drink, { retired: button.dataset.retired === "true" });
+    },
+    /** The add form: a new drink at the end of the menu. */
+    async add(form) {
+      const names = namesOf(form);
+      if (!names.en) return refuseNames(form);
+      const stockInput = form.querySelector("#add-stock");
+      const raw = stockInput.value.trim();
+      const stock = raw === "" ? null : Number(raw);
+      if (stock !== null && (!Number.isInteger(stock) || stock < 0)) {
+        stockInput.setAttribute("aria-invalid", "true");
+        toast(t("bar.stock.invalid"), { kind: "error" });
+        return;
+      }
+      const id = idFrom(names.en);
+      if (!id) return refuseNames(form);
+      try {
+        const drink = await api.createDrink({ id, names, stock });
+        for (const input of form.querySelectorAll("input")) {
+          delete input.dataset.dirty;
+          input.value = "";
+        }
+        store.dispatch("added", drink);
+        toast(t("bar.menu.added", { drink: drinkName(drink.id, drink) }));
+      } catch (error) {
+        if (error.status === 401) return ctx.signOut(t("bar.signin.expired"));
+        toast(error.type === "drink-exists"
+          ? t("bar.menu.exists", { id })
+          : t("bar.failed", { detail: error.problem?.detail || error.status }), { kind: "error" });
+      } finally {
+        ctx.pollNow();
+      }
     },
     /** A portions form was submitted. */
     submit(form) {
