@@ -2,14 +2,29 @@
 -- drink's name per language (English required; the pages fall back to it), its place on
 -- the menu, and whether it is retired. A drink is never deleted while orders reference it:
 -- retiring takes it off the menu (no new orders), history, CSV and statistics keep it.
--- Adding, renaming, moving or retiring a drink writes a `menu` feed event (trigger); the
--- pages read the menu again. `name` stays the English name (CSV, statistics).
+-- Adding, renaming, moving, retiring a drink or changing its picture writes a `menu` feed
+-- event (trigger); the pages read the menu again. `name` stays the English name (CSV,
+-- statistics).
 
 -- drink_json's body names the row type: it is made again below.
 drop function drink_json(drinks);
 alter table drinks add column names jsonb not null default '{}'
     check (jsonb_typeof(names) = 'object');
 alter table drinks add column retired boolean not null default false;
+
+-- Pictures the bar uploads (PNG, JPEG or WebP, checked by core), under the SHA-256 of their
+-- bytes: the URL of a picture never shows other bytes, so it is cached for good.
+create table pictures (
+    id           text primary key check (id ~ '^[0-9a-f]{64}$'),
+    content_type text not null check (content_type in ('image/png', 'image/jpeg', 'image/webp')),
+    data         bytea not null check (octet_length(data) between 1 and 262144),
+    created_at   timestamptz not null default now()
+);
+
+-- A drink shows its uploaded picture, else its icon (one of core's `picture::ICONS`), else
+-- the icon named like the drink, else the generic glass.
+alter table drinks add column icon text check (icon ~ '^[a-z0-9-]{1,32}$');
+alter table drinks add column picture text references pictures (id);
 
 -- The seeded menu's names, from the locale files they lived in before.
 update drinks set names = '{"en": "Espresso", "de": "Espresso", "fr": "Expresso", "it": "Espresso"}' where id = 'espresso';
@@ -33,7 +48,9 @@ return json_build_object(
     'stock', d.stock,
     'sold_out', drink_sold_out(d.available, d.stock),
     'retired', d.retired,
-    'position', d.position
+    'position', d.position,
+    'icon', d.icon,
+    'picture', '/api/pictures/' || d.picture
 );
 
 alter table order_events drop constraint order_events_kind_check;
@@ -100,7 +117,9 @@ after update on drinks
 for each row
 when (new.names is distinct from old.names
       or new.position is distinct from old.position
-      or new.retired is distinct from old.retired)
+      or new.retired is distinct from old.retired
+      or new.icon is distinct from old.icon
+      or new.picture is distinct from old.picture)
 execute function drinks_emit_menu_event();
 
 -- place_order of 0005, and a retired drink is refused (`retired`) like an unknown one.

@@ -67,6 +67,34 @@ pub fn query_raw(
     run(&conn, sql, params).map_err(Ok)
 }
 
+/// A statement that answers a type and bytes (a stored picture), or no row.
+pub fn query_bytes(
+    name: &str,
+    sql: &str,
+    params: &[ParameterValue],
+) -> Result<Option<(String, Vec<u8>)>, ApiError> {
+    let session = Session::open(name)?;
+    let rows = session
+        .conn
+        .query(sql, params)
+        .map_err(|e| failure(e).final_error().context(statement(name)))?;
+    match rows.rows.into_iter().next() {
+        None => Ok(None),
+        Some(row) => match <[DbValue; 2]>::try_from(row) {
+            Ok([DbValue::Str(kind), DbValue::Binary(bytes)]) => Ok(Some((kind, bytes))),
+            Ok(other) => Err(ApiError::internal(format!(
+                "{}: expected a text and a bytea column, got {other:?}",
+                statement(name)
+            ))),
+            Err(row) => Err(ApiError::internal(format!(
+                "{}: expected two columns, got {}",
+                statement(name),
+                row.len()
+            ))),
+        },
+    }
+}
+
 /// The statement's single JSON text column of its single row (or no row).
 fn run(
     conn: &Connection,

@@ -1,6 +1,7 @@
 //! The incoming request: method, path, query and headers as text, and a bounded body.
 
 use drinks_core::http::BodyBuffer;
+use drinks_core::picture::{self, MAX_PICTURE_BYTES, PictureType};
 use drinks_core::{ApiError, RequestError};
 use spin_sdk::http::{IncomingRequest, Method};
 use wasi::io::streams::StreamError;
@@ -95,6 +96,16 @@ impl Request {
         read_bounded(&self.incoming, &mut body)?;
         drinks_core::http::require_json(self.header("content-type"))?;
         Ok(body.into_bytes())
+    }
+
+    /// The body of a picture upload (at most `MAX_PICTURE_BYTES`, read as the JSON body is)
+    /// and its type, recognised by its content.
+    pub fn picture_body(&self) -> Result<(PictureType, Vec<u8>), ApiError> {
+        let mut body = BodyBuffer::with_limit(self.header("content-length"), MAX_PICTURE_BYTES)?;
+        read_bounded(&self.incoming, &mut body)?;
+        let bytes = body.into_bytes();
+        let kind = picture::picture(self.header("content-type"), &bytes)?;
+        Ok((kind, bytes))
     }
 }
 

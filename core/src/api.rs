@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::InvalidValue;
 use crate::domain::{DrinkId, Nickname, OrderStatus, RequestId, VisitorId};
 use crate::event::{EventSettings, OrderKey, Texts, TextsInput};
+use crate::picture::Icon;
 use crate::problem::{ApiError, RequestError};
 
 /// Parses a JSON request body into its input type. Syntax errors are 400 (malformed JSON,
@@ -168,6 +169,8 @@ pub struct DrinkChange {
     pub position: Option<i32>,
     /// Taken off the menu (true) or put back (false); `None` = leave as it is.
     pub retired: Option<bool>,
+    /// `Some(None)`: the default icon (the drink's own, else the generic glass).
+    pub icon: Option<Option<Icon>>,
 }
 
 /// The longest drink name, in characters.
@@ -189,6 +192,9 @@ struct DrinkChangeBody {
     position: Option<Bounded<0, POSITION_MAX>>,
     #[serde(default, deserialize_with = "present")]
     retired: Option<bool>,
+    /// Absent = keep; null = the default icon.
+    #[serde(default, deserialize_with = "present")]
+    icon: Option<Option<Icon>>,
 }
 
 /// A drink's name per language: at least the English one.
@@ -215,6 +221,9 @@ pub struct NewDrink {
     pub available: bool,
     #[serde(default)]
     pub stock: Option<Portions>,
+    /// One of the bundled icons (absent: the drink's own, else the generic glass).
+    #[serde(default)]
+    pub icon: Option<Icon>,
 }
 
 fn yes() -> bool {
@@ -255,12 +264,14 @@ impl DrinkChange {
             names: b.names.map(|n| n.0),
             position: b.position.map(|p| p.0),
             retired: b.retired,
+            icon: b.icon,
         };
         if change.available.is_none()
             && change.stock.is_none()
             && change.names.is_none()
             && change.position.is_none()
             && change.retired.is_none()
+            && change.icon.is_none()
         {
             return Err(RequestError::NothingToChange.into());
         }
@@ -335,6 +346,10 @@ pub struct MenuItem {
     pub retired: bool,
     /// Its place on the menu (lower first; the menu is in this order).
     pub position: i32,
+    /// The bundled icon the bar chose (null: the drink's own, else the generic glass).
+    pub icon: Option<String>,
+    /// The URL of the picture the bar uploaded (shown instead of the icon), if any.
+    pub picture: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -33,6 +33,10 @@ pub enum InvalidValue {
     UnknownLanguage(String),
     #[error("must be 1 to 64 letters, digits, '-' or '_'")]
     BadOrderKey,
+    #[error("unknown icon {0:?}")]
+    UnknownIcon(String),
+    #[error("must be a picture id (64 lower-case hex digits)")]
+    NotAPictureId,
 }
 
 /// Deserializes a validated domain value from a JSON string through its `parse`: a value

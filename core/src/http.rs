@@ -37,13 +37,15 @@ pub fn require_json(content_type: Option<&str>) -> Result<(), ApiError> {
 
 /// Refuses bodies over [`MAX_BODY_BYTES`], by declared length or by actual length.
 pub fn check_body_size(content_length: Option<&str>, actual: usize) -> Result<(), ApiError> {
+    check_size(content_length, actual, MAX_BODY_BYTES)
+}
+
+/// Refuses bodies over `limit` bytes, by declared length or by actual length.
+fn check_size(content_length: Option<&str>, actual: usize, limit: usize) -> Result<(), ApiError> {
     let declared = content_length.and_then(|v| v.trim().parse::<u64>().ok());
-    let too_large = |n: u64| n > MAX_BODY_BYTES as u64;
+    let too_large = |n: u64| n > limit as u64;
     if declared.is_some_and(too_large) || too_large(actual as u64) {
-        return Err(RequestError::BodyTooLarge {
-            limit: MAX_BODY_BYTES,
-        }
-        .into());
+        return Err(RequestError::BodyTooLarge { limit }.into());
     }
     Ok(())
 }
@@ -55,24 +57,34 @@ pub fn check_body_size(content_length: Option<&str>, actual: usize) -> Result<()
 #[derive(Debug)]
 pub struct BodyBuffer {
     bytes: Vec<u8>,
+    limit: usize,
 }
 
 impl BodyBuffer {
-    /// Starts reading a body; 413 when its declared length is already over the limit.
+    /// Starts reading a JSON body; 413 when its declared length is already over the limit.
     pub fn new(content_length: Option<&str>) -> Result<Self, ApiError> {
-        check_body_size(content_length, 0)?;
-        Ok(Self { bytes: Vec::new() })
+        Self::with_limit(content_length, MAX_BODY_BYTES)
+    }
+
+    /// Starts reading a body of at most `limit` bytes (a picture's limit is larger).
+    pub fn with_limit(content_length: Option<&str>, limit: usize) -> Result<Self, ApiError> {
+        check_size(content_length, 0, limit)?;
+        Ok(Self {
+            bytes: Vec::new(),
+            limit,
+        })
     }
 
     /// How many bytes to ask for next: one more than still fits, so that reaching the limit
     /// and going past it are told apart without reading further.
     pub fn wanted(&self) -> u64 {
-        (MAX_BODY_BYTES + 1).saturating_sub(self.bytes.len()).max(1) as u64
+        (self.limit + 1).saturating_sub(self.bytes.len()).max(1) as u64
     }
 
     /// Adds what was read; 413 (and nothing kept) once the body is over the limit.
     pub fn push(&mut self, chunk: &[u8]) -> Result<(), ApiError> {
-        check_body_size(None, self.bytes.len().saturating_add(chunk.len()))?;
+        let total = self.bytes.len().saturating_add(chunk.len());
+        check_size(None, total, self.limit)?;
         self.bytes.extend_from_slice(chunk);
         Ok(())
     }

@@ -66,6 +66,10 @@ pub enum RequestError {
     BodyTooLarge { limit: usize },
     #[error("the request body must be application/json")]
     UnsupportedMediaType,
+    #[error("a picture must be sent as image/png, image/jpeg or image/webp")]
+    UnsupportedPictureType,
+    #[error("the body is not a PNG, JPEG or WebP picture")]
+    NotAPicture,
     #[error("no such resource")]
     NotFound,
     #[error("method not allowed; allowed: {allow}")]
@@ -344,6 +348,17 @@ impl RequestError {
             .field("Content-Type")
             .header("accept-post", "application/json")
             .header("accept-patch", "application/json"),
+            RequestError::UnsupportedPictureType => Problem::new(
+                415,
+                "unsupported-media-type",
+                "Unsupported media type",
+                detail,
+            )
+            .field("Content-Type")
+            .header("accept-put", "image/png, image/jpeg, image/webp"),
+            RequestError::NotAPicture => {
+                Problem::new(422, "invalid-picture", "Not a picture", detail)
+            }
             RequestError::NotFound => Problem::new(404, "not-found", "Not found", detail),
             RequestError::MethodNotAllowed { allow } => {
                 Problem::new(405, "method-not-allowed", "Method not allowed", detail)

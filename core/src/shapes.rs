@@ -516,7 +516,8 @@ mod tests {
         ));
         let d = drink_outcome(Some(
             r#"{"id":"tea","name":"Tea","names":{"en":"Tea","de":"Tee"},"available":true,
-                "stock":0,"sold_out":true,"retired":false,"position":30}"#,
+                "stock":0,"sold_out":true,"retired":false,"position":30,
+                "icon":null,"picture":null}"#,
         ))
         .unwrap();
         assert!(d.sold_out);

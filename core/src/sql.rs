@@ -1,6 +1,7 @@
 //! SQL text of every statement the API runs: one statement per request.
 //!
-//! Every statement returns **one column of JSON text** (`…::text`), built by the shape
+//! Every statement but [`GET_PICTURE`] (a picture's type and bytes) returns **one column of
+//! JSON text** (`…::text`), built by the shape
 //! functions of migration 0003 (`order_json`, `drink_json`, `event_json`, `write_outcome`)
 //! and decoded by [`crate::shapes`]; none returns positional columns. Rules that keep
 //! these statements working on Spin's pg4 host:
@@ -93,7 +94,7 @@ pub const SET_STATUS: &str =
 /// Parameters: `$1` drink id (text), `$2` available (bool; null = keep), `$3` whether to
 /// set the stock (bool), `$4` the stock (int4; null = unlimited), `$5` names (JSON object
 /// as text; null = keep), `$6` position (int4; null = keep), `$7` retired (bool; null =
-/// keep).
+/// keep), `$8` whether to set the icon (bool), `$9` the icon (text; null = the default).
 ///
 /// Returns the drink (`drink_json`); no row when there is no such drink (nothing written).
 pub const UPDATE_DRINK: &str = "
@@ -104,6 +105,7 @@ set available = coalesce($2::bool, d.available),
     name = coalesce($5::text::jsonb ->> 'en', d.name),
     position = coalesce($6::int4, d.position),
     retired = coalesce($7::bool, d.retired),
+    icon = case when $8::bool then $9::text else d.icon end,
     version = d.version + 1,
     updated_at = now()
 where d.id = $1::text
@@ -113,13 +115,47 @@ returning drink_json(d)::text
 /// Add a drink at the end of the menu (bar): `drink_json`, or no row when the id is taken.
 ///
 /// Parameters: `$1` id (text), `$2` names (JSON object as text, with `en`), `$3` available
-/// (bool), `$4` stock (int4, null = unlimited).
+/// (bool), `$4` stock (int4, null = unlimited), `$5` icon (text, null = the default).
 pub const INSERT_DRINK: &str = "
-insert into drinks as d (id, name, names, position, available, stock)
+insert into drinks as d (id, name, names, position, available, stock, icon)
 select $1::text, $2::text::jsonb ->> 'en', $2::text::jsonb,
-       coalesce((select max(position) from drinks), 0) + 10, $3::bool, $4::int4
+       coalesce((select max(position) from drinks), 0) + 10, $3::bool, $4::int4, $5::text
 on conflict (id) do nothing
 returning drink_json(d)::text
+";
+
+/// Store an uploaded picture (once per content) and make it the drink's (bar):
+/// `drink_json`, or no row when there is no such drink (then nothing is stored).
+///
+/// Parameters: `$1` drink id (text), `$2` the picture (bytea), `$3` its type (text, from
+/// core's sniffing).
+pub const SET_PICTURE: &str = "
+with p as (
+    insert into pictures (id, content_type, data)
+    select encode(sha256($2::bytea), 'hex'), $3::text, $2::bytea
+    where exists (select 1 from drinks where id = $1::text)
+    on conflict (id) do update set content_type = excluded.content_type
+    returning id
+)
+update drinks d
+set picture = p.id, version = d.version + 1, updated_at = now()
+from p
+where d.id = $1::text
+returning drink_json(d)::text
+";
+
+/// The drink shows its icon again (bar): `drink_json`, or no row when there is no such
+/// drink. The picture stays stored (its URL may be cached); parameter `$1` drink id (text).
+pub const CLEAR_PICTURE: &str = "
+update drinks d
+set picture = null, version = d.version + 1, updated_at = now()
+where d.id = $1::text
+returning drink_json(d)::text
+";
+
+/// A stored picture (public): its type and bytes, or no row. Parameter: `$1` id (text).
+pub const GET_PICTURE: &str = "
+select content_type, data from pictures where id = $1::text
 ";
 
 /// One page of the CSV export, oldest first: `{"until", "orders": [order_json, ...]}`.
@@ -368,12 +404,15 @@ select json_build_object('migration', coalesce(max(version), 0))::text from sche
 mod tests {
     use super::*;
 
-    const ALL: [(&str, &str); 17] = [
+    const ALL: [(&str, &str); 20] = [
         ("PLACE_ORDER", PLACE_ORDER),
         ("CANCEL_ORDER", CANCEL_ORDER),
         ("SET_STATUS", SET_STATUS),
         ("UPDATE_DRINK", UPDATE_DRINK),
         ("INSERT_DRINK", INSERT_DRINK),
+        ("SET_PICTURE", SET_PICTURE),
+        ("CLEAR_PICTURE", CLEAR_PICTURE),
+        ("GET_PICTURE", GET_PICTURE),
         ("EXPORT_ORDERS_PAGE", EXPORT_ORDERS_PAGE),
         ("STATS", STATS),
         ("PURGE", PURGE),
@@ -471,10 +510,11 @@ mod tests {
         assert_eq!(statuses, open);
     }
 
-    /// Each statement answers one JSON value as text (decoded by `shapes`).
+    /// Each statement answers one JSON value as text (decoded by `shapes`), except the one
+    /// that answers a picture's bytes.
     #[test]
     fn every_statement_returns_json_text() {
-        for (name, sql) in ALL {
+        for (name, sql) in ALL.iter().filter(|(name, _)| *name != "GET_PICTURE") {
             assert!(sql.contains(")::text"), "{name}");
         }
     }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use drinks_core::OrderStatus;
 use drinks_core::domain::NICKNAME_MAX_CHARS;
 use drinks_core::event::{BUSY_LIMIT_MAX, LINE_MAX_CHARS, TITLE_MAX_CHARS};
+use drinks_core::picture::{ICONS, MAX_PICTURE_BYTES};
 
 fn list(statuses: &[OrderStatus]) -> String {
     let names: Vec<String> = statuses
@@ -14,6 +15,12 @@ fn list(statuses: &[OrderStatus]) -> String {
         .map(|s| format!("\"{}\"", s.as_str()))
         .collect();
     format!("[{}]", names.join(", "))
+}
+
+/// `["a", "b"]`.
+fn quoted(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+    format!("[{}]", quoted.join(", "))
 }
 
 /// The pages' rules module, rendered from [`OrderStatus`], the nickname limit and the
@@ -48,6 +55,10 @@ export const NICKNAME_MAX_CHARS = {max};
 export const EVENT_TEXT_MAX_CHARS = {{ \"title\": {title}, \"welcome\": {line}, \"message\": {line} }};
 /** The highest automatic-pause limit (orders waiting). */
 export const BUSY_LIMIT_MAX = {busy};
+/** The drawn icons (static/img/drinks/<icon>.svg), in the order the bar's picker shows them. */
+export const ICONS = {icons};
+/** The largest picture the bar may upload, in bytes. */
+export const MAX_PICTURE_BYTES = {picture};
 ",
         all = list(&OrderStatus::ALL),
         open = list(&OrderStatus::OPEN),
@@ -58,7 +69,29 @@ export const BUSY_LIMIT_MAX = {busy};
         title = TITLE_MAX_CHARS,
         line = LINE_MAX_CHARS,
         busy = BUSY_LIMIT_MAX,
+        picture = MAX_PICTURE_BYTES,
+        icons = quoted(ICONS),
     )
+}
+
+/// Every icon core accepts is drawn, and every drawing is an icon the bar can pick.
+#[test]
+fn every_icon_has_its_drawing_and_every_drawing_is_an_icon() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../static/img/drinks");
+    let mut drawn: Vec<String> = std::fs::read_dir(&dir)
+        .expect("static/img/drinks")
+        .filter_map(|e| {
+            let name = e.ok()?.file_name().into_string().ok()?;
+            name.strip_suffix(".svg").map(str::to_owned)
+        })
+        .collect();
+    drawn.sort();
+    let mut icons: Vec<String> = ICONS.iter().map(|i| i.to_string()).collect();
+    icons.sort();
+    assert_eq!(
+        icons, drawn,
+        "core's picture::ICONS and static/img/drinks/*.svg"
+    );
 }
 
 #[test]

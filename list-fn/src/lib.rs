@@ -3,17 +3,22 @@
 mod health;
 mod menu;
 mod mine;
+mod picture;
 mod queue;
 mod stats;
 
-use api_spin::{Route, Routes};
+use api_spin::{Param, Route, Routes};
+use drinks_core::picture::PictureId;
 use spin_sdk::http::{IncomingRequest, Method, ResponseOutparam};
 use spin_sdk::http_component;
 
 /// spin.toml routes each of these paths here (exactly; no prefix).
 const ROUTES: &Routes = &Routes {
     routes: ROUTE_TABLE,
-    params: &[],
+    params: &[
+        // A path that cannot name a picture is no resource (404).
+        Param::new("id", |raw| PictureId::parse(raw).is_ok()),
+    ],
 };
 
 const ROUTE_TABLE: &[Route] = &[
@@ -27,6 +32,8 @@ const ROUTE_TABLE: &[Route] = &[
     Route::new(Method::Get, "/api/stats", stats::endpoint),
     // Database reachable and migrated to this build's schema.
     Route::new(Method::Get, "/api/health", health::endpoint),
+    // An uploaded drink picture, at its content-addressed URL (public, cached for good).
+    Route::streaming(Method::Get, "/api/pictures/{id}", picture::endpoint),
 ];
 
 /// Takes the `IncomingRequest`, not spin-sdk's `Request`: no endpoint here reads a body;

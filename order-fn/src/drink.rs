@@ -23,6 +23,12 @@ pub fn endpoint(req: &Request, path: &PathParams) -> Result<Response, ApiError> 
             change.names_param()?.map_or(P::DbNull, P::Str),
             change.position.map_or(P::DbNull, P::Int32),
             change.retired.map_or(P::DbNull, P::Boolean),
+            P::Boolean(change.icon.is_some()),
+            change
+                .icon
+                .as_ref()
+                .and_then(|i| i.as_ref())
+                .map_or(P::DbNull, |i| P::Str(i.as_str().to_owned())),
         ],
     )?;
     let drink = shapes::drink_outcome(json.as_deref())?;

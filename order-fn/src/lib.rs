@@ -5,6 +5,7 @@ mod cancel;
 mod drink;
 mod event;
 mod new_drink;
+mod picture;
 mod place;
 mod purge;
 mod status;
@@ -37,6 +38,13 @@ const ROUTE_TABLE: &[Route] = &[
     Route::new(Method::Post, "/api/drinks", new_drink::endpoint),
     // Bar: `{available?, stock?, names?, position?, retired?}`.
     Route::new(Method::Patch, "/api/drinks/{drink}", drink::endpoint),
+    // Bar: a PNG, JPEG or WebP (≤ 256 KiB) becomes the drink's picture; DELETE: its icon again.
+    Route::new(Method::Put, "/api/drinks/{drink}/picture", picture::set),
+    Route::new(
+        Method::Delete,
+        "/api/drinks/{drink}/picture",
+        picture::clear,
+    ),
     // Bar: `{title?, welcome?, ordering?, message?, busy_limit?}` (read in `GET /api/menu`).
     Route::new(Method::Patch, "/api/event", event::endpoint),
     // Bar: `{order_key}`, the ordering key the poster's QR code carries (null: none).

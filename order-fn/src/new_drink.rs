@@ -18,6 +18,10 @@ pub fn endpoint(req: &Request, _: &PathParams) -> Result<Response, ApiError> {
             P::Str(drink.names_param()?),
             P::Boolean(drink.available),
             drink.stock.map_or(P::DbNull, |s| P::Int32(s.0)),
+            drink
+                .icon
+                .as_ref()
+                .map_or(P::DbNull, |i| P::Str(i.as_str().to_owned())),
         ],
     )?;
     let added = shapes::new_drink(json.as_deref(), drink.id.as_str())?;

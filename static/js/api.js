@@ -39,11 +39,13 @@ function retryAfterMs(response) {
   return Number.isFinite(date) ? Math.max(0, date - Date.now()) : null;
 }
 
-async function request(method, path, { body, headers = {}, bar = false, accept = "application/json", signal } = {}) {
+async function request(method, path, { body, raw, headers = {}, bar = false, accept = "application/json", signal } = {}) {
   const init = { method, headers: { Accept: accept, ...headers }, cache: "no-store", credentials: "same-origin" };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
+  } else if (raw !== undefined) {
+    init.body = raw; // a File or Blob: sent with its own type
   }
   if (bar) init.headers.Authorization = `Bearer ${barToken || ""}`;
   const controller = new AbortController();
@@ -168,7 +170,21 @@ export function createDrink(drink) {
   return json("POST", "/api/drinks", { bar: true, body: drink });
 }
 
-/** PATCH /api/drinks/{id} (bar) with {available?, stock?, names?, position?, retired?} → Drink */
+/** PUT /api/drinks/{id}/picture (bar): a PNG, JPEG or WebP file (≤ 256 KiB) → Drink */
+export function setDrinkPicture(id, file) {
+  return json("PUT", `/api/drinks/${encodeURIComponent(id)}/picture`, {
+    bar: true,
+    raw: file,
+    headers: { "Content-Type": file.type || "application/octet-stream" },
+  });
+}
+
+/** DELETE /api/drinks/{id}/picture (bar): the drink shows its icon again → Drink */
+export function clearDrinkPicture(id) {
+  return json("DELETE", `/api/drinks/${encodeURIComponent(id)}/picture`, { bar: true });
+}
+
+/** PATCH /api/drinks/{id} (bar) with {available?, stock?, names?, position?, retired?, icon?} → Drink */
 export function updateDrink(id, changes) {
   return json("PATCH", `/api/drinks/${encodeURIComponent(id)}`, { bar: true, body: changes });
 }

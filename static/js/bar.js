@@ -389,6 +389,9 @@ function onClick(event) {
     case "retire-drink":
       stock.retire(target);
       break;
+    case "clear-picture":
+      stock.clearPicture(target);
+      break;
     case "sign-out":
       signOut();
       break;
@@ -408,6 +411,12 @@ function onChange(event) {
       break;
     case "available":
       stock.available(target);
+      break;
+    case "drink-icon":
+      stock.icon(target);
+      break;
+    case "drink-picture":
+      stock.picture(target);
       break;
     default:
       eventForm.typing(target);

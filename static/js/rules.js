@@ -18,3 +18,7 @@ export const NICKNAME_MAX_CHARS = 32;
 export const EVENT_TEXT_MAX_CHARS = { "title": 80, "welcome": 200, "message": 200 };
 /** The highest automatic-pause limit (orders waiting). */
 export const BUSY_LIMIT_MAX = 10000;
+/** The drawn icons (static/img/drinks/<icon>.svg), in the order the bar's picker shows them. */
+export const ICONS = ["espresso", "cappuccino", "latte", "tea", "hot-chocolate", "water", "sparkling-water", "cola", "lemonade", "juice", "fruit-juice", "smoothie", "beer", "alcohol-free-beer", "wine", "red-wine", "white-wine", "sparkling-wine", "cocktail", "mocktail", "spritz", "generic"];
+/** The largest picture the bar may upload, in bytes. */
+export const MAX_PICTURE_BYTES = 262144;

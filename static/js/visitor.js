@@ -281,6 +281,11 @@ function renderNet({ net, pending }) {
   els.net.hidden = net === "ok" || net === "sending";
 }
 
+/** The menu's drink `id`, or the id alone while the menu does not have it. */
+function menuDrink(state, id) {
+  return state.menu?.find((d) => d.id === id) ?? id;
+}
+
 function menuName(state, id) {
   return drinkName(id, state.menu?.find((d) => d.id === id));
 }
@@ -320,7 +325,7 @@ function pendingCard(state) {
     h("h2", { id: "status-title", class: "status-title" },
       offline ? t("order.waiting_title") : t("order.sending_title")),
     h("div", { class: "status-body" },
-      drinkPicture(pending.drink, { className: "status-picture", size: 64 }),
+      drinkPicture(menuDrink(state, pending.drink), { className: "status-picture", size: 64 }),
       h("p", {}, offline ? t("order.waiting_text", { drink }) : t("order.sending_text", { drink })),
     ),
     offline ? null : h("span", { class: "spinner", "aria-hidden": "true" }),
@@ -342,7 +347,7 @@ function orderCard(state) {
   const at = order.updated_at || order.created_at || Date.now();
   return h("div", { class: `status-card status-${order.status}` },
     h("div", { class: "status-head" },
-      drinkPicture(order.drink, { className: "status-picture", size: 64 }),
+      drinkPicture(menuDrink(state, order.drink), { className: "status-picture", size: 64 }),
       h("div", {},
         h("h2", { id: "status-title", class: "status-title" }, tNodes("order.title", { number, drink })),
         h("p", { class: "status-now", "data-status": order.status },
@@ -415,7 +420,7 @@ function renderGrid(state) {
           disabled: drink.sold_out || !open,
           "aria-pressed": selected ? "true" : "false",
         },
-        drinkPicture(drink.id),
+        drinkPicture(drink),
         h("span", { class: "drink-name" }, drinkName(drink.id, drink)),
         note ? h("span", { class: "drink-note" }, note) : null,
         selected ? h("span", { class: "drink-check", "aria-hidden": "true" }, "✓") : null),

@@ -47,7 +47,7 @@ async fn the_bar_adds_a_drink_with_names_per_language_and_pages_learn_it_from_a_
         json(added).await,
         json!({"id": "mate", "name": "Club-Mate", "names": {"en": "Club-Mate", "de": "Mate"},
                "available": true, "stock": 2, "sold_out": false, "retired": false,
-               "position": 80})
+               "position": 80, "icon": null, "picture": null})
     );
     assert_eq!(
         menu_ids(&app).await.last().map(String::as_str),
@@ -193,5 +193,114 @@ async fn bad_menu_changes_are_refused_with_problems_and_change_nothing() {
         app.get("/api/menu").await.text().await.expect("menu"),
         menu_before
     );
+    assert_eq!(app.count("order_events").await, 0);
+}
+
+/// A real 64×64 PNG (a drawn drink), as a bar would upload it.
+fn png() -> Vec<u8> {
+    std::fs::read(e2e::workspace_root().join("tests/fixtures/drink.png")).expect("the fixture")
+}
+
+async fn put_picture(
+    app: &TestApp,
+    drink: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> reqwest::Response {
+    app.bar(Method::PUT, &format!("/api/drinks/{drink}/picture"))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .expect("PUT picture")
+}
+
+#[tokio::test]
+async fn an_uploaded_picture_is_served_at_its_content_address_and_cached_for_good() {
+    let app = spawn_app().await;
+    let added = put_picture(&app, "tea", "image/png", png()).await;
+    assert_eq!(added.status(), StatusCode::OK);
+    let tea = json(added).await;
+    let url = tea["picture"].as_str().expect("a picture URL").to_string();
+    assert!(url.starts_with("/api/pictures/") && url.len() == "/api/pictures/".len() + 64);
+
+    let served = app.get(&url).await;
+    assert_eq!(served.status(), StatusCode::OK);
+    let headers = served.headers().clone();
+    assert_eq!(headers["content-type"], "image/png");
+    assert_eq!(
+        headers["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    let etag = headers["etag"].to_str().expect("etag").to_string();
+    assert_eq!(served.bytes().await.expect("bytes").to_vec(), png());
+    let again = app
+        .http
+        .get(app.url(&url))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+
+    // The same bytes for another drink: one stored picture, the same URL.
+    let water = json(put_picture(&app, "water", "image/jpeg", png()).await).await;
+    assert_eq!(water["picture"].as_str(), Some(url.as_str()));
+    assert_eq!(app.count("pictures").await, 1);
+
+    // Removed: the drink shows its icon again; a bundled icon can be chosen.
+    let cleared = app
+        .bar(Method::DELETE, "/api/drinks/tea/picture")
+        .send()
+        .await
+        .expect("DELETE");
+    assert_eq!(json(cleared).await["picture"], Value::Null);
+    let iconed = json(patch(&app, "tea", json!({"icon": "hot-chocolate"})).await).await;
+    assert_eq!(iconed["icon"], "hot-chocolate");
+    let default = json(patch(&app, "tea", json!({"icon": null})).await).await;
+    assert_eq!(default["icon"], Value::Null);
+    let unknown = app.get(&format!("/api/pictures/{}", "0".repeat(64))).await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn only_png_jpeg_or_webp_of_at_most_256_kib_become_pictures() {
+    let app = spawn_app().await;
+    let svg = br#"<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>"#.to_vec();
+    let mut large = png();
+    large.resize(256 * 1024 + 1, 0);
+    let cases: [(&str, Vec<u8>, u16, &str); 5] = [
+        ("image/png", svg.clone(), 422, "/problems/invalid-picture"),
+        (
+            "image/svg+xml",
+            svg,
+            415,
+            "/problems/unsupported-media-type",
+        ),
+        ("text/plain", png(), 415, "/problems/unsupported-media-type"),
+        ("image/png", large, 413, "/problems/body-too-large"),
+        ("image/png", Vec::new(), 422, "/problems/invalid-picture"),
+    ];
+    for (content_type, body, status, kind) in cases {
+        let response = put_picture(&app, "tea", content_type, body).await;
+        assert_eq!(response.status().as_u16(), status, "{content_type}");
+        assert!(is_problem(&response));
+        assert_eq!(json(response).await["type"], kind, "{content_type}");
+    }
+    let nobody = put_picture(&app, "mead", "image/png", png()).await;
+    assert_eq!(nobody.status(), StatusCode::NOT_FOUND);
+    let anonymous = app
+        .http
+        .put(app.url("/api/drinks/tea/picture"))
+        .header("content-type", "image/png")
+        .body(png())
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    let unknown_icon = patch(&app, "tea", json!({"icon": "unicorn"})).await;
+    assert_eq!(unknown_icon.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json(unknown_icon).await["field"], "icon");
+    assert_eq!(app.count("pictures").await, 0);
     assert_eq!(app.count("order_events").await, 0);
 }

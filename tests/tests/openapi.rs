@@ -86,6 +86,24 @@ const PROVOKED: &[(&str, u16, &str)] = &[
     ("createDrink", 422, BAR),
     ("createDrink", 503, BAR),
     ("createDrink", 503, UNMIGRATED),
+    ("setDrinkPicture", 200, BAR),
+    ("setDrinkPicture", 401, BAR),
+    ("setDrinkPicture", 404, BAR),
+    ("setDrinkPicture", 413, BAR),
+    ("setDrinkPicture", 415, BAR),
+    ("setDrinkPicture", 422, BAR),
+    ("setDrinkPicture", 503, BAR),
+    ("setDrinkPicture", 503, UNMIGRATED),
+    ("clearDrinkPicture", 200, BAR),
+    ("clearDrinkPicture", 401, BAR),
+    ("clearDrinkPicture", 404, BAR),
+    ("clearDrinkPicture", 503, BAR),
+    ("clearDrinkPicture", 503, UNMIGRATED),
+    ("getPicture", 200, BAR),
+    ("getPicture", 304, BAR),
+    ("getPicture", 404, BAR),
+    ("getPicture", 503, NO_DATABASE),
+    ("getPicture", 503, UNMIGRATED),
     ("getEventKey", 200, BAR),
     ("getEventKey", 401, BAR),
     ("getEventKey", 503, BAR),
@@ -124,6 +142,9 @@ const NOT_PROVOKED: &[(&str, u16, &str)] = &[
     ("updateEvent", 500, BUG),
     ("getEventKey", 500, BUG),
     ("createDrink", 500, BUG),
+    ("setDrinkPicture", 500, BUG),
+    ("clearDrinkPicture", 500, BUG),
+    ("getPicture", 500, BUG),
     ("getQueue", 500, BUG),
     ("getStats", 500, BUG),
     ("getMenu", 500, BUG),
@@ -343,14 +364,25 @@ fn validate_response(
                     content.keys().collect::<Vec<_>>()
                 )
             });
-            let text = String::from_utf8(body.clone())
-                .unwrap_or_else(|_| panic!("{what}: the body is not UTF-8"));
+            let text = || {
+                String::from_utf8(body.clone())
+                    .unwrap_or_else(|_| panic!("{what}: the body is not UTF-8"))
+            };
             let instance = if essence.ends_with("json") {
+                let text = text();
                 parsed = serde_json::from_str(&text)
                     .unwrap_or_else(|e| panic!("{what}: body is not JSON ({e}): {text}"));
                 parsed.clone()
+            } else if essence.starts_with("image/") {
+                // Binary: the bytes must be what the type says (a picture's signature).
+                assert_eq!(
+                    drinks_core::picture::PictureType::sniff(&body).map(|t| t.mime()),
+                    Some(essence.as_str()),
+                    "{what}: the body is a {essence}"
+                );
+                Value::String(String::new())
             } else {
-                Value::String(text)
+                Value::String(text())
             };
             assert_valid(&media["schema"], &instance, &format!("{what}: body"));
         }
@@ -1059,6 +1091,59 @@ async fn bar_endpoints_answer_as_the_spec_documents() {
     );
     tail_until(&app, &mut cov, |e| e["kind"] == "menu").await;
 
+    // Pictures: upload, serve (200, 304), remove; the refusals.
+    let png =
+        std::fs::read(e2e::workspace_root().join("tests/fixtures/drink.png")).expect("the fixture");
+    let picture = "/api/drinks/{id}/picture";
+    let put = |drink: &str, content_type: &str, body: Vec<u8>| {
+        app.bar(Method::PUT, &format!("/api/drinks/{drink}/picture"))
+            .header("content-type", content_type)
+            .body(body)
+    };
+    let set = cov
+        .send(picture, put("mate", "image/png", png.clone()))
+        .await;
+    assert_eq!(set.status, 200);
+    let url = set.json["picture"].as_str().expect("a URL").to_string();
+    let served = cov
+        .send("/api/pictures/{id}", app.http.get(app.url(&url)))
+        .await;
+    assert_eq!(served.status, 200);
+    let etag = served.header("etag").expect("ETag").to_string();
+    let unchanged = cov
+        .send(
+            "/api/pictures/{id}",
+            app.http.get(app.url(&url)).header("if-none-match", etag),
+        )
+        .await;
+    assert_eq!(unchanged.status, 304);
+    let missing = cov
+        .send(
+            "/api/pictures/{id}",
+            app.http
+                .get(app.url(&format!("/api/pictures/{}", "0".repeat(64)))),
+        )
+        .await;
+    assert_eq!(missing.status, 404);
+    let mut large = png.clone();
+    large.resize(256 * 1024 + 1, 0);
+    for (request, status) in [
+        (put("mead", "image/png", png.clone()), 404),
+        (put("mate", "image/png", large), 413),
+        (put("mate", "text/plain", png.clone()), 415),
+        (put("mate", "image/png", b"<svg/>".to_vec()), 422),
+    ] {
+        assert_eq!(cov.send(picture, request).await.status, status);
+    }
+    let cleared = cov
+        .send(picture, app.bar(Method::DELETE, "/api/drinks/mate/picture"))
+        .await;
+    assert_eq!(cleared.status, 200);
+    let gone = cov
+        .send(picture, app.bar(Method::DELETE, "/api/drinks/mead/picture"))
+        .await;
+    assert_eq!(gone.status, 404);
+
     // Queue: JSON pages (with the next page), CSV, 400.
     let queue = "/api/queue";
     let first = cov
@@ -1148,7 +1233,7 @@ async fn bar_endpoints_answer_as_the_spec_documents() {
     }
 
     // 401 on every bar operation, with and without a (wrong) token.
-    let bar_operations: [(Method, &str, &str, Option<Value>); 8] = [
+    let bar_operations: [(Method, &str, &str, Option<Value>); 9] = [
         (Method::DELETE, "/api/orders", "/api/orders?before=1", None),
         (
             Method::PATCH,
@@ -1177,6 +1262,12 @@ async fn bar_endpoints_answer_as_the_spec_documents() {
             drinks,
             Some(json!({"id": "cola", "names": {"en": "Cola"}})),
         ),
+        (
+            Method::DELETE,
+            "/api/drinks/{id}/picture",
+            "/api/drinks/tea/picture",
+            None,
+        ),
     ];
     for (method, template, url, body) in &bar_operations {
         for token in [None, Some("wrong")] {
@@ -1195,8 +1286,25 @@ async fn bar_endpoints_answer_as_the_spec_documents() {
         }
     }
 
+    // The picture upload takes bytes, not JSON: 401 and 503 for it too.
+    let upload = |app: &TestApp, token: Option<&str>| {
+        let mut request = app
+            .http
+            .put(app.url("/api/drinks/tea/picture"))
+            .header("content-type", "image/png")
+            .body(b"\x89PNG\r\n\x1a\n".to_vec());
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request
+    };
+    let refused = cov.send(picture, upload(&app, Some("wrong"))).await;
+    assert_eq!(refused.status, 401);
+
     // 503 on every bar operation when no token is configured.
     let closed = app_builder().without_bar_token().spawn().await;
+    let refused = cov.send(picture, upload(&closed, Some("any"))).await;
+    assert_eq!(refused.status, 503);
     for (method, template, url, body) in &bar_operations {
         let mut request = closed.bar(method.clone(), url);
         if let Some(body) = body {
@@ -1321,6 +1429,21 @@ fn one_request_per_operation(app: &TestApp) -> Vec<(&'static str, reqwest::Reque
             app.bar(Method::POST, "/api/drinks")
                 .json(&json!({"id": "cola", "names": {"en": "Cola"}})),
         ),
+        (
+            "/api/drinks/{id}/picture",
+            app.bar(Method::PUT, "/api/drinks/tea/picture")
+                .header("content-type", "image/png")
+                .body(b"\x89PNG\r\n\x1a\n".to_vec()),
+        ),
+        (
+            "/api/drinks/{id}/picture",
+            app.bar(Method::DELETE, "/api/drinks/tea/picture"),
+        ),
+        (
+            "/api/pictures/{id}",
+            app.http
+                .get(app.url(&format!("/api/pictures/{}", "a".repeat(64)))),
+        ),
         ("/api/menu", app.http.get(app.url("/api/menu"))),
         (
             "/api/mine",
@@ -1383,7 +1506,11 @@ async fn methods_a_path_does_not_list_are_405_with_the_allow_of_the_spec() {
     for template in paths.keys() {
         let url = template
             .replace("/api/orders/{id}", "/api/orders/1")
-            .replace("/api/drinks/{id}", "/api/drinks/tea");
+            .replace("/api/drinks/{id}", "/api/drinks/tea")
+            .replace(
+                "/api/pictures/{id}",
+                &format!("/api/pictures/{}", "a".repeat(64)),
+            );
         assert!(
             !url.contains('{'),
             "a new path parameter in {template}: add it here"
@@ -1516,8 +1643,14 @@ fn the_spec_is_self_consistent() {
             if operation.get("security").is_some() {
                 expected.extend(["401", "503"]);
             }
+            let json_body = operation["requestBody"]["content"]
+                .get("application/json")
+                .is_some();
             if operation.get("requestBody").is_some() {
-                expected.extend(["400", "413", "415", "422"]);
+                expected.extend(["413", "415", "422"]);
+            }
+            if json_body {
+                expected.push("400");
             }
             for status in expected {
                 assert!(

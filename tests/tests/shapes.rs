@@ -488,6 +488,8 @@ fn the_decoded_types_and_the_openapi_schemas_have_the_same_fields() {
         sold_out: false,
         retired: false,
         position: 10,
+        icon: Some("tea".into()),
+        picture: Some("/api/pictures/x".into()),
     };
     let event_order = EventOrder {
         id: 1,

@@ -1,8 +1,10 @@
-// The menu from the bar tablet (issue 12): the bar adds a drink with a German name, a German
-// visitor sees it appear without a reload and orders it; the bar renames a drink and moves
+// The menu from the bar tablet (issue 12): the bar adds a drink with a German name and an
+// uploaded picture, a German visitor sees it appear without a reload and orders it; the bar
+// picks a drawn icon for another drink; the bar renames a drink and moves
 // one up (open phones follow); the bar takes a drink off the menu: it leaves the phones, an
 // order for it is refused with a clear problem, and the CSV keeps its earlier orders.
 
+import { fileURLToPath } from "node:url";
 import {
   APP_URL, PHONE, TABLET, scenario, newPage, barSignIn, barApi, apiOrder, screenshot,
   assertEqual, assertNoProblems, waitForOrderNumber, waitUntil, log,
@@ -26,11 +28,17 @@ await scenario("the bar sets the menu", async (browser) => {
   await b.fill("#names-add-en", "Club-Mate");
   await b.fill("#names-add-de", "Mate-Limo");
   await b.fill("#add-stock", "12");
+  await b.setInputFiles("#add-picture", fileURLToPath(new URL("../../tests/fixtures/drink.png", import.meta.url)));
   await b.click(".add-drink button[type=submit]");
   await b.locator(".toast", { hasText: "is on the menu" }).waitFor();
   const mate = v.locator('button.drink[data-drink="club-mate"]');
   await mate.locator(".drink-name", { hasText: "Mate-Limo" }).waitFor({ timeout: 10000 });
-  log("added: the German visitor sees the German name without a reload");
+  await waitUntil("the uploaded picture is shown", async () => {
+    const src = await mate.locator("img").getAttribute("src");
+    const loaded = await mate.locator("img").evaluate((img) => img.complete && img.naturalWidth === 64);
+    return src?.startsWith("/api/pictures/") && loaded ? src : null;
+  });
+  log("added: the German visitor sees the German name and the picture without a reload");
   await v.fill("#nickname", "Mia");
   await mate.click();
   await waitForOrderNumber(v);
@@ -50,6 +58,13 @@ await scenario("the bar sets the menu", async (browser) => {
     return order.indexOf("club-mate") < order.indexOf("wine") ? order : null;
   });
   log("renamed and moved: the phone follows");
+
+  // A drawn icon for cappuccino.
+  const cappuccinoRow = b.locator('.stock-row[data-drink="cappuccino"]');
+  await cappuccinoRow.locator("summary").click();
+  await cappuccinoRow.locator('label[for="icon-cappuccino-latte"]').click();
+  await v.locator('button.drink[data-drink="cappuccino"] img[src="/img/drinks/latte.svg"]').waitFor({ timeout: 10000 });
+  log("an icon picked at the bar shows on the phone");
 
   // Take water off the menu.
   const waterRow = b.locator('.stock-row[data-drink="water"]');

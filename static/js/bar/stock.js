@@ -6,7 +6,40 @@
 import * as api from "../api.js";
 import { h, replace, toast } from "../dom.js";
 import { t, drinkName, LANGUAGES } from "../i18n.js";
-import { drinkPicture } from "../drinks.js";
+import { drinkPicture, iconUrl } from "../drinks.js";
+import { ICONS, MAX_PICTURE_BYTES } from "../rules.js";
+
+/** The bundled icons as a row of choices; `current` is checked ("" = none chosen). */
+function iconPicker(prefix, current, drinkId = null) {
+  return h("fieldset", { class: "icon-picker" },
+    h("legend", {}, t("bar.menu.icon")),
+    ICONS.map((icon) => {
+      const id = `icon-${prefix}-${icon}`;
+      return h("span", { class: "icon-choice" },
+        h("input", {
+          type: "radio",
+          name: `icon-${prefix}`,
+          id,
+          value: icon,
+          checked: current === icon,
+          dataset: drinkId ? { action: "drink-icon", drink: drinkId } : {},
+        }),
+        h("label", { for: id, title: icon },
+          h("img", { src: iconUrl(icon), alt: icon, width: 40, height: 40, loading: "lazy" })));
+    }));
+}
+
+/** The upload field for a drink's picture (PNG, JPEG or WebP, ≤ 256 KiB). */
+function pictureInput(id, drinkId = null) {
+  return h("span", { class: "name-field" },
+    h("label", { for: id }, t("bar.menu.picture")),
+    h("input", {
+      type: "file",
+      id,
+      accept: "image/png,image/jpeg,image/webp",
+      dataset: drinkId ? { action: "drink-picture", drink: drinkId } : {},
+    }));
+}
 
 /** The name inputs of one drink (`prefix`: "add" or the drink id), kept across renders. */
 function nameInputs(prefix, names, typed) {
@@ -61,7 +94,7 @@ export function renderStock(el, state) {
         "aria-label": t(label, { drink: drinkName(drink.id, drink) }),
       }, dir === "up" ? "↑" : "↓");
       return h("li", { class: `stock-row ${drink.sold_out ? "is-sold-out" : ""} ${state.saving.has(drink.id) ? "saving" : ""}`, dataset: { drink: drink.id } },
-        drinkPicture(drink.id, { className: "stock-picture", size: 48 }),
+        drinkPicture(drink, { className: "stock-picture", size: 48 }),
         h("div", { class: "stock-name" },
           h("strong", {}, drinkName(drink.id, drink)),
           h("span", { class: `badge ${drink.sold_out ? "badge-soldout" : "badge-available"}` },
@@ -94,7 +127,16 @@ export function renderStock(el, state) {
           h("form", { class: "names-form", dataset: { action: "rename", drink: drink.id } },
             ...nameInputs(drink.id, drink.names, typed),
             h("button", { type: "submit", class: "button button-secondary button-small" }, t("bar.menu.rename"))),
+          iconPicker(drink.id, drink.icon ?? "", drink.id),
           h("div", { class: "drink-edit-actions" },
+            pictureInput(`picture-${drink.id}`, drink.id),
+            drink.picture
+              ? h("button", {
+                type: "button",
+                class: "button button-secondary button-small",
+                dataset: { action: "clear-picture", drink: drink.id },
+              }, t("bar.menu.clear_picture"))
+              : null,
             move("up", "bar.menu.up", index === 0),
             move("down", "bar.menu.down", index === onMenu.length - 1),
             h("button", {
@@ -118,6 +160,8 @@ export function renderStock(el, state) {
       h("h2", {}, t("bar.menu.add_title")),
       h("p", { class: "muted" }, t("bar.menu.add_hint")),
       ...nameInputs("add", null, typed),
+      iconPicker("add", ""),
+      pictureInput("add-picture"),
       h("span", { class: "name-field" },
         h("label", { for: "add-stock" }, t("bar.stock.portions")),
         h("input", {
@@ -133,6 +177,20 @@ export function renderStock(el, state) {
 /** The stock tab's events, delegated from the bar. `ctx`: `{store, signOut, pollNow}`. */
 export function stockActions(ctx) {
   const { store } = ctx;
+
+  /** The page's own check of a chosen file (the server checks the content again). */
+  function checkFile(input) {
+    const file = input.files[0];
+    if (file.size > MAX_PICTURE_BYTES) {
+      toast(t("bar.menu.picture_too_large"), { kind: "error" });
+      return false;
+    }
+    if (!["image/png", "image/jpeg", "image/webp"].includes(file.type)) {
+      toast(t("bar.menu.picture_type"), { kind: "error" });
+      return false;
+    }
+    return true;
+  }
 
   function refuseNames(form) {
     const english = form.querySelector("input[data-language=en]");
@@ -192,6 +250,39 @@ export function stockActions(ctx) {
       [order[at], order[order.indexOf(other.id)]] = [other.id, order[at]];
       for (const [i, id] of order.entries()) await save(id, { position: (i + 1) * 10 }, { quiet: true });
     },
+    /** An icon was picked for a drink. */
+    icon(input) {
+      save(input.dataset.drink, { icon: input.value });
+    },
+    /** A picture file was chosen for a drink: uploaded at once. */
+    async picture(input) {
+      const file = input.files[0];
+      if (!file || !checkFile(input)) return;
+      const drinkId = input.dataset.drink;
+      store.dispatch("saving", { id: drinkId, saving: true });
+      try {
+        store.dispatch("drink", await api.setDrinkPicture(drinkId, file));
+        toast(t("bar.menu.picture_saved"));
+      } catch (error) {
+        if (error.status === 401) return ctx.signOut(t("bar.signin.expired"));
+        toast(t("bar.failed", { detail: error.problem?.detail || error.status }), { kind: "error" });
+      } finally {
+        store.dispatch("saving", { id: drinkId, saving: false });
+        input.value = "";
+        ctx.pollNow();
+      }
+    },
+    /** The drink shows its icon again. */
+    async clearPicture(button) {
+      try {
+        store.dispatch("drink", await api.clearDrinkPicture(button.dataset.drink));
+      } catch (error) {
+        if (error.status === 401) return ctx.signOut(t("bar.signin.expired"));
+        toast(t("bar.failed", { detail: error.problem?.detail || error.status }), { kind: "error" });
+      } finally {
+        ctx.pollNow();
+      }
+    },
     /** Retire a drink (off the menu, kept for history) or put it back. */
     retire(button) {
       save(button.dataset.drink, { retired: button.dataset.retired === "true" });
@@ -210,11 +301,16 @@ export function stockActions(ctx) {
       }
       const id = idFrom(names.en);
       if (!id) return refuseNames(form);
+      const icon = form.querySelector("input[name=icon-add]:checked")?.value;
+      const file = form.querySelector("#add-picture").files[0];
+      if (file && !checkFile(form.querySelector("#add-picture"))) return;
       try {
-        const drink = await api.createDrink({ id, names, stock });
+        let drink = await api.createDrink({ id, names, stock, ...(icon ? { icon } : {}) });
+        if (file) drink = await api.setDrinkPicture(drink.id, file);
         for (const input of form.querySelectorAll("input")) {
           delete input.dataset.dirty;
-          input.value = "";
+          if (input.type === "radio") input.checked = false;
+          else input.value = "";
         }
         store.dispatch("added", drink);
         toast(t("bar.menu.added", { drink: drinkName(drink.id, drink) }));
