@@ -11,6 +11,8 @@ drop function drink_json(drinks);
 alter table drinks add column names jsonb not null default '{}'
     check (jsonb_typeof(names) = 'object');
 alter table drinks add column retired boolean not null default false;
+alter table drinks add column description jsonb not null default '{}'
+    check (jsonb_typeof(description) = 'object');
 
 -- Pictures the bar uploads (PNG, JPEG or WebP, checked by core), under the SHA-256 of their
 -- bytes: the URL of a picture never shows other bytes, so it is cached for good.
@@ -44,6 +46,7 @@ return json_build_object(
     'id', d.id,
     'name', d.name,
     'names', d.names,
+    'description', d.description,
     'available', d.available,
     'stock', d.stock,
     'sold_out', drink_sold_out(d.available, d.stock),
@@ -116,6 +119,7 @@ create trigger drinks_emit_menu_event_update
 after update on drinks
 for each row
 when (new.names is distinct from old.names
+      or new.description is distinct from old.description
       or new.position is distinct from old.position
       or new.retired is distinct from old.retired
       or new.icon is distinct from old.icon

@@ -171,7 +171,12 @@ pub struct DrinkChange {
     pub retired: Option<bool>,
     /// `Some(None)`: the default icon (the drink's own, else the generic glass).
     pub icon: Option<Option<Icon>>,
+    /// A short description per language (`{}` = none); `None` = leave as it is.
+    pub description: Option<Texts>,
 }
+
+/// The longest drink description, in characters.
+pub const DESCRIPTION_MAX_CHARS: usize = 120;
 
 /// The longest drink name, in characters.
 pub const DRINK_NAME_MAX_CHARS: usize = 64;
@@ -195,6 +200,8 @@ struct DrinkChangeBody {
     /// Absent = keep; null = the default icon.
     #[serde(default, deserialize_with = "present")]
     icon: Option<Option<Icon>>,
+    #[serde(default, deserialize_with = "present")]
+    description: Option<TextsInput<DESCRIPTION_MAX_CHARS>>,
 }
 
 /// A drink's name per language: at least the English one.
@@ -224,6 +231,9 @@ pub struct NewDrink {
     /// One of the bundled icons (absent: the drink's own, else the generic glass).
     #[serde(default)]
     pub icon: Option<Icon>,
+    /// A short description per language (absent: none).
+    #[serde(default, deserialize_with = "present")]
+    pub description: Option<TextsInput<DESCRIPTION_MAX_CHARS>>,
 }
 
 fn yes() -> bool {
@@ -238,6 +248,15 @@ impl NewDrink {
     /// `$2` of `INSERT_DRINK`: the names as a JSON object.
     pub fn names_param(&self) -> Result<String, ApiError> {
         texts_json(&self.names.0)
+    }
+
+    /// `$6` of `INSERT_DRINK`: the description as a JSON object (`{}` for none).
+    pub fn description_param(&self) -> Result<String, ApiError> {
+        texts_json(
+            self.description
+                .as_ref()
+                .map_or(&Texts::default(), |d| &d.0),
+        )
     }
 }
 
@@ -265,6 +284,7 @@ impl DrinkChange {
             position: b.position.map(|p| p.0),
             retired: b.retired,
             icon: b.icon,
+            description: b.description.map(|d| d.0),
         };
         if change.available.is_none()
             && change.stock.is_none()
@@ -272,6 +292,7 @@ impl DrinkChange {
             && change.position.is_none()
             && change.retired.is_none()
             && change.icon.is_none()
+            && change.description.is_none()
         {
             return Err(RequestError::NothingToChange.into());
         }
@@ -281,6 +302,11 @@ impl DrinkChange {
     /// `$5` of `UPDATE_DRINK`: the new names as a JSON object, or null to keep them.
     pub fn names_param(&self) -> Result<Option<String>, ApiError> {
         self.names.as_ref().map(texts_json).transpose()
+    }
+
+    /// `$10` of `UPDATE_DRINK`: the new description as a JSON object, or null to keep it.
+    pub fn description_param(&self) -> Result<Option<String>, ApiError> {
+        self.description.as_ref().map(texts_json).transpose()
     }
 
     /// `$2` of `UPDATE_DRINK`: the new switch, or null to keep it.
@@ -336,6 +362,8 @@ pub struct MenuItem {
     pub name: String,
     /// The name per language; the pages show the visitor's, else the English one.
     pub names: Texts,
+    /// A short description per language (`{}`: none).
+    pub description: Texts,
     /// The bar's switch: false = not served at this event (now).
     pub available: bool,
     /// Portions left; null = unlimited.

@@ -162,9 +162,19 @@ pub fn new_drink(json: Option<&str>, id: &str) -> Result<MenuItem, ApiError> {
     decode(json.ok_or_else(|| DomainError::DrinkExists(id.to_owned()))?)
 }
 
+/// [`crate::sql::MENU`]: the menu and its ETag (quoted, strong).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MenuAnswer {
+    pub etag: String,
+    pub menu: Menu,
+}
+
 /// [`crate::sql::MENU`].
-pub fn menu(json: Option<&str>) -> Result<Menu, ApiError> {
-    decode(required(json)?)
+pub fn menu(json: Option<&str>) -> Result<MenuAnswer, ApiError> {
+    let mut answer: MenuAnswer = decode(required(json)?)?;
+    answer.etag = format!("\"{}\"", answer.etag);
+    Ok(answer)
 }
 
 /// [`crate::sql::UPDATE_EVENT`]: the settings after the change.
@@ -515,7 +525,7 @@ mod tests {
             Err(ApiError::Domain(DomainError::DrinkNotFound))
         ));
         let d = drink_outcome(Some(
-            r#"{"id":"tea","name":"Tea","names":{"en":"Tea","de":"Tee"},"available":true,
+            r#"{"id":"tea","name":"Tea","names":{"en":"Tea","de":"Tee"},"description":{},"available":true,
                 "stock":0,"sold_out":true,"retired":false,"position":30,
                 "icon":null,"picture":null}"#,
         ))

@@ -94,7 +94,8 @@ pub const SET_STATUS: &str =
 /// Parameters: `$1` drink id (text), `$2` available (bool; null = keep), `$3` whether to
 /// set the stock (bool), `$4` the stock (int4; null = unlimited), `$5` names (JSON object
 /// as text; null = keep), `$6` position (int4; null = keep), `$7` retired (bool; null =
-/// keep), `$8` whether to set the icon (bool), `$9` the icon (text; null = the default).
+/// keep), `$8` whether to set the icon (bool), `$9` the icon (text; null = the default),
+/// `$10` the description (JSON object as text; null = keep).
 ///
 /// Returns the drink (`drink_json`); no row when there is no such drink (nothing written).
 pub const UPDATE_DRINK: &str = "
@@ -102,6 +103,7 @@ update drinks d
 set available = coalesce($2::bool, d.available),
     stock = case when $3::bool then $4::int4 else d.stock end,
     names = coalesce($5::text::jsonb, d.names),
+    description = coalesce($10::text::jsonb, d.description),
     name = coalesce($5::text::jsonb ->> 'en', d.name),
     position = coalesce($6::int4, d.position),
     retired = coalesce($7::bool, d.retired),
@@ -115,11 +117,13 @@ returning drink_json(d)::text
 /// Add a drink at the end of the menu (bar): `drink_json`, or no row when the id is taken.
 ///
 /// Parameters: `$1` id (text), `$2` names (JSON object as text, with `en`), `$3` available
-/// (bool), `$4` stock (int4, null = unlimited), `$5` icon (text, null = the default).
+/// (bool), `$4` stock (int4, null = unlimited), `$5` icon (text, null = the default), `$6`
+/// description (JSON object as text).
 pub const INSERT_DRINK: &str = "
-insert into drinks as d (id, name, names, position, available, stock, icon)
+insert into drinks as d (id, name, names, position, available, stock, icon, description)
 select $1::text, $2::text::jsonb ->> 'en', $2::text::jsonb,
-       coalesce((select max(position) from drinks), 0) + 10, $3::bool, $4::int4, $5::text
+       coalesce((select max(position) from drinks), 0) + 10, $3::bool, $4::int4, $5::text,
+       $6::text::jsonb
 on conflict (id) do nothing
 returning drink_json(d)::text
 ";
@@ -266,13 +270,17 @@ gone as (
 select json_build_object('purged', count(*))::text from gone
 ";
 
-/// The menu in display order: `{"drinks": [drink_json, ...]}`.
+/// The menu in display order with the event's settings, and its ETag (the MD5 of the menu's
+/// JSON): `{"etag", "menu": {"drinks": [drink_json, ...], "event": settings_json}}`.
 pub const MENU: &str = "
-select json_build_object(
-    'drinks', coalesce(json_agg(drink_json(d) order by d.position, d.id), '[]'),
-    'event', (select settings_json(s) from event_settings s)
-)::text
-from drinks d
+select json_build_object('etag', md5(m.menu::text), 'menu', m.menu)::text
+from (
+    select json_build_object(
+        'drinks', coalesce(json_agg(drink_json(d) order by d.position, d.id), '[]'),
+        'event', (select settings_json(s) from event_settings s)
+    ) as menu
+    from drinks d
+) m
 ";
 
 /// Change the event's settings (bar): `settings_json` of the new settings.

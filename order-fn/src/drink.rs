@@ -29,6 +29,7 @@ pub fn endpoint(req: &Request, path: &PathParams) -> Result<Response, ApiError> 
                 .as_ref()
                 .and_then(|i| i.as_ref())
                 .map_or(P::DbNull, |i| P::Str(i.as_str().to_owned())),
+            change.description_param()?.map_or(P::DbNull, P::Str),
         ],
     )?;
     let drink = shapes::drink_outcome(json.as_deref())?;

@@ -22,6 +22,7 @@ pub fn endpoint(req: &Request, _: &PathParams) -> Result<Response, ApiError> {
                 .icon
                 .as_ref()
                 .map_or(P::DbNull, |i| P::Str(i.as_str().to_owned())),
+            P::Str(drink.description_param()?),
         ],
     )?;
     let added = shapes::new_drink(json.as_deref(), drink.id.as_str())?;

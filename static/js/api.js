@@ -39,8 +39,8 @@ function retryAfterMs(response) {
   return Number.isFinite(date) ? Math.max(0, date - Date.now()) : null;
 }
 
-async function request(method, path, { body, raw, headers = {}, bar = false, accept = "application/json", signal } = {}) {
-  const init = { method, headers: { Accept: accept, ...headers }, cache: "no-store", credentials: "same-origin" };
+async function request(method, path, { body, raw, headers = {}, bar = false, accept = "application/json", signal, cache = "no-store" } = {}) {
+  const init = { method, headers: { Accept: accept, ...headers }, cache, credentials: "same-origin" };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -93,7 +93,8 @@ async function json(method, path, options) {
 
 /** GET /api/menu → {drinks: [{id, name, available, stock, sold_out}], event: EventSettings} */
 export function getMenu() {
-  return json("GET", "/api/menu");
+  // Revalidated with the menu's ETag: an unchanged menu costs a 304, no body.
+  return json("GET", "/api/menu", { cache: "no-cache" });
 }
 
 /** POST /api/orders → {status: 200|201, order}; `key`: the ordering key of the poster's QR code */

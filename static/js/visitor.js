@@ -422,6 +422,7 @@ function renderGrid(state) {
         },
         drinkPicture(drink),
         h("span", { class: "drink-name" }, drinkName(drink.id, drink)),
+        localText(drink.description) ? h("span", { class: "drink-description" }, localText(drink.description)) : null,
         note ? h("span", { class: "drink-note" }, note) : null,
         selected ? h("span", { class: "drink-check", "aria-hidden": "true" }, "✓") : null),
       );

@@ -431,7 +431,7 @@ async fn the_bar_switches_drinks_and_sets_stock_and_open_pages_see_it_in_the_fee
     assert_eq!(
         json(response).await,
         json!({"id": "beer", "name": "Beer", "names": {"en": "Beer", "de": "Bier", "fr": "Bière",
-               "it": "Birra"}, "available": true, "stock": 2, "sold_out": false, "retired": false,
+               "it": "Birra"}, "description": {}, "available": true, "stock": 2, "sold_out": false, "retired": false,
                "position": 60, "icon": null, "picture": null})
     );
     let beer = menu_drink(&app, "beer").await;

@@ -46,7 +46,7 @@ async fn the_bar_adds_a_drink_with_names_per_language_and_pages_learn_it_from_a_
     assert_eq!(
         json(added).await,
         json!({"id": "mate", "name": "Club-Mate", "names": {"en": "Club-Mate", "de": "Mate"},
-               "available": true, "stock": 2, "sold_out": false, "retired": false,
+               "description": {}, "available": true, "stock": 2, "sold_out": false, "retired": false,
                "position": 80, "icon": null, "picture": null})
     );
     assert_eq!(
@@ -303,4 +303,39 @@ async fn only_png_jpeg_or_webp_of_at_most_256_kib_become_pictures() {
     assert_eq!(json(unknown_icon).await["field"], "icon");
     assert_eq!(app.count("pictures").await, 0);
     assert_eq!(app.count("order_events").await, 0);
+}
+
+#[tokio::test]
+async fn the_menu_answers_304_until_a_drink_or_the_event_changes() {
+    let app = spawn_app().await;
+    let first = app.get("/api/menu").await;
+    let etag = first.headers()["etag"].to_str().expect("etag").to_string();
+    let conditional = |etag: String| {
+        app.http
+            .get(app.url("/api/menu"))
+            .header("if-none-match", etag)
+            .send()
+    };
+    let same = conditional(etag.clone()).await.expect("GET");
+    assert_eq!(same.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(same.headers()["etag"].to_str().ok(), Some(etag.as_str()));
+
+    patch(&app, "tea", json!({"stock": 3})).await;
+    let changed = conditional(etag.clone()).await.expect("GET");
+    assert_eq!(changed.status(), StatusCode::OK, "a drink changed");
+    let etag = changed.headers()["etag"]
+        .to_str()
+        .expect("etag")
+        .to_string();
+    app.bar(Method::PATCH, "/api/event")
+        .json(&json!({"title": {"en": "Gala"}}))
+        .send()
+        .await
+        .expect("PATCH /api/event");
+    let settings = conditional(etag).await.expect("GET");
+    assert_eq!(
+        settings.status(),
+        StatusCode::OK,
+        "the event's settings changed"
+    );
 }

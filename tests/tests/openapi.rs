@@ -120,6 +120,7 @@ const PROVOKED: &[(&str, u16, &str)] = &[
     ("getStats", 503, BAR),
     ("getStats", 503, UNMIGRATED),
     ("getMenu", 200, PUBLIC),
+    ("getMenu", 304, PUBLIC),
     ("getMenu", 503, NO_DATABASE),
     ("getMenu", 503, UNMIGRATED),
     ("getHealth", 200, PUBLIC),
@@ -1328,6 +1329,16 @@ async fn public_endpoints_answer_as_the_spec_documents() {
         .send("/api/menu", app.http.get(app.url("/api/menu")))
         .await;
     assert_eq!(menu.json["drinks"].as_array().map(Vec::len), Some(7));
+    let etag = menu.header("etag").expect("an ETag").to_string();
+    let unchanged = cov
+        .send(
+            "/api/menu",
+            app.http
+                .get(app.url("/api/menu"))
+                .header("if-none-match", etag),
+        )
+        .await;
+    assert_eq!(unchanged.status, 304);
     let health = cov
         .send("/api/health", app.http.get(app.url("/api/health")))
         .await;

@@ -121,6 +121,9 @@ async fn every_write_outcome_decodes_into_its_type() {
             &None::<&str>,
             &None::<i32>,
             &None::<bool>,
+            &false,
+            &None::<&str>,
+            &None::<&str>,
         ],
     )
     .await;
@@ -137,6 +140,9 @@ async fn every_write_outcome_decodes_into_its_type() {
             &None::<&str>,
             &None::<i32>,
             &None::<bool>,
+            &false,
+            &None::<&str>,
+            &None::<&str>,
         ],
     )
     .await;
@@ -149,6 +155,8 @@ async fn every_write_outcome_decodes_into_its_type() {
             &r#"{"en":"Mate","de":"Mate"}"#,
             &true,
             &None::<i32>,
+            &None::<&str>,
+            &r#"{"de":"Koffeinlimo"}"#,
         ],
     )
     .await;
@@ -158,7 +166,14 @@ async fn every_write_outcome_decodes_into_its_type() {
     let again = json(
         &c,
         sql::INSERT_DRINK,
-        &[&"mate", &r#"{"en":"Mate"}"#, &true, &None::<i32>],
+        &[
+            &"mate",
+            &r#"{"en":"Mate"}"#,
+            &true,
+            &None::<i32>,
+            &None::<&str>,
+            &"{}",
+        ],
     )
     .await;
     assert!(matches!(
@@ -176,6 +191,9 @@ async fn every_write_outcome_decodes_into_its_type() {
             &Some(r#"{"en":"Yerba mate"}"#),
             &Some(5_i32),
             &Some(true),
+            &true,
+            &Some("cocktail"),
+            &Some(r#"{"en":"With ice"}"#),
         ],
     )
     .await;
@@ -298,10 +316,18 @@ async fn every_read_decodes_into_its_type() {
     place(&c, ana, "Ana", "tea").await;
 
     let menu_json = json(&c, sql::MENU, &[]).await;
-    let menu = shapes::menu(menu_json.as_deref()).expect("menu");
+    let answer = shapes::menu(menu_json.as_deref()).expect("menu");
+    let menu = &answer.menu;
     assert!(menu.drinks.iter().any(|d| d.id == "beer" && d.sold_out));
-    same_fields("a menu drink", &menu_json, "/drinks/0", &menu.drinks[0]);
-    same_fields("the menu's event", &menu_json, "/event", &menu.event);
+    assert_eq!(answer.etag.len(), 34, "a quoted MD5: {}", answer.etag);
+    same_fields("the menu", &menu_json, "/menu", menu);
+    same_fields(
+        "a menu drink",
+        &menu_json,
+        "/menu/drinks/0",
+        &menu.drinks[0],
+    );
+    same_fields("the menu's event", &menu_json, "/menu/event", &menu.event);
     let mine = json(&c, sql::MY_ORDERS, &[&ana, &50_i64]).await;
     let orders = shapes::my_orders(mine.as_deref()).expect("mine").orders;
     assert_eq!(orders.len(), 1);
@@ -483,6 +509,7 @@ fn the_decoded_types_and_the_openapi_schemas_have_the_same_fields() {
         id: "tea".into(),
         name: "Tea".into(),
         names: Texts::default(),
+        description: Texts::default(),
         available: true,
         stock: Some(1),
         sold_out: false,

@@ -27,12 +27,15 @@ await scenario("the bar sets the menu", async (browser) => {
   // Add a drink with an English and a German name.
   await b.fill("#names-add-en", "Club-Mate");
   await b.fill("#names-add-de", "Mate-Limo");
+  await b.fill("#description-add-en", "Caffeinated lemonade");
+  await b.fill("#description-add-de", "Koffeinlimo");
   await b.fill("#add-stock", "12");
   await b.setInputFiles("#add-picture", fileURLToPath(new URL("../../tests/fixtures/drink.png", import.meta.url)));
   await b.click(".add-drink button[type=submit]");
   await b.locator(".toast", { hasText: "is on the menu" }).waitFor();
   const mate = v.locator('button.drink[data-drink="club-mate"]');
   await mate.locator(".drink-name", { hasText: "Mate-Limo" }).waitFor({ timeout: 10000 });
+  assertEqual((await mate.locator(".drink-description").textContent()).trim(), "Koffeinlimo", "the German description");
   await waitUntil("the uploaded picture is shown", async () => {
     const src = await mate.locator("img").getAttribute("src");
     const loaded = await mate.locator("img").evaluate((img) => img.complete && img.naturalWidth === 64);

@@ -41,32 +41,38 @@ function pictureInput(id, drinkId = null) {
     }));
 }
 
-/** The name inputs of one drink (`prefix`: "add" or the drink id), kept across renders. */
-function nameInputs(prefix, names, typed) {
+/** Longest name and description, in characters (as core's limits). */
+const MAX_CHARS = { names: 64, description: 120 };
+
+/**
+ * The inputs of a text per language (`field`: "names" or "description") of one drink
+ * (`prefix`: "add" or the drink id), kept across renders while typed.
+ */
+function textInputs(field, prefix, values, typed) {
   return LANGUAGES.map(({ code, name }) => {
-    const id = `names-${prefix}-${code}`;
+    const id = `${field}-${prefix}-${code}`;
     return h("span", { class: "name-field" },
-      h("label", { for: id }, name),
+      h("label", { for: id }, field === "names" ? name : t("bar.menu.description", { language: name })),
       h("input", {
         type: "text",
         id,
         lang: code,
-        maxlength: 64,
-        value: typed.has(id) ? typed.get(id) : names?.[code] ?? "",
+        maxlength: MAX_CHARS[field],
+        value: typed.has(id) ? typed.get(id) : values?.[code] ?? "",
         "data-dirty": typed.has(id) ? "" : null,
-        dataset: { language: code },
+        dataset: { field, language: code },
       }));
   });
 }
 
-/** The names typed into `form`, as the API takes them (English required). */
-function namesOf(form) {
-  const names = {};
-  for (const input of form.querySelectorAll("input[data-language]")) {
+/** The text per language typed into `form` for `field`, as the API takes it. */
+function textsOf(form, field) {
+  const texts = {};
+  for (const input of form.querySelectorAll(`input[data-field=${field}]`)) {
     const value = input.value.trim();
-    if (value) names[input.dataset.language] = value;
+    if (value) texts[input.dataset.language] = value;
   }
-  return names;
+  return texts;
 }
 
 /** A drink id from its English name: "Club-Mate 0.5 l" → "club-mate-0-5-l". */
@@ -125,7 +131,8 @@ export function renderStock(el, state) {
         h("details", { class: "drink-edit", open: typed.has(`names-${drink.id}-en`) ? true : null },
           h("summary", {}, t("bar.menu.edit")),
           h("form", { class: "names-form", dataset: { action: "rename", drink: drink.id } },
-            ...nameInputs(drink.id, drink.names, typed),
+            ...textInputs("names", drink.id, drink.names, typed),
+            ...textInputs("description", drink.id, drink.description, typed),
             h("button", { type: "submit", class: "button button-secondary button-small" }, t("bar.menu.rename"))),
           iconPicker(drink.id, drink.icon ?? "", drink.id),
           h("div", { class: "drink-edit-actions" },
@@ -159,7 +166,8 @@ export function renderStock(el, state) {
     h("form", { class: "add-drink card", dataset: { action: "add-drink" } },
       h("h2", {}, t("bar.menu.add_title")),
       h("p", { class: "muted" }, t("bar.menu.add_hint")),
-      ...nameInputs("add", null, typed),
+      ...textInputs("names", "add", null, typed),
+      ...textInputs("description", "add", null, typed),
       iconPicker("add", ""),
       pictureInput("add-picture"),
       h("span", { class: "name-field" },
@@ -192,11 +200,11 @@ export function stockActions(ctx) {
     return true;
   }
 
-  function refuseNames(form) {
-    const english = form.querySelector("input[data-language=en]");
+  function refuseNames(form, field = "names") {
+    const english = form.querySelector(`input[data-field=${field}][data-language=en]`);
     english.setAttribute("aria-invalid", "true");
     english.focus();
-    toast(t("bar.menu.english_needed"), { kind: "error" });
+    toast(t(field === "names" ? "bar.menu.english_needed" : "bar.event.english_needed"), { kind: "error" });
   }
 
   async function save(drinkId, changes, { quiet = false } = {}) {
@@ -223,14 +231,16 @@ export function stockActions(ctx) {
     },
     /** A key in a portions or name field: it is being typed (kept across renders). */
     typing(input) {
-      if (input.type === "number" || input.dataset.language) input.dataset.dirty = "";
+      if (input.type === "number" || input.dataset.field) input.dataset.dirty = "";
     },
     /** A name form was submitted: the drink's names per language. */
     rename(form) {
-      const names = namesOf(form);
+      const names = textsOf(form, "names");
       if (!names.en) return refuseNames(form);
+      const description = textsOf(form, "description");
+      if (Object.keys(description).length && !description.en) return refuseNames(form, "description");
       for (const input of form.querySelectorAll("input")) delete input.dataset.dirty;
-      save(form.dataset.drink, { names });
+      save(form.dataset.drink, { names, description });
     },
     /** Up or down: the drink swaps places with its neighbour on the menu. */
     async move(button) {
@@ -289,8 +299,10 @@ export function stockActions(ctx) {
     },
     /** The add form: a new drink at the end of the menu. */
     async add(form) {
-      const names = namesOf(form);
+      const names = textsOf(form, "names");
       if (!names.en) return refuseNames(form);
+      const description = textsOf(form, "description");
+      if (Object.keys(description).length && !description.en) return refuseNames(form, "description");
       const stockInput = form.querySelector("#add-stock");
       const raw = stockInput.value.trim();
       const stock = raw === "" ? null : Number(raw);
@@ -305,7 +317,7 @@ export function stockActions(ctx) {
       const file = form.querySelector("#add-picture").files[0];
       if (file && !checkFile(form.querySelector("#add-picture"))) return;
       try {
-        let drink = await api.createDrink({ id, names, stock, ...(icon ? { icon } : {}) });
+        let drink = await api.createDrink({ id, names, description, stock, ...(icon ? { icon } : {}) });
         if (file) drink = await api.setDrinkPicture(drink.id, file);
         for (const input of form.querySelectorAll("input")) {
           delete input.dataset.dirty;
