@@ -1,11 +1,74 @@
--- 0006_menu: the menu is set from the bar (POST /api/drinks, PATCH /api/drinks/{id}): a
--- drink's name per language (English required; the pages fall back to it), its place on
--- the menu, and whether it is retired. A drink is never deleted while orders reference it:
--- retiring takes it off the menu (no new orders), history, CSV and statistics keep it.
--- Adding, renaming, moving, retiring a drink or changing its picture writes a `menu` feed
--- event (trigger); the pages read the menu again. `name` stays the English name (CSV,
--- statistics).
+-- 0004_event_and_menu: what an organiser sets on the bar tablet, live, with no deploy.
+--
+-- The event's settings (PATCH /api/event, read in GET /api/menu): title and welcome line per
+-- language, ordering open / paused / closed with a message, the automatic pause while more
+-- orders wait than `busy_limit`, and an optional ordering key that the poster's QR code
+-- carries (`/?k=…`). One row; texts are JSON objects of language → text, checked by core
+-- (`event::Texts`) before they are written.
+--
+-- The menu (POST /api/drinks, PATCH /api/drinks/{id}, PUT /api/drinks/{id}/picture): a
+-- drink's name and short description per language (English required; the pages fall back to
+-- it), its place, a drawn icon or an uploaded picture, and whether it is retired. A drink is
+-- never deleted while orders reference it: retiring takes it off the menu (no new orders);
+-- history, CSV and statistics keep it. `name` stays the English name (CSV, statistics).
+--
+-- Every change writes a feed event in the same transaction (triggers): `settings` for the
+-- event's settings, `menu` for a drink added, renamed, moved, retired or given a picture;
+-- the pages read GET /api/menu again. `place_order` refuses, before anything is written, an
+-- order without the current key, any order while ordering is not open, a new order while the
+-- bar is busy, and an order for a retired drink.
 
+-- The event's settings.
+create table event_settings (
+    id          int2 primary key default 1 check (id = 1),
+    title       jsonb not null default '{}' check (jsonb_typeof(title) = 'object'),
+    welcome     jsonb not null default '{}' check (jsonb_typeof(welcome) = 'object'),
+    ordering    text not null default 'open' check (ordering in ('open', 'paused', 'closed')),
+    message     jsonb not null default '{}' check (jsonb_typeof(message) = 'object'),
+    busy_limit  int4 check (busy_limit > 0),
+    -- The ordering key the poster's QR code carries (null: none required); made by
+    -- `new_order_key`, read by the bar only.
+    order_key   text check (order_key ~ '^[0-9a-f]{16}$'),
+    version     int4 not null default 1,
+    updated_at  timestamptz not null default now()
+);
+insert into event_settings default values;
+
+-- The settings as everyone sees them (core: `event::EventSettings`).
+create function settings_json(s event_settings) returns json
+language sql stable parallel safe
+return json_build_object(
+    'title', s.title,
+    'welcome', s.welcome,
+    'ordering', s.ordering,
+    'message', s.message,
+    'busy_limit', s.busy_limit,
+    'key_required', s.order_key is not null,
+    'version', s.version,
+    'updated_at', epoch_ms(s.updated_at)
+);
+
+-- A fresh key: 16 hex digits of a random UUID (60 random bits; gen_random_uuid draws from
+-- the strong random source).
+create function new_order_key() returns text
+language sql volatile
+return substr(replace(gen_random_uuid()::text, '-', ''), 1, 16);
+
+create function event_settings_emit_event() returns trigger
+language plpgsql
+as $fn$
+begin
+    insert into order_events (kind) values ('settings');
+    return null;
+end
+$fn$;
+
+create trigger event_settings_emit_event
+after update on event_settings
+for each row
+execute function event_settings_emit_event();
+
+-- The menu.
 -- drink_json's body names the row type: it is made again below.
 drop function drink_json(drinks);
 alter table drinks add column names jsonb not null default '{}'
@@ -56,10 +119,13 @@ return json_build_object(
     'picture', '/api/pictures/' || d.picture
 );
 
+-- Feed events of kind `settings` and `menu` carry nothing but their time: the pages read
+-- the settings and the menu again. Only order events have an order, only drink events a drink.
 alter table order_events drop constraint order_events_kind_check;
-alter table order_events drop constraint order_events_order_check;
-alter table order_events drop constraint order_events_order_snapshot_check;
-alter table order_events drop constraint order_events_settings_check;
+alter table order_events drop constraint order_events_check;
+alter table order_events drop constraint order_events_check1;
+alter table order_events drop constraint order_events_check2;
+alter table order_events alter column drink_id drop not null;
 alter table order_events add constraint order_events_kind_check
     check (kind in ('placed', 'changed', 'status', 'cancelled', 'drink', 'settings', 'menu'));
 alter table order_events add constraint order_events_order_check
@@ -68,6 +134,8 @@ alter table order_events add constraint order_events_order_snapshot_check
     check (kind in ('drink', 'settings', 'menu')
            or (number is not null and nickname is not null and status is not null
                and version is not null and drink_id is not null));
+alter table order_events add constraint order_events_drink_snapshot_check
+    check (kind <> 'drink' or (drink_id is not null and available is not null));
 alter table order_events add constraint order_events_settings_check
     check (kind not in ('settings', 'menu') or drink_id is null);
 
@@ -126,8 +194,16 @@ when (new.names is distinct from old.names
       or new.picture is distinct from old.picture)
 execute function drinks_emit_menu_event();
 
--- place_order of 0005, and a retired drink is refused (`retired`) like an unknown one.
-drop function place_order(uuid, text, text, uuid, text, text, text, text);
+-- A placement the event's settings refuse: `{"outcome", "order": null, "event"}`.
+create function settings_refusal(outcome text, s event_settings) returns json
+language sql stable parallel safe
+return json_build_object('outcome', outcome, 'order', null, 'event', settings_json(s));
+
+-- place_order of 0003 with the event's and the menu's refusals (after a replay, which still
+-- answers): the key (`key_required`), ordering not open (`ordering_closed`), a new order
+-- while more than `busy_limit` are in `p_waiting` (core: `OrderStatus::WAITING`; `busy`),
+-- a retired drink (`retired`).
+drop function place_order(uuid, text, text, uuid, text, text);
 create function place_order(
     p_visitor_id uuid, p_nickname text, p_drink_id text, p_request_id uuid,
     p_open text, p_changeable text, p_waiting text, p_key text
