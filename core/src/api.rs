@@ -456,9 +456,10 @@ pub struct FeedEvent {
 }
 
 /// `GET /api/feed`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct FeedPage {
-    pub events: Vec<FeedEvent>,
+    /// Each event as PostgreSQL built it (`event_json`: a [`FeedEvent`]), passed through.
+    pub events: Vec<Box<serde_json::value::RawValue>>,
     /// Cursor to poll with next (`?after=`); also the response's ETag.
     pub next: String,
 }

@@ -4,13 +4,13 @@
 //! functions of migration 0003 (`order_json`, `drink_json`, `event_json`, `write_outcome`).
 //! The types here (and the response types of [`crate::api`] they contain) are decoded with
 //! serde and refuse unknown fields, so a field added on one side only fails a fast test
-//! (`tests/shapes.rs` in the e2e crate runs every statement against PostgreSQL) instead of
-//! being dropped silently.
+//! (`tests/shapes.rs` in the e2e crate runs every statement against PostgreSQL, and decodes
+//! the feed events that feed-fn passes through) instead of being dropped silently.
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::api::{FeedEvent, FeedPage, Menu, MenuItem, MyOrders, Order, Purged, QueuePage};
+use crate::api::{FeedPage, Menu, MenuItem, MyOrders, Order, Purged, QueuePage};
 use crate::cursor::{FeedCursor, PageCursor};
 use crate::domain::OrderStatus;
 use crate::event::{EventKey, EventSettings};
@@ -306,16 +306,16 @@ pub fn feed_start(json: Option<&str>) -> Result<FeedPage, ApiError> {
     })
 }
 
-/// One event with its feed position.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// One event with its feed position; the event is not decoded (see [`FeedPage::events`]).
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EventRow {
     pub tx: String,
     pub seq: i64,
-    pub event: FeedEvent,
+    pub event: Box<serde_json::value::RawValue>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EventRows {
     pub events: Vec<EventRow>,
@@ -564,6 +564,11 @@ mod tests {
         ]}"#;
         let page = feed_page(Some(json), &FeedCursor::beginning()).unwrap();
         assert_eq!(page.events.len(), 2);
+        let served = String::from_utf8(crate::api::to_json(&page).unwrap()).unwrap();
+        assert!(
+            served.starts_with(r#"{"events":[{"kind":"drink","at":5,"#),
+            "the events pass through as PostgreSQL built them: {served}"
+        );
         let next = FeedCursor::decode(&page.next).unwrap();
         assert_eq!(next, FeedCursor::beginning().after_event("101", 2).unwrap());
         let empty = feed_page(Some(r#"{"events":[]}"#), &next).unwrap();
