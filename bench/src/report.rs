@@ -211,6 +211,29 @@ impl Results {
                 pass: r > 0.0 && r <= 1.5,
             });
         }
+        // Phase 6 (issue 15): exports never take the app down.
+        let (idle, loaded) = (p99(self, "export-idle-c1"), p99(self, "export-load-c1"));
+        let export_ratio = div(loaded, idle);
+        ratios.push((
+            "placement p99 during CSV exports / no export (100k orders)".into(),
+            export_ratio,
+        ));
+        targets.push(TargetCheck {
+            target: "placement p99 during 32 CSV exports <= 3x without".into(),
+            measured: format!("{export_ratio:.2}x ({loaded:.2} / {idle:.2} ms)"),
+            pass: export_ratio > 0.0 && export_ratio <= 3.0,
+        });
+        let e = &self.exports;
+        targets.push(TargetCheck {
+            target: format!("{} concurrent CSV exports all complete", e.exports),
+            measured: format!("{} complete, {} errors", e.complete, e.errors),
+            pass: e.exports > 0 && e.complete >= e.exports as u64 && e.errors == 0,
+        });
+        targets.push(TargetCheck {
+            target: "peak resident memory during the exports < 512 MiB".into(),
+            measured: format!("{:.0} MiB", e.peak_rss_mib),
+            pass: e.peak_rss_mib > 0.0 && e.peak_rss_mib < 512.0,
+        });
         let rush_errors = self.rush.errors;
         targets.push(TargetCheck {
             target: "zero errors in the rush".into(),

@@ -16,6 +16,8 @@
 //! the caller's transaction without an exception block: errors (a unique violation, 23505)
 //! reach the caller unchanged. Feed events are written by triggers on `orders` and `drinks`
 //! (migration 0003), so every write here has its events in the same transaction.
+//! [`EXPORT_ORDERS_PAGE`] calls `export_orders_page` (migration 0005), which waits for the
+//! export turn before it builds a page.
 //!
 //! The order rules are core's ([`crate::OrderStatus`]): the functions take the statuses
 //! they need as comma-separated parameters ([`crate::OrderStatus::sql_list`]).
@@ -166,30 +168,21 @@ select content_type, data from pictures where id = $1::text
 ///
 /// Parameters: `$1` keyset position: only orders with a greater id (int8, 0 for the first
 /// page), `$2` the export's upper bound: only orders with an id up to it (int8; 0 on the
-/// first page: the greatest id now, answered as `until` and passed on every later page),
+/// first page: the greatest id then, answered as `until` and passed on every later page),
 /// `$3` rows per page (int8).
 ///
 /// The export reads page after page with `$1` = the last id of the previous page and the
 /// same `$2`: every order that existed when the first page was read is in exactly one page,
 /// in id order; an order placed later has a greater id and is left out (one whose
 /// transaction took its id before the first page and committed after it may be in).
-pub const EXPORT_ORDERS_PAGE: &str = "
-with bound as (
-    select case when $2::int8 > 0 then $2::int8
-                else (select coalesce(max(o.id), 0) from orders o) end as until
-),
-page as (
-    select o
-    from orders o, bound b
-    where o.id > $1::int8 and o.id <= b.until
-    order by o.id
-    limit $3::int8
-)
-select json_build_object(
-    'until', (select b.until from bound b),
-    'orders', coalesce((select json_agg(order_json(p.o) order by (p.o).id) from page p), '[]')
-)::text
-";
+///
+/// Exports take turns: `export_orders_page` (migration 0005) first waits for the export
+/// turn, a transaction-scoped advisory lock, so however many exports run on however many
+/// replicas, one page is built at a time and placements keep the rest of the machine. Run
+/// it outside an explicit transaction (each page its own), or the turn is held until that
+/// transaction ends.
+pub const EXPORT_ORDERS_PAGE: &str =
+    "select export_orders_page($1::int8, $2::int8, $3::int8)::text";
 
 /// The bar's statistics over every order in the table: `{now, drinks, minutes, wait}`
 /// (see `shapes::StatsRows`). `drinks` lists every drink in menu order with its orders per
@@ -469,6 +462,7 @@ mod tests {
             (PLACE_ORDER, "place_order"),
             (CANCEL_ORDER, "cancel_order"),
             (SET_STATUS, "set_order_status"),
+            (EXPORT_ORDERS_PAGE, "export_orders_page"),
         ] {
             let prefix = format!("select {function}(");
             let args = call

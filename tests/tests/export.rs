@@ -1,7 +1,8 @@
 //! The CSV export (`GET /api/queue?format=csv`) on a big table: it streams page by page
 //! (`EXPORT_ORDERS_PAGE`, `EXPORT_PAGE_SIZE` orders per statement), has every order that
-//! existed when it started exactly once and in id order while orders are placed, and stops
-//! reading when the client goes away.
+//! existed when it started exactly once and in id order while orders are placed, stops
+//! reading when the client goes away, and takes turns with the other exports: one page is
+//! built at a time (the export turn of migration 0005).
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -86,6 +87,86 @@ async fn start_export(app: &TestApp) -> reqwest::Response {
         .expect("GET /api/queue?format=csv");
     assert_eq!(response.status(), StatusCode::OK);
     response
+}
+
+/// A whole export downloaded by a task of its own (within 60 s), as text.
+fn download_export(app: &TestApp) -> tokio::task::JoinHandle<String> {
+    let request = app.bar(reqwest::Method::GET, "/api/queue?format=csv");
+    tokio::spawn(async move {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let body = tokio::time::timeout_at(deadline.into(), async {
+            let response = request.send().await.expect("GET /api/queue?format=csv");
+            assert_eq!(response.status(), StatusCode::OK);
+            response.bytes().await.expect("a whole export")
+        })
+        .await
+        .expect("the export ends within 60 s");
+        String::from_utf8(body.to_vec()).expect("UTF-8")
+    })
+}
+
+/// The export turn held by a connection of the test: it reads a page the way an export
+/// does (`EXPORT_ORDERS_PAGE`), but inside a transaction it keeps open, and the turn is
+/// transaction-scoped, so every export page waits until [`HeldTurn::release`].
+struct HeldTurn {
+    client: tokio_postgres::Client,
+    pid: i32,
+}
+
+impl HeldTurn {
+    async fn take(app: &TestApp) -> Self {
+        let client = app.db.client().await;
+        client.batch_execute("BEGIN").await.expect("BEGIN");
+        client
+            .query_one(sql::EXPORT_ORDERS_PAGE, &[&0_i64, &0_i64, &1_i64])
+            .await
+            .expect("an export page, and with it the turn");
+        // Asked last, so that this backend does not show as running an export page.
+        let pid = client
+            .query_one("SELECT pg_backend_pid()", &[])
+            .await
+            .expect("the backend's pid")
+            .get(0);
+        Self { client, pid }
+    }
+
+    /// The backends whose export page waits for this turn (on the advisory lock it holds).
+    async fn waiting(&self, observer: &tokio_postgres::Client) -> Vec<i32> {
+        observer
+            .query(
+                "SELECT pid FROM pg_stat_activity
+                 WHERE datname = current_database() AND query = $1
+                   AND wait_event_type = 'Lock' AND wait_event = 'advisory'
+                   AND $2::int4 = ANY (pg_blocking_pids(pid))",
+                &[&sql::EXPORT_ORDERS_PAGE, &self.pid],
+            )
+            .await
+            .expect("pg_stat_activity")
+            .iter()
+            .map(|row| row.get(0))
+            .collect()
+    }
+
+    /// Waits (up to 10 s) until `n` export pages wait for this turn; their backends.
+    async fn until_waiting(&self, observer: &tokio_postgres::Client, n: usize) -> Vec<i32> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let waiting = self.waiting(observer).await;
+            if waiting.len() >= n {
+                return waiting;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{n} export page(s) wait for the held turn within 10 s ({} do)",
+                waiting.len()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    async fn release(self) {
+        self.client.batch_execute("COMMIT").await.expect("COMMIT");
+    }
 }
 
 #[tokio::test]
@@ -290,5 +371,180 @@ async fn a_client_that_goes_away_after_the_first_chunk_stops_the_export() {
     assert!(
         abandoned > 0 && abandoned < whole / 4,
         "the export stopped ({abandoned} statement starts of {whole})"
+    );
+}
+
+#[tokio::test]
+async fn an_export_waits_while_another_page_holds_the_turn_and_then_has_every_order() {
+    let app = spawn_app().await;
+    arrange_orders(&app, 2 * EXPORT_PAGE_SIZE + 500).await;
+    let observer = app.db.client().await;
+    let turn = HeldTurn::take(&app).await;
+
+    let export = download_export(&app);
+    let waiting = turn.until_waiting(&observer, 1).await;
+    // Its first page is read before the head is sent: nothing has come while it waits.
+    assert!(!export.is_finished(), "no answer while the turn is held");
+    turn.release().await;
+
+    let csv = export.await.expect("the export task");
+    eprintln!(
+        "the export (backend {waiting:?}) waited for the held turn, then sent {} bytes",
+        csv.len()
+    );
+    assert_eq!(
+        exported_ids(&csv),
+        ids_in_table(&app, max_id(&app).await).await,
+        "every order once, in id order"
+    );
+}
+
+/// Exports downloaded at once in the turn-taking test: enough that their pages meet at the
+/// turn all the time, few enough for a debug build on two cores.
+const CONCURRENT_EXPORTS: usize = 4;
+
+/// What sampling `pg_stat_activity` and `pg_locks` while exports run has shown: how many
+/// looks, the most export pages seen waiting for the turn at once, and the most seen
+/// holding an advisory lock (the turn) at once.
+#[derive(Clone, Default)]
+struct TurnLog(Arc<Mutex<(u64, i64, i64)>>);
+
+impl TurnLog {
+    fn seen(&self) -> (u64, i64, i64) {
+        self.0.lock().map(|s| *s).unwrap_or_default()
+    }
+
+    /// Samples every 2 ms until the task is dropped.
+    async fn record(self, client: tokio_postgres::Client) {
+        loop {
+            let row = client
+                .query_one(
+                    "SELECT
+                       (SELECT count(*) FROM pg_stat_activity
+                        WHERE datname = current_database() AND query = $1
+                          AND wait_event_type = 'Lock' AND wait_event = 'advisory'),
+                       (SELECT count(*) FROM pg_locks
+                        WHERE locktype = 'advisory' AND granted
+                          AND pid IN (SELECT pid FROM pg_stat_activity
+                                      WHERE datname = current_database() AND query = $1))",
+                    &[&sql::EXPORT_ORDERS_PAGE],
+                )
+                .await
+                .expect("pg_stat_activity and pg_locks");
+            let (waiting, holding): (i64, i64) = (row.get(0), row.get(1));
+            if let Ok(mut seen) = self.0.lock() {
+                *seen = (seen.0 + 1, seen.1.max(waiting), seen.2.max(holding));
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn concurrent_exports_take_turns_one_page_at_a_time_and_each_has_every_order() {
+    let app = spawn_app().await;
+    arrange_orders(&app, ORDERS).await;
+    let expected = ids_in_table(&app, max_id(&app).await).await;
+    let turns = TurnLog::default();
+    let sampler = tokio::spawn(turns.clone().record(app.db.client().await));
+
+    let started = Instant::now();
+    let exports: Vec<_> = (0..CONCURRENT_EXPORTS)
+        .map(|_| download_export(&app))
+        .collect();
+    for export in exports {
+        let csv = export.await.expect("an export task");
+        assert_eq!(
+            exported_ids(&csv),
+            expected,
+            "every order once, in id order"
+        );
+    }
+    sampler.abort();
+    let (looks, most_waiting, most_holding) = turns.seen();
+    eprintln!(
+        "{CONCURRENT_EXPORTS} exports of {ORDERS} orders in {:?}; {looks} looks: at most \
+         {most_waiting} pages waiting for the turn and {most_holding} holding it at once",
+        started.elapsed()
+    );
+    assert!(
+        most_holding <= 1,
+        "at most one export page holds the turn at a time ({most_holding} seen)"
+    );
+    assert!(
+        most_waiting >= 1,
+        "export pages waited for their turn ({looks} looks)"
+    );
+}
+
+#[tokio::test]
+async fn an_export_waiting_for_its_turn_stops_once_its_turn_comes_when_its_client_has_gone() {
+    use tokio::io::AsyncWriteExt;
+
+    let app = spawn_app().await;
+    arrange_orders(&app, ORDERS).await;
+    let observer = app.db.client().await;
+    let log = StatementLog::default();
+    let sampler = tokio::spawn(log.clone().record(app.db.client().await));
+    let turn = HeldTurn::take(&app).await;
+
+    // A client asks for an export and goes away while its first page waits for the turn.
+    let mut client = tokio::net::TcpStream::connect(app.addr)
+        .await
+        .expect("connect");
+    client
+        .write_all(
+            format!(
+                "GET /api/queue?format=csv HTTP/1.1\r\nHost: {}\r\n\
+                 Authorization: Bearer {}\r\n\r\n",
+                app.addr, app.bar_token
+            )
+            .as_bytes(),
+        )
+        .await
+        .expect("the request");
+    turn.until_waiting(&observer, 1).await;
+    drop(client);
+    let released = std::time::SystemTime::now();
+    turn.release().await;
+    let released_at = Instant::now();
+
+    // Its turn comes, it reads the page it waited for, and its first write finds the
+    // client gone: the instance ends within a second (development host; on Spin the
+    // statements below are the evidence).
+    if app.running_instances().is_some() {
+        while app.running_instances() != Some(0) {
+            assert!(
+                released_at.elapsed() < Duration::from_secs(1),
+                "the export's instance ends within a second of its turn"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    // No statement later than a second after the turn came; nothing for the next two.
+    let settled = Instant::now().max(released_at + Duration::from_secs(1));
+    let quiet_until = settled + Duration::from_secs(2);
+    let mut after_settling = None;
+    while Instant::now() < quiet_until {
+        if Instant::now() >= settled && after_settling.is_none() {
+            after_settling = Some(log.count());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    sampler.abort();
+    let after = log.started_after(released);
+    eprintln!(
+        "statement starts: {} in all, {after} after the turn came",
+        log.count()
+    );
+    assert_eq!(
+        after_settling,
+        Some(log.count()),
+        "no statement later than a second after the turn came"
+    );
+    assert!(
+        after <= 4,
+        "at most the page it waited for and one more, each prepared and executed ({after})"
     );
 }
