@@ -75,7 +75,10 @@ pub struct Options {
     pub max_examples: u32,
     #[arg(long, default_value_t = 20261121)]
     pub seed: u64,
-    #[arg(long, default_value_t = 2)]
+    /// One worker by default: with two, Hypothesis parses source in two threads at once,
+    /// which CPython 3.11 can fail with "AST constructor recursion depth mismatch" (a
+    /// Schemathesis runtime error that failed one CI run, not a finding about the API).
+    #[arg(long, default_value_t = 1)]
     pub workers: u32,
 }
 
@@ -84,7 +87,7 @@ impl Default for Options {
         Self {
             max_examples: 300,
             seed: 20261121,
-            workers: 2,
+            workers: 1,
         }
     }
 }
