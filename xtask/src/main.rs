@@ -364,7 +364,7 @@ mod tests {
             panic!("not schemathesis");
         };
         assert_eq!(options.max_examples, 5);
-        assert_eq!(options.workers, 2);
+        assert_eq!(options.workers, 1);
     }
 
     #[test]
