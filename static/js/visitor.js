@@ -556,6 +556,11 @@ function refused(error, pending) {
       outcome.notice = { key: "notice.unknown_drink", params: { drink }, kind: "error" };
       loadMenu();
       break;
+    case "drink-retired":
+      // The bar took it off the menu a moment ago: say so, and show the menu as it is now.
+      outcome.notice = { key: "notice.drink_retired", params: { drink }, kind: "warning" };
+      loadMenu();
+      break;
     case "ordering-paused":
     case "ordering-closed":
       // The banner says why; the notice says that this tap did not order.
