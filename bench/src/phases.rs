@@ -453,9 +453,9 @@ fn placed_outcome(result: Result<Vec<tokio_postgres::Row>, tokio_postgres::Error
     }
 }
 
-/// The status rules `PLACE_ORDER` takes from core (its `$5`, `$6`, `$7`); the body of 0002
-/// took only the first four arguments.
-struct PlaceRules(String, String, String);
+/// The status rules `PLACE_ORDER` takes from core (its `$5`, `$6`, `$7`) and no ordering
+/// key (`$8`); the body of 0002 took only the first four arguments.
+struct PlaceRules(String, String, String, Option<String>);
 
 impl PlaceRules {
     fn new() -> Self {
@@ -464,10 +464,11 @@ impl PlaceRules {
             OrderStatus::sql_list(&OrderStatus::OPEN),
             OrderStatus::sql_list(&OrderStatus::VISITOR_MAY_CHANGE),
             OrderStatus::sql_list(&OrderStatus::WAITING),
+            None,
         )
     }
 
-    /// The first `count` (4 or 7) arguments of a placement.
+    /// The first `count` (4 or 8) arguments of a placement.
     fn args<'a>(
         &'a self,
         count: usize,
@@ -476,9 +477,10 @@ impl PlaceRules {
         drink: &'a &'static str,
         request: &'a Uuid,
     ) -> Vec<&'a (dyn tokio_postgres::types::ToSql + Sync)> {
-        let all: [&'a (dyn tokio_postgres::types::ToSql + Sync); 7] =
-            [visitor, nickname, drink, request, &self.0, &self.1, &self.2];
-        all[..count.min(7)].to_vec()
+        let all: [&'a (dyn tokio_postgres::types::ToSql + Sync); 8] = [
+            visitor, nickname, drink, request, &self.0, &self.1, &self.2, &self.3,
+        ];
+        all[..count.min(8)].to_vec()
     }
 }
 
@@ -535,7 +537,7 @@ async fn statement_per_call(
             let drink = DRINKS[(i % 5) as usize];
             let (visitor, request, rules) = (Uuid::new_v4(), Uuid::new_v4(), PlaceRules::new());
             let count = if *sql == *drinks_core::sql::PLACE_ORDER {
-                7
+                8
             } else {
                 4
             };
