@@ -1,6 +1,8 @@
 // The polite feed poller: one request every ~2 s while the page is visible, none while it is
-// hidden, exponential backoff with jitter after errors, the cursor kept across requests
-// (If-None-Match → 304, which costs no rendering at all).
+// hidden (or, when a view asks for it with `setHiddenInterval`, one every so many seconds,
+// as far as the browser lets timers of hidden pages run), exponential backoff with jitter
+// after errors, the cursor kept across requests (If-None-Match → 304, which costs no
+// rendering at all).
 
 import { getFeed, ApiError } from "./api.js";
 import { backoff } from "./backoff.js";
@@ -27,9 +29,11 @@ export class FeedPoller {
     this.inFlight = false;
     this.running = false;
     this.state = "ok";
+    this.hiddenInterval = null;
     this.onVisibility = () => {
-      if (document.hidden) this.clear();
-      else this.schedule(0);
+      if (!document.hidden) this.schedule(0);
+      else if (this.hiddenInterval === null) this.clear();
+      else this.schedule(this.hiddenInterval);
     };
     this.onOnline = () => this.schedule(0);
   }
@@ -49,6 +53,17 @@ export class FeedPoller {
     window.removeEventListener("online", this.onOnline);
   }
 
+  /** `ms`: keep polling this often while the page is hidden; null: not at all (the default). */
+  setHiddenInterval(ms) {
+    if (this.hiddenInterval === ms) return;
+    this.hiddenInterval = ms;
+    if (document.hidden) this.onVisibility();
+  }
+
+  get pollsWhileHidden() {
+    return this.hiddenInterval !== null;
+  }
+
   /** Poll as soon as possible (e.g. right after one's own action). */
   now() {
     this.schedule(0);
@@ -61,7 +76,7 @@ export class FeedPoller {
 
   schedule(delay) {
     this.clear();
-    if (!this.running || document.hidden) return;
+    if (!this.running || (document.hidden && this.hiddenInterval === null)) return;
     this.timer = setTimeout(() => this.tick(), delay);
   }
 
@@ -73,9 +88,10 @@ export class FeedPoller {
 
   async tick() {
     this.timer = null;
-    if (this.inFlight || !this.running || document.hidden) return;
+    if (this.inFlight || !this.running || (document.hidden && this.hiddenInterval === null)) return;
     this.inFlight = true;
-    let next = this.interval * (0.9 + Math.random() * 0.2);
+    const interval = document.hidden ? this.hiddenInterval : this.interval;
+    let next = interval * (0.9 + Math.random() * 0.2);
     try {
       const page = await getFeed({ cursor: this.cursor, limit: PAGE_LIMIT });
       this.failures = 0;
