@@ -144,7 +144,8 @@ export function languageSwitch() {
             lang: l.code,
             "aria-pressed": l.code === language ? "true" : "false",
             title: l.name,
-            "aria-label": l.name,
+            // The name holds the visible code too (WCAG 2.5.3: speech users say what they see).
+            "aria-label": `${l.code.toUpperCase()} ${l.name}`,
             onclick: () => setLanguage(l.code),
           },
           l.code.toUpperCase(),

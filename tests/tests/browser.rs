@@ -410,3 +410,8 @@ async fn two_tabs_of_one_visitor_stay_in_step() {
     let orders = count_where(&app, "SELECT count(*) FROM orders WHERE nickname = 'Tabby'").await;
     assert_eq!(orders, 2, "one order served, one cancelled, no duplicates");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axe_finds_nothing_serious_on_the_visitor_page_the_bar_and_the_poster() {
+    run_scenario("a11y").await;
+}

@@ -144,8 +144,11 @@ export function renderSide(el, state) {
     .filter((r) => r.waiting > 0 || r.ready > 0)
     .sort((a, b) => b.waiting - a.waiting || menuName(state, a.drink).localeCompare(menuName(state, b.drink)));
   const soldOut = state.menu.filter((d) => d.sold_out);
+  // Each count carries its status for screen readers, so the button's name is what it shows
+  // (no aria-label that would differ from the visible text).
   const countsOf = (r) => OPEN.map((status) =>
-    h("span", { class: `count count-${status}`, title: statusName(status) }, String(r[status])));
+    h("span", { class: `count count-${status}`, title: statusName(status) },
+      String(r[status]), h("span", { class: "visually-hidden" }, ` ${statusName(status)}`)));
   replace(el,
     h("section", { class: "card batch", "aria-labelledby": "batch-title" },
       h("h2", { id: "batch-title" }, t("bar.batch.title")),
@@ -157,11 +160,10 @@ export function renderSide(el, state) {
             class: "batch-item",
             dataset: { action: "batch", drink: r.drink },
             "aria-pressed": String(state.filter.drink === r.drink),
-            "aria-label": t("bar.batch.label", { drink: menuName(state, r.drink), placed: r.placed, preparing: r.preparing, ready: r.ready }),
           },
           drinkPicture(state.menu.find((d) => d.id === r.drink) ?? r.drink, { className: "batch-picture", size: 36 }),
           h("span", { class: "batch-name" }, menuName(state, r.drink)),
-          h("span", { class: "batch-counts", "aria-hidden": "true" }, countsOf(r)))))),
+          h("span", { class: "batch-counts" }, countsOf(r)))))),
       h("p", { class: "batch-legend muted", "aria-hidden": "true" },
         OPEN.flatMap((status, i) => [i > 0 ? " " : null, h("span", { class: `count count-${status}` }, statusName(status))]))),
     h("section", { class: "card soldout-card", "aria-labelledby": "soldout-title" },
