@@ -1,7 +1,7 @@
 // Entry point: loads the translations, puts the language switch in the header and starts the
 // view the query asks for: `?bar` the bar queue, `?qr` the poster, otherwise the visitor page.
 
-import { initI18n, languageSwitch, t } from "./i18n.js";
+import { initI18n, languageSwitch, onLanguageChange, t } from "./i18n.js";
 import { h, replace } from "./dom.js";
 
 async function main() {
@@ -18,6 +18,12 @@ async function main() {
   if (params.has("bar")) view = await import("./bar.js");
   else if (params.has("qr")) view = await import("./poster.js");
   else view = await import("./visitor.js");
+  // The tab's title in the page's language (the visitor page sets its own: "ready").
+  const title = params.has("bar") ? "title.bar" : params.has("qr") ? "title.poster" : null;
+  if (title) {
+    document.title = t(title);
+    onLanguageChange(() => (document.title = t(title)));
+  }
   try {
     await view.start(main);
   } catch (error) {
