@@ -25,9 +25,7 @@ const chrome = await chromeLauncher.launch({
 let failed = false;
 try {
   const flags = { port: chrome.port, output: "json", logLevel: "error" };
-  const config = desktop
-    ? { extends: "lighthouse:default", settings: { formFactor: "desktop", screenEmulation: { mobile: false, width: 1350, height: 940, deviceScaleFactor: 1, disabled: false }, throttlingMethod: "simulate" } }
-    : undefined;
+  const config = desktop ? (await import("lighthouse/core/config/desktop-config.js")).default : undefined;
   const { lhr } = await lighthouse(url, flags, config);
   console.log(`Lighthouse ${lhr.lighthouseVersion} on ${url} (${desktop ? "desktop" : "mobile"})`);
   for (const category of Object.values(lhr.categories)) {
