@@ -44,6 +44,12 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 const STEPS = [STATUSES[0]];
 while (NEXT[STEPS[STEPS.length - 1]]) STEPS.push(NEXT[STEPS[STEPS.length - 1]]);
 
+/**
+ * The nickname's length as the server counts it (core's `Nickname`: Unicode scalar values
+ * after trimming), so the counter and the check while typing agree with the server.
+ */
+const nicknameLength = (text) => [...text.trim()].length;
+
 const mayChange = (order) => Boolean(order) && VISITOR_MAY_CHANGE.includes(order.status);
 /** The bar takes orders now (until the event's settings are loaded, assume it does). */
 const ordering = (state) => !state.event || state.event.ordering === "open";
@@ -82,6 +88,16 @@ const actions = {
   /** What the page starts from: this device's id and what localStorage kept. */
   restore: (state, saved) => ({ ...state, ...saved }),
   nicknameError: (state, key) => (state.nicknameError === key ? state : { ...state, nicknameError: key }),
+  /** What the nickname field holds now: its length, and "too long" as soon as it is. */
+  nicknameTyped: (state, length) => {
+    const tooLong = length > NICKNAME_MAX_CHARS;
+    const nicknameError = tooLong
+      ? "nickname.too_long"
+      : state.nicknameError === "nickname.too_long" || state.nicknameError === "nickname.required" ? null : state.nicknameError;
+    return state.nicknameLength === length && state.nicknameError === nicknameError
+      ? state
+      : { ...state, nicknameLength: length, nicknameError };
+  },
   menu: (state, { drinks, event }) => ({ ...state, menu: drinks, event, menuError: false }),
   /** The event's settings, newer than ours (e.g. from a refusal). */
   event: (state, event) => (state.event && state.event.version >= event.version ? state : { ...state, event }),
@@ -157,6 +173,7 @@ const store = createStore({
   net: "ok", // "ok" | "sending" | "offline" | "error"
   notice: null, // {key, params, kind}
   nicknameError: null,
+  nicknameLength: 0,
   ticker: [], // newest first
   tickerFilled: false,
   push: "idle", // see the push action
@@ -195,7 +212,7 @@ function build(main) {
     spellcheck: "false",
     maxlength: 64,
     required: true,
-    "aria-describedby": "nickname-hint nickname-error",
+    "aria-describedby": "nickname-hint nickname-count nickname-error",
     value: local.getRaw(KEY_NICKNAME) || "",
   });
   const form = h(
@@ -204,6 +221,7 @@ function build(main) {
     h("label", { for: "nickname", class: "field-label", "data-i18n": "nickname.label" }),
     nicknameInput,
     h("p", { id: "nickname-hint", class: "field-hint", "data-i18n": "nickname.hint" }),
+    h("p", { id: "nickname-count", class: "field-count" }),
     h("p", { id: "nickname-error", class: "field-error", role: "alert" }),
   );
 
@@ -211,6 +229,7 @@ function build(main) {
   els = {
     nickname: nicknameInput,
     nicknameError: form.querySelector("#nickname-error"),
+    nicknameCount: form.querySelector("#nickname-count"),
     net: h("div", { class: "net", role: "status", "aria-live": "polite" }),
     status: h("section", { class: "status-area", "aria-live": "polite", "aria-atomic": "true", "aria-labelledby": "status-title" }),
     alerts: h("section", { class: "alerts", "aria-labelledby": "alerts-title" }),
@@ -257,7 +276,7 @@ function build(main) {
   root.addEventListener("input", (event) => {
     if (event.target !== nicknameInput) return;
     local.setRaw(KEY_NICKNAME, nicknameInput.value);
-    store.dispatch("nicknameError", null);
+    store.dispatch("nicknameTyped", nicknameLength(nicknameInput.value));
   });
   root.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -270,7 +289,7 @@ function build(main) {
 /** Draws `state`; `previous` null (first render, new language) redraws every part. */
 function render(state, previous = null) {
   const changed = (...keys) => !previous || keys.some((key) => state[key] !== previous[key]);
-  if (changed("nicknameError")) renderNickname(state);
+  if (changed("nicknameError", "nicknameLength")) renderNickname(state);
   if (changed("net", "pending")) renderNet(state);
   if (changed("pending", "order", "net", "menu", "cancelling")) renderStatus(state);
   if (changed("notice")) renderNotice(state);
@@ -311,6 +330,8 @@ function renderEvent({ event, orderKey }) {
 }
 
 function renderNickname(state) {
+  els.nicknameCount.textContent = t("nickname.count", { n: state.nicknameLength, max: NICKNAME_MAX_CHARS });
+  els.nicknameCount.classList.toggle("is-over", state.nicknameLength > NICKNAME_MAX_CHARS);
   els.nicknameError.textContent = state.nicknameError ? t(state.nicknameError) : "";
   els.nickname.setAttribute("aria-invalid", state.nicknameError ? "true" : "false");
 }
@@ -591,7 +612,7 @@ function refuseNickname(key) {
 function choose(drinkId) {
   const nickname = els.nickname.value.trim();
   if (!nickname) return refuseNickname("nickname.required");
-  if ([...nickname].length > NICKNAME_MAX_CHARS) return refuseNickname("nickname.too_long");
+  if (nicknameLength(nickname) > NICKNAME_MAX_CHARS) return refuseNickname("nickname.too_long");
   store.dispatch("nicknameError", null);
   local.setRaw(KEY_NICKNAME, nickname);
   const { order, pending } = store.state;
@@ -791,7 +812,10 @@ async function disableNotifications() {
 function onStorage(event) {
   if (event.storageArea !== window.localStorage) return;
   if (event.key === KEY_NICKNAME) {
-    if (document.activeElement !== els.nickname) els.nickname.value = event.newValue ?? "";
+    if (document.activeElement !== els.nickname) {
+      els.nickname.value = event.newValue ?? "";
+      store.dispatch("nicknameTyped", nicknameLength(els.nickname.value));
+    }
     return;
   }
   let value = null;
@@ -886,6 +910,7 @@ function restored() {
   const push = local.get(KEY_PUSH);
   const pushKept = Boolean(push && order && push.orderId === order.id && pwa.notificationsGranted());
   return {
+    nicknameLength: nicknameLength(local.getRaw(KEY_NICKNAME) || ""),
     pending,
     order,
     orderKey: scannedKey(),

@@ -1,10 +1,11 @@
 // Accessibility (issue 13): axe-core (npm, through @axe-core/playwright) finds no serious or
 // critical violation on the visitor page, the bar and the poster, in each of their states.
+// The nickname field's counter counts as the server does and flags "too long" while typing.
 
 import { AxeBuilder } from "@axe-core/playwright";
 import {
   APP_URL, PHONE, TABLET, scenario, newPage, order, waitForOrderNumber, barSignIn, barApi,
-  apiOrder, assert, log,
+  apiOrder, assert, assertEqual, log,
 } from "./lib.mjs";
 
 const found = [];
@@ -33,6 +34,15 @@ await scenario("axe finds nothing serious on any page", async (browser) => {
   await phone.click('button.drink[data-drink="espresso"]');
   await phone.locator("#nickname-error").filter({ hasText: /./ }).waitFor();
   await check(phone, "visitor, nickname missing");
+  // The counter counts as the server does and says "too long" while typing, before any tap.
+  await phone.fill("#nickname", "🍹".repeat(32));
+  assertEqual(await phone.locator("#nickname-count").textContent(), "32 of 32 characters", "the counter at the limit");
+  assertEqual(await phone.locator("#nickname-error").textContent(), "", "no error at the limit");
+  await phone.fill("#nickname", "a".repeat(32));
+  await phone.type("#nickname", "x");
+  assertEqual(await phone.locator("#nickname-count").textContent(), "33 of 32 characters", "the counter over the limit");
+  await phone.locator("#nickname-error", { hasText: "at most 32" }).waitFor();
+  await check(phone, "visitor, nickname too long");
   await order(phone, "Axel", "espresso");
   await waitForOrderNumber(phone);
   await phone.locator(".alerts").waitFor();
