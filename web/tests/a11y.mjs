@@ -1,6 +1,7 @@
 // Accessibility (issue 13): axe-core (npm, through @axe-core/playwright) finds no serious or
 // critical violation on the visitor page, the bar and the poster, in each of their states.
 // The nickname field's counter counts as the server does and flags "too long" while typing.
+// The bar's side panel breaks no word in any language at 1024 and 1366 px.
 
 import { AxeBuilder } from "@axe-core/playwright";
 import {
@@ -74,6 +75,33 @@ await scenario("axe finds nothing serious on any page", async (browser) => {
     await bar.waitForLoadState("networkidle").catch(() => {});
     await check(bar, `bar, tab ${name}`);
   }
+
+  // The bar's side panel breaks no word in any language at 1024 and 1366 px.
+  await bar.click("#tab-queue");
+  await bar.locator(".batch-item").first().waitFor();
+  for (const lang of ["de", "fr", "it", "en"]) {
+    await bar.click(`.lang-button[lang="${lang}"]`);
+    await bar.locator(`html[lang="${lang}"]`).waitFor();
+    for (const width of [1024, 1366]) {
+      await bar.setViewportSize({ width, height: 800 });
+      const broken = await bar.evaluate(() => {
+        const words = [];
+        const walker = document.createTreeWalker(document.querySelector(".side"), NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+          for (const m of node.data.matchAll(/\S+/g)) {
+            const range = document.createRange();
+            range.setStart(node, m.index);
+            range.setEnd(node, m.index + m[0].length);
+            const lines = new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top)));
+            if (lines.size > 1) words.push(m[0]);
+          }
+        }
+        return words;
+      });
+      if (broken.length) found.push(`bar side panel, ${lang} at ${width} px: words broken: ${broken.join(", ")}`);
+    }
+  }
+  log("bar side panel: no word broken in 4 languages at 1024 and 1366 px");
 
   const { page: poster } = await newPage(browser, { viewport: TABLET, name: "poster" });
   await poster.goto(`${APP_URL}/?qr`);
