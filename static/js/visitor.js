@@ -45,10 +45,15 @@ const STEPS = [STATUSES[0]];
 while (NEXT[STEPS[STEPS.length - 1]]) STEPS.push(NEXT[STEPS[STEPS.length - 1]]);
 
 /**
- * The nickname's length as the server counts it (core's `Nickname`: Unicode scalar values
- * after trimming), so the counter and the check while typing agree with the server.
+ * The nickname's length as people see it and as the server counts it (core's `Nickname`:
+ * grapheme clusters after trimming), so the counter and the check while typing agree with
+ * the server. Without `Intl.Segmenter` (old browsers), code points: never fewer.
  */
-const nicknameLength = (text) => [...text.trim()].length;
+const graphemes = typeof Intl.Segmenter === "function" ? new Intl.Segmenter(undefined, { granularity: "grapheme" }) : null;
+const nicknameLength = (text) => {
+  const trimmed = text.trim();
+  return graphemes ? [...graphemes.segment(trimmed)].length : [...trimmed].length;
+};
 
 const mayChange = (order) => Boolean(order) && VISITOR_MAY_CHANGE.includes(order.status);
 /** The bar takes orders now (until the event's settings are loaded, assume it does). */
@@ -210,7 +215,9 @@ function build(main) {
     autocapitalize: "words",
     enterkeyhint: "done",
     spellcheck: "false",
-    maxlength: 64,
+    // A guard against pasting a page of text, not the limit: an emoji sequence takes up to 16
+    // UTF-16 units per character; the counter and the server check the real limit.
+    maxlength: 16 * NICKNAME_MAX_CHARS,
     required: true,
     "aria-describedby": "nickname-hint nickname-count nickname-error",
     value: local.getRaw(KEY_NICKNAME) || "",
