@@ -32,7 +32,7 @@ try {
     const score = Math.round(category.score * 100);
     if (score < MINIMUM) failed = true;
     console.log(`  ${category.title.padEnd(16)} ${score}`);
-    if (score < MINIMUM) {
+    if (score < 100) {
       for (const ref of category.auditRefs) {
         const audit = lhr.audits[ref.id];
         if (ref.weight > 0 && audit.score !== null && audit.score < 1) console.log(`      ${audit.id}: ${audit.title} (${audit.displayValue ?? audit.score})`);
