@@ -333,6 +333,9 @@ pub struct Order {
     /// Short number (1–999, wrapping) the bar calls out.
     pub number: i32,
     pub nickname: String,
+    /// The bar hid the nickname from public screens (ticker, poster, board show "Guest
+    /// #42"); the visitor and the bar still see it.
+    pub name_hidden: bool,
     pub drink: String,
     pub status: OrderStatus,
     /// Increments with every change; a client keeps the highest it has seen.
@@ -413,6 +416,8 @@ pub enum EventKind {
     Changed,
     Status,
     Cancelled,
+    /// The bar hid the order's nickname from public screens, or showed it again.
+    Moderated,
     Drink,
     /// The event's settings changed (no payload: read them again from `GET /api/menu`).
     Settings,
@@ -426,7 +431,10 @@ pub enum EventKind {
 pub struct EventOrder {
     pub id: i64,
     pub number: i32,
-    pub nickname: String,
+    /// Null while the bar hides it from public screens.
+    pub nickname: Option<String>,
+    /// The order's current flag (also on its older events).
+    pub name_hidden: bool,
     pub drink: String,
     pub status: OrderStatus,
     pub version: i32,
@@ -462,6 +470,45 @@ pub struct FeedPage {
     pub events: Vec<Box<serde_json::value::RawValue>>,
     /// Cursor to poll with next (`?after=`); also the response's ETag.
     pub next: String,
+}
+
+/// An open order on the counter screen (`GET /api/board`): only what the public ticker
+/// shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoardOrder {
+    pub id: i64,
+    pub number: i32,
+    /// Null while the bar hides it from public screens.
+    pub nickname: Option<String>,
+    pub drink: String,
+    pub status: OrderStatus,
+    /// When it reached its status (epoch ms).
+    pub since: i64,
+    pub version: i32,
+}
+
+/// How many open orders there are in each column of the board.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoardTotals {
+    /// Placed or being prepared (`OrderStatus::WAITING`).
+    pub waiting: i64,
+    pub ready: i64,
+}
+
+/// `GET /api/board` (public): the oldest open orders of each column, at most
+/// `http::BOARD_COLUMN_MAX` each, and how many there are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Board {
+    /// The database's clock (epoch ms), to measure `since` against.
+    pub now: i64,
+    /// Ready orders not collected after this many minutes are dimmed.
+    pub ready_dim_minutes: i32,
+    pub total: BoardTotals,
+    /// Waiting orders oldest first, then ready orders in the order they became ready.
+    pub orders: Vec<BoardOrder>,
 }
 
 /// `DELETE /api/orders?before=` (bar).
@@ -617,6 +664,7 @@ mod tests {
             id: 1,
             number: 1,
             nickname: "Ana".into(),
+            name_hidden: false,
             drink: "tea".into(),
             status: OrderStatus::Placed,
             version: 1,

@@ -161,6 +161,7 @@ mod tests {
             id: 12,
             number: 12,
             nickname: nickname.into(),
+            name_hidden: false,
             drink: "tea".into(),
             status: OrderStatus::Ready,
             version: 3,

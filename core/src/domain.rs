@@ -37,6 +37,8 @@ pub enum InvalidValue {
     UnknownIcon(String),
     #[error("must be a picture id (64 lower-case hex digits)")]
     NotAPictureId,
+    #[error("must have at most {max} entries")]
+    TooMany { max: usize },
 }
 
 /// Deserializes a validated domain value from a JSON string through its `parse`: a value
@@ -75,6 +77,12 @@ impl Nickname {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The nickname as refused words are matched (`moderation::fold`): `$9` of
+    /// `PLACE_ORDER`.
+    pub fn folded(&self) -> String {
+        crate::moderation::fold(&self.0)
     }
 }
 

@@ -142,6 +142,25 @@ pub fn etag_matches(if_none_match: Option<&str>, etag: &str) -> bool {
     })
 }
 
+/// `GET /api/board` shows at most this many orders per column (waiting, ready).
+pub const BOARD_COLUMN_MAX: i64 = 100;
+
+/// The entity tags an `If-None-Match` header lists, without quotes or `W/`, as
+/// [`crate::sql::BOARD`] takes them (comma-separated; `*` stays `*`); '' for none.
+pub fn if_none_match_param(if_none_match: Option<&str>) -> String {
+    let Some(header) = if_none_match else {
+        return String::new();
+    };
+    header
+        .split(',')
+        .map(str::trim)
+        .map(|tag| tag.strip_prefix("W/").unwrap_or(tag))
+        .map(|tag| tag.trim_matches('"'))
+        .filter(|tag| !tag.is_empty() && !tag.contains(','))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// The strong ETag of a feed position.
 pub fn feed_etag(next: &str) -> String {
     format!("\"{next}\"")

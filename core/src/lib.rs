@@ -11,6 +11,7 @@ pub mod domain;
 pub mod event;
 pub mod http;
 pub mod migrations;
+pub mod moderation;
 pub mod picture;
 pub mod problem;
 pub mod shapes;

@@ -115,6 +115,9 @@ pub enum DomainError {
     /// (or brings an old one).
     #[error("this event takes orders only from the QR code at the bar: scan it to order")]
     OrderKeyRequired,
+    /// The nickname contains one of the event's refused words (`moderation`).
+    #[error("this nickname is not allowed at this event; please choose another one")]
+    NicknameRefused,
     /// More orders are waiting than the bar's automatic pause allows.
     #[error("the bar is busy: more than {} orders are waiting; please try again in a few minutes", .0.busy_limit.unwrap_or_default())]
     BarBusy(Box<EventSettings>),
@@ -440,6 +443,10 @@ impl DomainError {
             DomainError::BarBusy(event) => {
                 Problem::new(409, "bar-busy", "The bar is busy", detail).event(event)
             }
+            DomainError::NicknameRefused => {
+                Problem::new(422, "nickname-refused", "Nickname not allowed", detail)
+                    .field("nickname")
+            }
         }
     }
 }
@@ -681,6 +688,7 @@ mod tests {
             id: 7,
             number: 7,
             nickname: "Ana".into(),
+            name_hidden: false,
             drink: "tea".into(),
             status,
             version: 2,

@@ -10,7 +10,7 @@
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::api::{FeedPage, Menu, MenuItem, MyOrders, Order, Purged, QueuePage};
+use crate::api::{Board, FeedPage, Menu, MenuItem, MyOrders, Order, Purged, QueuePage};
 use crate::cursor::{FeedCursor, PageCursor};
 use crate::domain::OrderStatus;
 use crate::event::{EventKey, EventSettings};
@@ -56,6 +56,7 @@ pub enum Outcome {
     Busy,
     KeyRequired,
     Retired,
+    NicknameRefused,
 }
 
 /// `{"outcome": ..., "order": ...}`: the decision and the order it is about, if any; a
@@ -114,6 +115,7 @@ pub fn place_outcome(json: Option<&str>, drink: &str) -> Result<Placed, ApiError
         Outcome::Busy => Err(DomainError::BarBusy(written.event()?).into()),
         Outcome::KeyRequired => Err(DomainError::OrderKeyRequired.into()),
         Outcome::Retired => Err(DomainError::DrinkRetired(drink.to_owned()).into()),
+        Outcome::NicknameRefused => Err(DomainError::NicknameRefused.into()),
         _ => Err(written.unexpected("place_order")),
     }
 }
@@ -175,6 +177,33 @@ pub fn menu(json: Option<&str>) -> Result<MenuAnswer, ApiError> {
     let mut answer: MenuAnswer = decode(required(json)?)?;
     answer.etag = format!("\"{}\"", answer.etag);
     Ok(answer)
+}
+
+/// [`crate::sql::SET_NAME_HIDDEN`]: the order as it is now; no row = no such order.
+pub fn name_hidden_outcome(json: Option<&str>) -> Result<Order, ApiError> {
+    decode(json.ok_or(DomainError::OrderNotFound)?)
+}
+
+/// [`crate::sql::BOARD`]: the board's ETag (quoted, strong), and the board unless the
+/// client already has it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoardAnswer {
+    pub etag: String,
+    #[serde(default)]
+    pub board: Option<Board>,
+}
+
+/// [`crate::sql::BOARD`].
+pub fn board(json: Option<&str>) -> Result<BoardAnswer, ApiError> {
+    let mut answer: BoardAnswer = decode(required(json)?)?;
+    answer.etag = format!("\"{}\"", answer.etag);
+    Ok(answer)
+}
+
+/// [`crate::sql::EVENT_WORDS`].
+pub fn event_words(json: Option<&str>) -> Result<crate::moderation::EventWords, ApiError> {
+    decode(required(json)?)
 }
 
 /// [`crate::sql::UPDATE_EVENT`]: the settings after the change.
@@ -399,7 +428,7 @@ pub fn stats(json: Option<&str>) -> Result<stats::Stats, ApiError> {
 mod tests {
     use super::*;
 
-    const ORDER: &str = r#"{"id":7,"number":7,"nickname":"Ana","drink":"tea","status":"ready",
+    const ORDER: &str = r#"{"id":7,"number":7,"nickname":"Ana","name_hidden":false,"drink":"tea","status":"ready",
         "version":3,"created_at":1000,"updated_at":3000,"placed_at":1000,"preparing_at":2000,
         "ready_at":3000,"served_at":null,"cancelled_at":null}"#;
 
@@ -424,7 +453,8 @@ mod tests {
         format!(
             r#"{{"outcome":"{outcome}","order":null,"event":{{"title":{{}},"welcome":{{}},
             "ordering":"{ordering}","message":{{"en":"Back soon","de":"Gleich zurück"}},
-            "busy_limit":3,"key_required":false,"version":4,"updated_at":5}}}}"#
+            "busy_limit":3,"key_required":false,"ready_dim_minutes":5,"version":4,
+            "updated_at":5}}}}"#
         )
     }
 
@@ -462,6 +492,30 @@ mod tests {
         // Without the settings, a refusal is a bug of the statement.
         let bare = place_outcome(Some(&outcome("busy", None)), "tea").unwrap_err();
         assert_eq!(bare.problem().status, 500);
+    }
+
+    #[test]
+    fn a_refused_nickname_is_a_422_at_the_nickname() {
+        let p = place_outcome(Some(&outcome("nickname_refused", None)), "tea")
+            .unwrap_err()
+            .problem();
+        assert_eq!(
+            (p.status, p.kind.as_str(), p.field.as_deref()),
+            (422, "/problems/nickname-refused", Some("nickname"))
+        );
+    }
+
+    #[test]
+    fn the_board_is_absent_when_the_client_has_it_and_its_etag_is_quoted() {
+        let same = board(Some(r#"{"etag":"b1.2"}"#)).unwrap();
+        assert_eq!((same.etag.as_str(), same.board), ("\"b1.2\"", None));
+        let json = r#"{"etag":"b1.3","board":{"now":9,"ready_dim_minutes":5,
+            "total":{"waiting":1,"ready":0},
+            "orders":[{"id":1,"number":1,"nickname":null,"drink":"tea","status":"placed",
+                       "since":8,"version":2}]}}"#;
+        let fresh = board(Some(json)).unwrap().board.expect("a board");
+        assert_eq!(fresh.orders[0].nickname, None);
+        assert_eq!(fresh.total.waiting, 1);
     }
 
     #[test]
@@ -560,7 +614,7 @@ mod tests {
             {"tx":"100","seq":1,"event":{"kind":"drink","at":5,
               "drink":{"id":"tea","available":true,"stock":null,"sold_out":false}}},
             {"tx":"101","seq":2,"event":{"kind":"placed","at":6,
-              "order":{"id":1,"number":1,"nickname":"A","drink":"tea","status":"placed","version":1}}}
+              "order":{"id":1,"number":1,"nickname":"A","name_hidden":false,"drink":"tea","status":"placed","version":1}}}
         ]}"#;
         let page = feed_page(Some(json), &FeedCursor::beginning()).unwrap();
         assert_eq!(page.events.len(), 2);

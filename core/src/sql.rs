@@ -44,7 +44,8 @@ from (",
 /// Parameters: `$1` visitor id (uuid), `$2` nickname (text), `$3` drink id (text),
 /// `$4` request id (uuid), `$5` the open statuses, `$6` the statuses in which the visitor
 /// may change their order, `$7` the waiting statuses the automatic pause counts (text,
-/// comma-separated), `$8` the ordering key the visitor brought (text, null for none).
+/// comma-separated), `$8` the ordering key the visitor brought (text, null for none), `$9`
+/// the nickname folded by core (`Nickname::folded`), matched against the refused words.
 ///
 /// Returns `{"outcome", "order"}`: `placed` (201), `changed` (200), `replay` (200, nothing
 /// written), `request_reused` (the request id belongs to another visitor), `unknown_drink`,
@@ -53,7 +54,9 @@ from (",
 /// (paused or closed: nothing is placed or changed; a replay still answers), `busy` (more
 /// orders waiting than the busy limit: no new order; changing one is still taken); or
 /// `{"outcome": "key_required", "order": null}`: the bar requires the ordering key and the
-/// order brought none or an old one (nothing written; a replay still answers).
+/// order brought none or an old one (nothing written; a replay still answers);
+/// `{"outcome": "nickname_refused", "order": null}`: a refused word occurs within the
+/// folded nickname (nothing written; a replay still answers).
 ///
 /// Concurrency: the visitor's open order is locked (`for update`) before anything is
 /// decided; stock is taken with a conditional update (`stock > 0` re-checked on the newest
@@ -61,7 +64,7 @@ from (",
 /// visitor, or two concurrent copies of one request, end in a unique violation (23505) of
 /// the loser, which rolls everything back; running it again answers `changed` or `replay`.
 pub const PLACE_ORDER: &str = "select place_order($1::uuid, $2::text, $3::text, $4::uuid, \
-     $5::text, $6::text, $7::text, $8::text)::text";
+     $5::text, $6::text, $7::text, $8::text, $9::text)::text";
 
 /// Cancel the visitor's own order while they may still change it, return its portion.
 ///
@@ -281,7 +284,9 @@ from (
 /// Parameters: `$1` title, `$2` welcome (JSON objects as text, or null to keep), `$3`
 /// ordering state (text, or null to keep), `$4` message (JSON object as text, or null),
 /// `$5` whether the busy limit is set (bool), `$6` the busy limit (int4, null = off), `$7`
-/// the ordering key: `new` (a fresh one, the old one stops working), `none`, or null to keep.
+/// the ordering key: `new` (a fresh one, the old one stops working), `none`, or null to keep,
+/// `$8` the board's dimming time in minutes (int4, or null to keep), `$9` the refused words,
+/// folded by core (a JSON array as text, or null to keep).
 pub const UPDATE_EVENT: &str = "
 update event_settings s
 set title = coalesce($1::text::jsonb, s.title),
@@ -292,6 +297,9 @@ set title = coalesce($1::text::jsonb, s.title),
     order_key = case $7::text when 'new' then new_order_key()
                               when 'none' then null
                               else s.order_key end,
+    ready_dim_minutes = coalesce($8::int4, s.ready_dim_minutes),
+    refused_words = case when $9::text is null then s.refused_words
+                         else array(select jsonb_array_elements_text($9::text::jsonb)) end,
     version = s.version + 1,
     updated_at = now()
 returning settings_json(s)::text
@@ -301,6 +309,87 @@ returning settings_json(s)::text
 /// `{"order_key": <text or null>}`.
 pub const EVENT_KEY: &str = "
 select json_build_object('order_key', s.order_key)::text from event_settings s
+";
+
+/// The event's refused words (bar only), folded: `{"refused_words": [...]}`.
+pub const EVENT_WORDS: &str = "
+select json_build_object('refused_words', to_json(s.refused_words))::text from event_settings s
+";
+
+/// The bar hides an order's nickname from public screens (`$2` true) or shows it again
+/// (false): `order_json` of the order as it is now; no row when there is no such order.
+/// A change bumps the version, so the trigger writes a `moderated` event; asking for the
+/// state the order is already in writes nothing. The row is locked first, so the answer
+/// is the newest version even after a concurrent change.
+///
+/// Parameters: `$1` order id (int8), `$2` hidden (bool).
+pub const SET_NAME_HIDDEN: &str = "
+with cur as (
+    select o.id, o.name_hidden, order_json(o) as j from orders o where o.id = $1::int8 for update
+),
+upd as (
+    update orders t
+    set name_hidden = $2::bool, version = t.version + 1, updated_at = now()
+    from cur
+    where t.id = cur.id and cur.name_hidden <> $2::bool
+    returning order_json(t) as j
+)
+select (a.j)::text
+from (select coalesce((select u.j from upd u), (select c.j from cur c)) as j) a
+where a.j is not null
+";
+
+/// The counter screen (public): `{"etag"}` when the client already has the current board
+/// (its ETag is among `$1`), else `{"etag", "board": {now, ready_dim_minutes, total,
+/// orders}}`.
+///
+/// The ETag is the settled feed position: the last event of a transaction older than every
+/// running one (as [`FEED_TAIL`] reads it, one step of the `(tx, seq)` index). Every change
+/// of an order writes an event, and a change committed after a board was read settles at
+/// a later position, so the ETag changes after every change of the board (and after
+/// changes of drinks and settings too: a spare 200). The board itself is built only when
+/// the ETag differs (`case`: its subqueries run only in that branch).
+///
+/// Parameters: `$1` the client's entity tags, comma-separated without quotes ('' for none),
+/// `$2` the waiting statuses (text, comma-separated: `OrderStatus::WAITING`), `$3` the ready
+/// status (text), `$4` the most orders per column (int8).
+pub const BOARD: &str = "
+with pos as (
+    select 'b' || coalesce((select e.tx::text || '.' || e.seq::text
+                            from order_events e
+                            where e.tx < pg_snapshot_xmin(pg_current_snapshot())
+                            order by e.tx desc, e.seq desc
+                            limit 1), '0') as etag
+)
+select (case
+    when pos.etag = any (string_to_array($1::text, ','))
+      or '*' = any (string_to_array($1::text, ','))
+    then json_build_object('etag', pos.etag)
+    else json_build_object('etag', pos.etag, 'board', json_build_object(
+        'now', epoch_ms(now()),
+        'ready_dim_minutes', (select s.ready_dim_minutes from event_settings s),
+        'total', (select json_build_object(
+                      'waiting', count(*) filter (
+                          where o.status = any (string_to_array($2::text, ','))),
+                      'ready', count(*) filter (where o.status = $3::text))
+                  from orders o
+                  where o.status = any (string_to_array($2::text, ','))
+                     or o.status = $3::text),
+        'orders', (select coalesce(json_agg(board_order_json(p.o) order by p.col, p.rank), '[]')
+                   from ((select 0 as col, o.id as rank, o
+                          from orders o
+                          where o.status = any (string_to_array($2::text, ','))
+                          order by o.id
+                          limit $4::int8)
+                         union all
+                         (select 1, epoch_ms(o.ready_at), o
+                          from orders o
+                          where o.status = $3::text
+                          order by o.ready_at, o.id
+                          limit $4::int8)) p)
+    ))
+end)::text
+from pos
 ";
 
 /// The visitor's orders, newest first: `{"orders": [order_json, ...]}`.
@@ -405,7 +494,7 @@ select json_build_object('migration', coalesce(max(version), 0))::text from sche
 mod tests {
     use super::*;
 
-    const ALL: [(&str, &str); 20] = [
+    const ALL: [(&str, &str); 23] = [
         ("PLACE_ORDER", PLACE_ORDER),
         ("CANCEL_ORDER", CANCEL_ORDER),
         ("SET_STATUS", SET_STATUS),
@@ -420,6 +509,9 @@ mod tests {
         ("MENU", MENU),
         ("UPDATE_EVENT", UPDATE_EVENT),
         ("EVENT_KEY", EVENT_KEY),
+        ("EVENT_WORDS", EVENT_WORDS),
+        ("SET_NAME_HIDDEN", SET_NAME_HIDDEN),
+        ("BOARD", BOARD),
         ("MY_ORDERS", MY_ORDERS),
         ("QUEUE", QUEUE),
         ("FEED_START", FEED_START),

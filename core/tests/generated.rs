@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use drinks_core::OrderStatus;
 use drinks_core::domain::NICKNAME_MAX_CHARS;
-use drinks_core::event::{BUSY_LIMIT_MAX, LINE_MAX_CHARS, TITLE_MAX_CHARS};
+use drinks_core::event::{BUSY_LIMIT_MAX, LINE_MAX_CHARS, READY_DIM_MINUTES_MAX, TITLE_MAX_CHARS};
+use drinks_core::moderation::REFUSED_WORDS_MAX;
 use drinks_core::picture::{ICONS, MAX_PICTURE_BYTES};
 
 fn list(statuses: &[OrderStatus]) -> String {
@@ -55,6 +56,10 @@ export const NICKNAME_MAX_CHARS = {max};
 export const EVENT_TEXT_MAX_CHARS = {{ \"title\": {title}, \"welcome\": {line}, \"message\": {line} }};
 /** The highest automatic-pause limit (orders waiting). */
 export const BUSY_LIMIT_MAX = {busy};
+/** The longest the counter screen leaves a ready order undimmed, in minutes. */
+export const READY_DIM_MINUTES_MAX = {dim};
+/** The most refused words an event may have (each at most NICKNAME_MAX_CHARS). */
+export const REFUSED_WORDS_MAX = {words};
 /** The drawn icons (static/img/drinks/<icon>.svg), in the order the bar's picker shows them. */
 export const ICONS = {icons};
 /** The largest picture the bar may upload, in bytes. */
@@ -69,6 +74,8 @@ export const MAX_PICTURE_BYTES = {picture};
         title = TITLE_MAX_CHARS,
         line = LINE_MAX_CHARS,
         busy = BUSY_LIMIT_MAX,
+        dim = READY_DIM_MINUTES_MAX,
+        words = REFUSED_WORDS_MAX,
         picture = MAX_PICTURE_BYTES,
         icons = quoted(ICONS),
     )

@@ -4,6 +4,7 @@
 mod cancel;
 mod drink;
 mod event;
+mod moderation;
 mod new_drink;
 mod picture;
 mod place;
@@ -34,6 +35,17 @@ const ROUTE_TABLE: &[Route] = &[
     Route::new(Method::Delete, "/api/orders/{id}", cancel::endpoint),
     // Bar: `{status, version}`, move the order on or cancel it.
     Route::new(Method::Patch, "/api/orders/{id}", status::endpoint),
+    // Bar: hide the order's nickname from public screens; DELETE: show it again.
+    Route::new(
+        Method::Put,
+        "/api/orders/{id}/name-hidden",
+        moderation::hide,
+    ),
+    Route::new(
+        Method::Delete,
+        "/api/orders/{id}/name-hidden",
+        moderation::show,
+    ),
     // Bar: `{id, names, available?, stock?}`, a new drink at the end of the menu.
     Route::new(Method::Post, "/api/drinks", new_drink::endpoint),
     // Bar: `{available?, stock?, names?, position?, retired?}`.
@@ -45,10 +57,13 @@ const ROUTE_TABLE: &[Route] = &[
         "/api/drinks/{drink}/picture",
         picture::clear,
     ),
-    // Bar: `{title?, welcome?, ordering?, message?, busy_limit?}` (read in `GET /api/menu`).
+    // Bar: `{title?, welcome?, ordering?, message?, busy_limit?, order_key?, ready_dim_minutes?,
+    // refused_words?}` (read in `GET /api/menu`, the words in `GET /api/event/words`).
     Route::new(Method::Patch, "/api/event", event::endpoint),
     // Bar: `{order_key}`, the ordering key the poster's QR code carries (null: none).
     Route::new(Method::Get, "/api/event/key", event::key),
+    // Bar: `{refused_words}`, the words a nickname must not contain (folded).
+    Route::new(Method::Get, "/api/event/words", event::words),
 ];
 
 /// Takes the `IncomingRequest`, not spin-sdk's `Request`: the body stays with the host

@@ -108,6 +108,20 @@ const PROVOKED: &[(&str, u16, &str)] = &[
     ("getEventKey", 401, BAR),
     ("getEventKey", 503, BAR),
     ("getEventKey", 503, UNMIGRATED),
+    ("getEventWords", 200, BAR),
+    ("getEventWords", 401, BAR),
+    ("getEventWords", 503, BAR),
+    ("getEventWords", 503, UNMIGRATED),
+    ("hideName", 200, BAR),
+    ("hideName", 401, BAR),
+    ("hideName", 404, BAR),
+    ("hideName", 503, BAR),
+    ("hideName", 503, UNMIGRATED),
+    ("showName", 200, BAR),
+    ("showName", 401, BAR),
+    ("showName", 404, BAR),
+    ("showName", 503, BAR),
+    ("showName", 503, UNMIGRATED),
     ("placeOrder", 403, BAR),
     ("getQueue", 200, BAR),
     ("getQueue", 400, BAR),
@@ -130,6 +144,11 @@ const PROVOKED: &[(&str, u16, &str)] = &[
     ("getFeed", 400, PUBLIC),
     ("getFeed", 503, NO_DATABASE),
     ("getFeed", 503, UNMIGRATED),
+    ("getBoard", 200, PUBLIC),
+    ("getBoard", 304, PUBLIC),
+    ("getBoard", 400, PUBLIC),
+    ("getBoard", 503, NO_DATABASE),
+    ("getBoard", 503, UNMIGRATED),
 ];
 
 /// Documented statuses no test can provoke through the real app, and why.
@@ -151,6 +170,10 @@ const NOT_PROVOKED: &[(&str, u16, &str)] = &[
     ("getMenu", 500, BUG),
     ("getHealth", 500, BUG),
     ("getFeed", 500, BUG),
+    ("getBoard", 500, BUG),
+    ("getEventWords", 500, BUG),
+    ("hideName", 500, BUG),
+    ("showName", 500, BUG),
 ];
 
 /// Why no test provokes a 500: every failure the suite can cause (no database, an
@@ -1009,6 +1032,50 @@ async fn bar_endpoints_answer_as_the_spec_documents() {
         .await;
     assert_eq!(key.status, 200);
     let key = key.json["order_key"].as_str().expect("a key").to_string();
+
+    // Moderation: the refused words, hiding a name and showing it again, 404s.
+    let words = "/api/event/words";
+    let set = cov
+        .send(
+            event,
+            app.bar(Method::PATCH, event)
+                .json(&json!({"refused_words": ["Zut"], "ready_dim_minutes": 3})),
+        )
+        .await;
+    assert_eq!(
+        (set.status, set.json["ready_dim_minutes"].clone()),
+        (200, json!(3))
+    );
+    let listed = cov.send(words, app.bar(Method::GET, words)).await;
+    assert_eq!(listed.json, json!({"refused_words": ["zut"]}));
+    let hidden_path = "/api/orders/{id}/name-hidden";
+    let name_hidden = format!("{path}/name-hidden");
+    let hidden = cov
+        .send(hidden_path, app.bar(Method::PUT, &name_hidden))
+        .await;
+    assert_eq!(
+        (hidden.status, hidden.json["name_hidden"].clone()),
+        (200, json!(true))
+    );
+    let shown = cov
+        .send(hidden_path, app.bar(Method::DELETE, &name_hidden))
+        .await;
+    assert_eq!(
+        (shown.status, shown.json["name_hidden"].clone()),
+        (200, json!(false))
+    );
+    for method in [Method::PUT, Method::DELETE] {
+        for (url, problem) in [
+            (
+                "/api/orders/999999/name-hidden",
+                "/problems/order-not-found",
+            ),
+            ("/api/orders/abc/name-hidden", "/problems/not-found"),
+        ] {
+            let missing = cov.send(hidden_path, app.bar(method.clone(), url)).await;
+            assert_eq!((missing.status, missing.problem_type()), (404, problem));
+        }
+    }
     let without_key = cov
         .send(
             "/api/orders",
@@ -1234,7 +1301,8 @@ async fn bar_endpoints_answer_as_the_spec_documents() {
     }
 
     // 401 on every bar operation, with and without a (wrong) token.
-    let bar_operations: [(Method, &str, &str, Option<Value>); 9] = [
+    let name_hidden_url = format!("{path}/name-hidden");
+    let bar_operations: [(Method, &str, &str, Option<Value>); 12] = [
         (Method::DELETE, "/api/orders", "/api/orders?before=1", None),
         (
             Method::PATCH,
@@ -1257,6 +1325,19 @@ async fn bar_endpoints_answer_as_the_spec_documents() {
             Some(json!({"ordering": "closed"})),
         ),
         (Method::GET, "/api/event/key", "/api/event/key", None),
+        (Method::GET, "/api/event/words", "/api/event/words", None),
+        (
+            Method::PUT,
+            "/api/orders/{id}/name-hidden",
+            &name_hidden_url,
+            None,
+        ),
+        (
+            Method::DELETE,
+            "/api/orders/{id}/name-hidden",
+            &name_hidden_url,
+            None,
+        ),
         (
             Method::POST,
             drinks,
@@ -1398,6 +1479,23 @@ async fn public_endpoints_answer_as_the_spec_documents() {
         assert_eq!(refused.status, 400, "{query}");
     }
 
+    // Board: the open orders, 304 while nothing changed, 400 for any parameter.
+    let board = "/api/board";
+    let first = cov.send(board, app.http.get(app.url(board))).await;
+    assert_eq!(first.json["total"]["waiting"], 1);
+    let etag = first.header("etag").expect("an ETag").to_string();
+    let unchanged = cov
+        .send(
+            board,
+            app.http.get(app.url(board)).header("if-none-match", etag),
+        )
+        .await;
+    assert_eq!(unchanged.status, 304);
+    let refused = cov
+        .send(board, app.http.get(app.url("/api/board?limit=5")))
+        .await;
+    assert_eq!(refused.status, 400);
+
     cov.assert_provoked(PUBLIC);
 }
 
@@ -1435,6 +1533,16 @@ fn one_request_per_operation(app: &TestApp) -> Vec<(&'static str, reqwest::Reque
                 .json(&json!({"ordering": "open"})),
         ),
         ("/api/event/key", app.bar(Method::GET, "/api/event/key")),
+        ("/api/event/words", app.bar(Method::GET, "/api/event/words")),
+        (
+            "/api/orders/{id}/name-hidden",
+            app.bar(Method::PUT, "/api/orders/1/name-hidden"),
+        ),
+        (
+            "/api/orders/{id}/name-hidden",
+            app.bar(Method::DELETE, "/api/orders/1/name-hidden"),
+        ),
+        ("/api/board", app.http.get(app.url("/api/board"))),
         (
             "/api/drinks",
             app.bar(Method::POST, "/api/drinks")

@@ -43,6 +43,7 @@ async fn place(db: &Client, visitor: Uuid, nickname: &str, drink: &str) -> Optio
             &changeable(),
             &OrderStatus::sql_list(&OrderStatus::WAITING),
             &None::<&str>,
+            &drinks_core::moderation::fold(nickname),
         ],
     )
     .await
@@ -236,6 +237,8 @@ async fn every_write_outcome_decodes_into_its_type() {
                     &busy.is_some(),
                     &busy.flatten(),
                     &None::<&str>,
+                    &None::<i32>,
+                    &None::<&str>,
                 ],
             )
             .await
@@ -282,14 +285,19 @@ async fn every_write_outcome_decodes_into_its_type() {
             &true,
             &None::<i32>,
             &Some("new"),
+            &Some(4_i32),
+            &Some(r#"["zut"]"#),
         ],
     )
     .await;
-    assert!(
-        shapes::event_settings(keyed.as_deref())
-            .expect("settings")
-            .key_required
-    );
+    let keyed_settings = shapes::event_settings(keyed.as_deref()).expect("settings");
+    assert!(keyed_settings.key_required);
+    assert_eq!(keyed_settings.ready_dim_minutes, 4);
+    same_fields("the settings", &keyed, "", &keyed_settings);
+    let words = json(&c, sql::EVENT_WORDS, &[]).await;
+    let words_decoded = shapes::event_words(words.as_deref()).expect("words");
+    assert_eq!(words_decoded.refused_words, ["zut"]);
+    same_fields("the refused words", &words, "", &words_decoded);
     let key_json = json(&c, sql::EVENT_KEY, &[]).await;
     let key = shapes::event_key(key_json.as_deref()).expect("key");
     same_fields("the ordering key", &key_json, "", &key);
@@ -316,6 +324,44 @@ async fn every_read_decodes_into_its_type() {
         .expect("a feed position");
     place(&c, ana, "Ana", "tea").await;
 
+    let board_params = |etags: String| {
+        let c = &c;
+        async move {
+            let waiting = OrderStatus::sql_list(&OrderStatus::WAITING);
+            json(c, sql::BOARD, &[&etags, &waiting, &"ready", &100_i64]).await
+        }
+    };
+    let board_json = board_params(String::new()).await;
+    let board = shapes::board(board_json.as_deref()).expect("board");
+    let shown = board
+        .board
+        .as_ref()
+        .expect("a board for a client without one");
+    assert_eq!((shown.total.waiting, shown.orders.len()), (1, 1));
+    assert_eq!(shown.orders[0].nickname.as_deref(), Some("Ana"));
+    same_fields("the board", &board_json, "/board", shown);
+    same_fields(
+        "a board order",
+        &board_json,
+        "/board/orders/0",
+        &shown.orders[0],
+    );
+    // The ETag is the settled feed position: once it stands still, the client that has it
+    // gets no board (other tests' transactions may delay settling: poll with a deadline).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let first = shapes::board(board_params(String::new()).await.as_deref()).expect("board");
+        let tag = first.etag.trim_matches('"').to_string();
+        let again = shapes::board(board_params(tag).await.as_deref()).expect("board");
+        if again.etag == first.etag {
+            assert_eq!(again.board, None, "the client has it");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the board's ETag never stood still"
+        );
+    }
     let menu_json = json(&c, sql::MENU, &[]).await;
     let answer = shapes::menu(menu_json.as_deref()).expect("menu");
     let menu = &answer.menu;
@@ -401,6 +447,26 @@ async fn every_read_decodes_into_its_type() {
         &tail_json,
         "/events/0/event/order",
         order,
+    );
+
+    // Hiding the name: the order says so, the board and the feed show no nickname.
+    let ana_id = order.id;
+    let hidden_json = json(&c, sql::SET_NAME_HIDDEN, &[&ana_id, &true]).await;
+    let hidden = shapes::name_hidden_outcome(hidden_json.as_deref()).expect("hidden");
+    assert!(hidden.name_hidden && hidden.nickname == "Ana");
+    same_fields("a hidden order", &hidden_json, "", &hidden);
+    let board = shapes::board(board_params(String::new()).await.as_deref()).expect("board");
+    assert_eq!(board.board.expect("a board").orders[0].nickname, None);
+    let missing = json(&c, sql::SET_NAME_HIDDEN, &[&(ana_id + 100), &true]).await;
+    assert!(shapes::name_hidden_outcome(missing.as_deref()).is_err());
+
+    let tail = json(&c, sql::FEED_TAIL, &[&10_i64]).await;
+    let tail = shapes::feed_page(tail.as_deref(), &FeedCursor::beginning()).expect("tail");
+    let placed = &typed(&tail.events)[0];
+    let placed = placed.order.as_ref().expect("an order event");
+    assert_eq!(
+        (placed.nickname.as_deref(), placed.name_hidden),
+        (None, true)
     );
 }
 
@@ -490,7 +556,10 @@ fn keys(value: &impl serde::Serialize) -> Vec<String> {
 /// field on both sides, and every field the spec requires is one the type always has.
 #[test]
 fn the_decoded_types_and_the_openapi_schemas_have_the_same_fields() {
-    use drinks_core::api::{EventDrink, EventKind, EventOrder, Menu, MenuItem, MyOrders, Purged};
+    use drinks_core::api::{
+        Board, BoardOrder, BoardTotals, EventDrink, EventKind, EventOrder, Menu, MenuItem,
+        MyOrders, Purged,
+    };
     use drinks_core::event::{EventSettings, Texts};
     let text = std::fs::read_to_string(e2e::workspace_root().join("docs/openapi.yaml"))
         .expect("docs/openapi.yaml");
@@ -499,6 +568,7 @@ fn the_decoded_types_and_the_openapi_schemas_have_the_same_fields() {
         id: 1,
         number: 1,
         nickname: "Ana".into(),
+        name_hidden: false,
         drink: "tea".into(),
         status: OrderStatus::Served,
         version: 5,
@@ -526,10 +596,20 @@ fn the_decoded_types_and_the_openapi_schemas_have_the_same_fields() {
     let event_order = EventOrder {
         id: 1,
         number: 1,
-        nickname: "Ana".into(),
+        nickname: Some("Ana".into()),
+        name_hidden: false,
         drink: "tea".into(),
         status: OrderStatus::Placed,
         version: 1,
+    };
+    let board_order = BoardOrder {
+        id: 1,
+        number: 1,
+        nickname: None,
+        drink: "tea".into(),
+        status: OrderStatus::Ready,
+        since: 1,
+        version: 3,
     };
     let event_drink = EventDrink {
         id: "tea".into(),
@@ -544,6 +624,7 @@ fn the_decoded_types_and_the_openapi_schemas_have_the_same_fields() {
         message: Texts::default(),
         busy_limit: None,
         key_required: false,
+        ready_dim_minutes: 5,
         version: 1,
         updated_at: 1,
     };
@@ -573,6 +654,25 @@ fn the_decoded_types_and_the_openapi_schemas_have_the_same_fields() {
         ),
         ("MyOrders", keys(&MyOrders { orders: vec![] })),
         ("Purged", keys(&Purged { purged: 0 })),
+        ("BoardOrder", keys(&board_order)),
+        (
+            "Board",
+            keys(&Board {
+                now: 1,
+                ready_dim_minutes: 5,
+                total: BoardTotals {
+                    waiting: 1,
+                    ready: 0,
+                },
+                orders: vec![board_order.clone()],
+            }),
+        ),
+        (
+            "EventWords",
+            keys(&drinks_core::moderation::EventWords {
+                refused_words: vec![],
+            }),
+        ),
     ];
     for (schema, fields) in cases {
         let (properties, required) = spec_fields(&spec, schema);
