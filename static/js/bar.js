@@ -14,6 +14,7 @@ import { t, onLanguageChange } from "./i18n.js";
 import { session, local } from "./storage.js";
 import { FeedPoller } from "./poller.js";
 import { applyDrinkEvent } from "./drinks.js";
+import { keepKnownName, publicName } from "./names.js";
 import { createStore } from "./store.js";
 import { OPEN } from "./rules.js";
 import { renderSignIn, signInMessage } from "./bar/signin.js";
@@ -22,6 +23,7 @@ import { renderStock, stockActions } from "./bar/stock.js";
 import { eventActions, orderingLabel, renderEvent } from "./bar/event.js";
 import { renderStatsPanel, statsLoader } from "./bar/stats.js";
 import { beep, exportCsv, renderToolbar } from "./bar/toolbar.js";
+import { nameActions } from "./bar/names.js";
 
 const KEY_TOKEN = "bar_token";
 const KEY_SOUND = "bar_sound";
@@ -54,7 +56,10 @@ function withOrder(state, order, { at = null, isNew = false } = {}) {
     }
     return { ...state, orders, fresh };
   }
-  const merged = { ...(existing || {}), ...order };
+  // A public event of an order whose name the bar hid carries no nickname: keep ours.
+  const merged = { ...(existing || {}), ...keepKnownName(order, existing) };
+  // Hidden before this tablet ever saw its name: "Guest #42" until the next reload.
+  if (merged.nickname == null) merged.nickname = publicName(merged);
   if (!merged.created_at) merged.created_at = at ?? Date.now();
   if (at) merged.updated_at = at;
   orders.set(order.id, merged);
@@ -74,6 +79,7 @@ const actions = {
   /** The event's settings after our own change. */
   event: (state, event) => (state.event && state.event.version >= event.version ? state : { ...state, event }),
   eventSaving: (state, eventSaving) => ({ ...state, eventSaving }),
+  words: (state, words) => ({ ...state, words }),
   /** Feed events: order events move the queue, drink events the menu. */
   events: (state, events) => {
     let next = state;
@@ -138,6 +144,7 @@ const store = createStore({
   menu: [],
   event: null, // the event's settings (with the menu)
   eventSaving: false,
+  words: null, // the refused words (GET /api/event/words), null until loaded
   filter: { status: "all", drink: "" },
   sort: "time",
   tab: "queue",
@@ -175,6 +182,7 @@ const ctx = {
 const queue = queueActions(ctx);
 const stock = stockActions(ctx);
 const eventForm = eventActions(ctx);
+const names = nameActions(ctx);
 const stats = statsLoader(ctx);
 
 // ---------------------------------------------------------------- sign-in
@@ -201,6 +209,7 @@ async function open(token) {
     session.setRaw(KEY_TOKEN, token);
     store.dispatch("opened", { orders, menu: menu.drinks, event: menu.event });
     startBar(feed);
+    eventForm.loadWords();
     return null;
   } catch (error) {
     api.setBarToken(null);
@@ -360,6 +369,9 @@ function onClick(event) {
     case "cancel":
       if (order) queue.askCancel(order);
       break;
+    case "name-hidden":
+      if (order) names.toggle(order);
+      break;
     case "filter-status":
       store.dispatch("filterStatus", target.dataset.status);
       break;
@@ -445,7 +457,7 @@ function render(state, previous = null) {
   if (changed("orders", "filter", "sort", "menu", "busy", "confirm", "fresh")) renderQueue(els, state);
   if (changed("orders", "filter", "menu")) renderSide(els.side, state);
   if (changed("menu", "saving")) renderStock(els.stock, state);
-  if (changed("event", "eventSaving")) renderEvent(els.event, state);
+  if (changed("event", "eventSaving", "words")) renderEvent(els.event, state);
   if (changed("stats", "statsError", "menu")) renderStatsPanel(els.stats, state, { refresh: stats.load });
 }
 

@@ -178,6 +178,38 @@ async fn a_hostile_nickname_is_text_everywhere_and_runs_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_board_follows_an_order_through_the_bar_passes_axe_and_never_scrolls() {
+    let Some(app) = run_scenario("board").await else {
+        return;
+    };
+    let served = count_where(
+        &app,
+        "SELECT count(*) FROM orders WHERE nickname = 'Ana' AND status = 'served'",
+    )
+    .await;
+    assert_eq!(served, 1, "the order went all the way to served");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hidden_nickname_leaves_an_open_board_and_poster_and_a_refused_word_is_explained() {
+    let Some(app) = run_scenario("moderation").await else {
+        return;
+    };
+    let hidden = count_where(
+        &app,
+        "SELECT count(*) FROM order_events WHERE kind = 'moderated'",
+    )
+    .await;
+    assert_eq!(hidden, 2, "hidden once, shown once");
+    let refused = count_where(
+        &app,
+        "SELECT count(*) FROM orders WHERE nickname = 'Super-ÏDIOT'",
+    )
+    .await;
+    assert_eq!(refused, 0, "the refused nickname was never placed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sold_out_shows_live_on_the_visitor_page() {
     run_scenario("sold_out").await;
 }

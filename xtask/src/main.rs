@@ -252,6 +252,7 @@ fn up(root: &Path, listen: &str, direct_mounts: bool) -> anyhow::Result<()> {
         println!("    visitors   {base}/");
         println!("    bar        {base}/?bar     (bar token: {token})");
         println!("    poster     {base}/?qr");
+        println!("    board      {base}/?board");
         println!("Press Ctrl-C to stop.\n");
         tokio::signal::ctrl_c().await?;
         println!("stopping...");

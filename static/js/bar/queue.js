@@ -7,6 +7,7 @@ import { h, replace, toast, formatDuration } from "../dom.js";
 import { t, drinkName, statusName, formatTime } from "../i18n.js";
 import { drinkPicture } from "../drinks.js";
 import { OPEN, NEXT, BAR_MAY_CANCEL } from "../rules.js";
+import { hiddenBadge, nameToggle } from "./names.js";
 
 /** How long a new order is highlighted. */
 export const NEW_FOR_MS = 20000;
@@ -93,7 +94,8 @@ function orderRow(state, order) {
     h("span", { class: "row-nick nick", dir: "auto" }, order.nickname),
     h("span", { class: "row-drink" }, menuName(state, order.drink)),
     h("span", { class: `badge badge-${order.status}` }, statusName(order.status)),
-    isNew ? h("span", { class: "badge badge-new" }, t("bar.new")) : null),
+    isNew ? h("span", { class: "badge badge-new" }, t("bar.new")) : null,
+    hiddenBadge(order)),
   h("div", { class: "row-time" },
     h("time", { datetime: new Date(order.created_at ?? Date.now()).toISOString() }, formatTime(order.created_at)),
     h("span", { class: "row-age", dataset: { since: order.created_at ?? "" } }, age(order))),
@@ -111,7 +113,8 @@ function orderRow(state, order) {
       dataset: { action: "cancel", id: order.id },
       disabled: busy,
       "aria-label": confirming ? t("bar.action_label.confirm_cancel", { who }) : t("bar.action_label.cancel", { who }),
-    }, confirming ? t("bar.action.confirm_cancel") : t("bar.action.cancel")) : null));
+    }, confirming ? t("bar.action.confirm_cancel") : t("bar.action.cancel")) : null,
+    nameToggle(order, busy)));
 }
 
 export function renderQueue(els, state) {

@@ -1,0 +1,73 @@
+// Clean public screens: the bar hides a nickname from its queue and an open board and an
+// open poster show "Guest #N" instead, without a reload, while the bar still shows the
+// name; "Show name" brings it back. A nickname with a word the bar refuses (case and
+// accents ignored) gets a clear message at the nickname field of the visitor page.
+
+import {
+  APP_URL, PHONE, TABLET, scenario, newPage, order, barSignIn, barApi, apiOrder, assert,
+  assertEqual, assertNoProblems, log,
+} from "./lib.mjs";
+
+await scenario("a hidden nickname leaves the public screens live; a refused word is explained", async (browser) => {
+  const rude = await apiOrder("Rude Dude", "tea");
+  const guest = `Guest #${rude.number}`;
+
+  const board = await newPage(browser, { viewport: { width: 1280, height: 720 }, name: "board" });
+  await board.page.goto(`${APP_URL}/?board`);
+  const tile = board.page.locator(`.board-tile[data-number="${rude.number}"] .board-name`);
+  await tile.filter({ hasText: "Rude Dude" }).waitFor();
+
+  const poster = await newPage(browser, { viewport: TABLET, name: "poster" });
+  await poster.page.goto(`${APP_URL}/?qr`);
+  const ticker = poster.page.locator(`.ticker-item[data-id="${rude.id}"] .nick`);
+  await ticker.filter({ hasText: "Rude Dude" }).waitFor();
+
+  const bar = await newPage(browser, { viewport: TABLET, name: "bar" });
+  await barSignIn(bar.page);
+  const row = bar.page.locator(".order-row", { hasText: "Rude Dude" });
+  await row.locator("button.name-toggle").click();
+  await row.locator(".badge-hidden").waitFor();
+  assertEqual(await row.locator("button.name-toggle").getAttribute("aria-pressed"), "true", "the toggle says hidden");
+
+  await tile.filter({ hasText: guest }).waitFor({ timeout: 10000 });
+  await ticker.filter({ hasText: guest }).waitFor({ timeout: 10000 });
+  for (const page of [board.page, poster.page]) {
+    const text = await page.locator("main").textContent();
+    assert(!text.includes("Rude Dude"), "the name is gone from the public screen");
+  }
+  assert((await row.textContent()).includes("Rude Dude"), "the bar still sees the name");
+  log(`hidden: board and poster show ${guest}`);
+
+  // The poster's "Ready" strip shows the number once it is ready.
+  let version = (await barApi("GET", "/api/queue")).json.orders.find((o) => o.id === rude.id).version;
+  for (const status of ["preparing", "ready"]) {
+    const moved = await barApi("PATCH", `/api/orders/${rude.id}`, { status, version });
+    assertEqual(moved.status, 200, moved.text);
+    version = moved.json.version;
+  }
+  await poster.page.locator(".poster-ready-number", { hasText: String(rude.number) }).waitFor({ timeout: 10000 });
+  log("the poster's ready strip shows the number");
+
+  await row.locator("button.name-toggle").click();
+  await tile.filter({ hasText: "Rude Dude" }).waitFor({ timeout: 10000 });
+  await ticker.filter({ hasText: "Rude Dude" }).waitFor({ timeout: 10000 });
+  log("shown again");
+  assertNoProblems(board.page, poster.page, bar.page);
+
+  // A refused word: the visitor page says so at the nickname, and nothing is placed.
+  const set = await barApi("PATCH", "/api/event", { refused_words: ["idiot"] });
+  assertEqual(set.status, 200, set.text);
+  const visitor = await newPage(browser, { viewport: PHONE, name: "visitor" });
+  const v = visitor.page;
+  await v.goto(`${APP_URL}/`);
+  await order(v, "Super-ÏDIOT", "tea");
+  const error = v.locator("#nickname-error");
+  await error.filter({ hasText: "not allowed" }).waitFor({ timeout: 10000 });
+  assertEqual(await v.getAttribute("#nickname", "aria-invalid"), "true", "the field is marked");
+  const queue = (await barApi("GET", "/api/queue")).json.orders;
+  assert(queue.every((o) => o.nickname !== "Super-ÏDIOT"), "nothing was placed");
+  await order(v, "Ana", "tea");
+  await v.locator(".status-card.status-placed").waitFor({ timeout: 10000 });
+  assertEqual(await v.locator("#nickname-error").textContent(), "", "the message is gone");
+  assertNoProblems(v);
+});
