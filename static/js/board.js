@@ -25,6 +25,8 @@ import { local } from "./storage.js";
 const KEY_CHIME = "board_chime";
 /** How long the newest ready order stays highlighted. */
 export const HIGHLIGHT_MS = 8000;
+/** Tile sizes, largest first: a column takes the largest at which all its tiles fit. */
+const SIZES = ["", "is-dense", "is-compact"];
 /** How often dimming is looked at again without a new board. */
 const DIM_CHECK_MS = 10000;
 
@@ -164,12 +166,13 @@ export async function start(main) {
   function renderColumn(state, column, orders, total, now) {
     const c = els.columns[column];
     c.list.replaceChildren(...orders.map((o) => tile(state, o, now)));
-    c.list.classList.remove("is-dense");
-    let hidden = fit(c.list);
-    if (hidden > 0) {
-      // Smaller tiles before anything is left out.
-      c.list.classList.add("is-dense");
+    // Smaller tiles before anything is left out: the largest size at which all fit.
+    let hidden = 0;
+    for (const size of SIZES) {
+      c.list.classList.remove(...SIZES.filter(Boolean));
+      if (size) c.list.classList.add(size);
       hidden = fit(c.list);
+      if (hidden === 0) break;
     }
     const more = total - (orders.length - hidden);
     c.more.textContent = more > 0 ? t("board.more", { count: more }) : "";

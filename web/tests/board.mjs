@@ -2,7 +2,8 @@
 // preparing → ready → served on the bar (another browser context) while the board shows
 // it in the right column at each step (the newly ready one highlighted) and drops it once
 // served; axe-core finds no serious or critical violation; with 40 open orders every ready
-// one is on screen and nothing scrolls. Screenshots: empty, a highlight, busy.
+// one is on screen and nothing scrolls, also when all 40 are ready; after a network loss it
+// says so and catches up by itself. Screenshots: empty, a highlight, busy.
 
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -100,6 +101,28 @@ await scenario("the board follows an order through the bar", async (browser) => 
     `the first column shows ${waitingShown} of 24 and says "${more}"`);
   await noScrolling(tv, "busy");
   await screenshot(tv, "board-busy-tv", { fullPage: false });
+
+  // The network goes away: the board says so, and picks up what happened meanwhile.
+  await tv.route("**/api/board", (route) => route.abort("internetdisconnected"));
+  await tv.locator(".board-net", { hasText: "Reconnecting" }).waitFor({ timeout: 15000 });
+  const open = (await barApi("GET", "/api/queue?limit=200")).json.orders;
+  for (const [i, o] of orders.entries()) {
+    if (i < 16) continue; // already ready
+    let { version } = open.find((x) => x.id === o.id);
+    for (const status of i < 28 ? ["ready"] : ["preparing", "ready"]) {
+      const moved = await barApi("PATCH", `/api/orders/${o.id}`, { status, version });
+      assertEqual(moved.status, 200, `PATCH ${status}: ${moved.text}`);
+      version = moved.json.version;
+    }
+  }
+  await tv.unroute("**/api/board");
+  log("offline for a while; back online");
+  // All 40 ready: every one on screen, none left out, nothing scrolls.
+  await waitUntil("all 40 ready orders on the board", async () =>
+    (await tv.locator(".board-ready .board-tile:not([hidden])").count()) === 40, { timeout: 45000 });
+  assertEqual((await tv.locator(".board-ready .board-more").textContent()).trim(), "", "no ready order is left out");
+  assert(await tv.locator(".board-net").isHidden(), "the board is live again");
+  await noScrolling(tv, "40 ready");
 
   assertNoProblems(tv, b);
 });
