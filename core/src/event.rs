@@ -303,8 +303,11 @@ impl EventChange {
     }
 
     /// `$9` of `UPDATE_EVENT`: the refused words as a JSON array, or null to keep them.
-    pub fn refused_words_param(&self) -> Option<String> {
-        self.refused_words.as_ref().map(RefusedWords::param)
+    pub fn refused_words_param(&self) -> Result<Option<String>, ApiError> {
+        self.refused_words
+            .as_ref()
+            .map(RefusedWords::param)
+            .transpose()
     }
 
     /// `$7` of `UPDATE_EVENT`: `new`, `none`, or null to keep the key.
@@ -428,11 +431,14 @@ mod tests {
         let c = change(r#"{"ready_dim_minutes": 7, "refused_words": ["Idiot", " Zut "]}"#).unwrap();
         assert_eq!(c.ready_dim_minutes_param(), Some(7));
         assert_eq!(
-            c.refused_words_param().as_deref(),
+            c.refused_words_param().unwrap().as_deref(),
             Some(r#"["idiot","zut"]"#)
         );
         let cleared = change(r#"{"refused_words": []}"#).unwrap();
-        assert_eq!(cleared.refused_words_param().as_deref(), Some("[]"));
+        assert_eq!(
+            cleared.refused_words_param().unwrap().as_deref(),
+            Some("[]")
+        );
         assert_eq!(cleared.ready_dim_minutes_param(), None);
         for (body, field) in [
             (r#"{"ready_dim_minutes": 0}"#, "ready_dim_minutes"),

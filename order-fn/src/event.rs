@@ -27,7 +27,7 @@ pub fn endpoint(req: &Request, _: &PathParams) -> Result<Response, ApiError> {
             change.busy_limit_param().map_or(P::DbNull, P::Int32),
             change.order_key_param().map_or(P::DbNull, P::Str),
             change.ready_dim_minutes_param().map_or(P::DbNull, P::Int32),
-            change.refused_words_param().map_or(P::DbNull, P::Str),
+            change.refused_words_param()?.map_or(P::DbNull, P::Str),
         ],
     )?;
     let settings = shapes::event_settings(json.as_deref())?;
