@@ -40,6 +40,15 @@ await scenario("the board follows an order through the bar", async (browser) => 
   await noScrolling(tv, "empty");
   await screenshot(tv, "board-empty-tv", { fullPage: false });
 
+  // The chime is off until switched on, and stays on across a reload.
+  const chime = tv.locator("button.board-chime");
+  assertEqual(await chime.getAttribute("aria-pressed"), "false", "the chime starts off");
+  await chime.click();
+  await tv.reload();
+  await tv.locator(".board-ready .board-empty").waitFor();
+  assertEqual(await chime.getAttribute("aria-pressed"), "true", "the chime stays on after a reload");
+  await chime.click();
+
   const bar = await newPage(browser, { viewport: TABLET, name: "bar" });
   const b = bar.page;
   await barSignIn(b);

@@ -13,6 +13,8 @@ await scenario("a hidden nickname leaves the public screens live; a refused word
   const guest = `Guest #${rude.number}`;
 
   const board = await newPage(browser, { viewport: { width: 1280, height: 720 }, name: "board" });
+  // The board's clock is Playwright's (it runs as usual until fast-forwarded below).
+  await board.context.clock.install();
   await board.page.goto(`${APP_URL}/?board`);
   const tile = board.page.locator(`.board-tile[data-number="${rude.number}"] .board-name`);
   await tile.filter({ hasText: "Rude Dude" }).waitFor();
@@ -47,6 +49,17 @@ await scenario("a hidden nickname leaves the public screens live; a refused word
   }
   await poster.page.locator(".poster-ready-number", { hasText: String(rude.number) }).waitFor({ timeout: 10000 });
   log("the poster's ready strip shows the number");
+
+  // Not collected for longer than the event's dimming time (5 minutes): dimmed. The board is
+  // cut off first, so that no new board resets its idea of the server's clock.
+  const readyTile = board.page.locator(`.board-ready .board-tile[data-number="${rude.number}"]`);
+  await readyTile.waitFor({ timeout: 10000 });
+  assert(!(await readyTile.getAttribute("class")).includes("is-dim"), "not dimmed at first");
+  await board.page.route("**/api/board", (route) => route.abort("internetdisconnected"));
+  await board.page.clock.fastForward("06:00");
+  await board.page.locator(`.board-ready .board-tile.is-dim[data-number="${rude.number}"]`).waitFor({ timeout: 10000 });
+  await board.page.unroute("**/api/board");
+  log("dimmed after 5 minutes");
 
   await row.locator("button.name-toggle").click();
   await tile.filter({ hasText: "Rude Dude" }).waitFor({ timeout: 10000 });
