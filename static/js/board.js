@@ -215,7 +215,9 @@ export async function start(main) {
   onLanguageChange(() => render(store.state));
   window.addEventListener("resize", () => render(store.state));
 
-  els.chime.addEventListener("click", () => {
+  // Delegated, like every view: the one click listener reads `data-action`.
+  main.addEventListener("click", (event) => {
+    if (event.target.closest("[data-action]")?.dataset.action !== "chime") return;
     const on = !store.state.chime;
     local.set(KEY_CHIME, on);
     store.dispatch("chime", on);
