@@ -1,11 +1,12 @@
 // Clean public screens: the bar hides a nickname from its queue and an open board and an
 // open poster show "Guest #N" instead, without a reload, while the bar still shows the
-// name; "Show name" brings it back. A nickname with a word the bar refuses (case and
-// accents ignored) gets a clear message at the nickname field of the visitor page.
+// name; "Show name" brings it back; a ready order not collected dims. The Event tab saves
+// refused words and the dimming time; a nickname with a refused word (case and accents
+// ignored) gets a clear message at the nickname field of the visitor page.
 
 import {
   APP_URL, PHONE, TABLET, scenario, newPage, order, barSignIn, barApi, apiOrder, assert,
-  assertEqual, assertNoProblems, log,
+  assertEqual, assertNoProblems, waitUntil, log,
 } from "./lib.mjs";
 
 await scenario("a hidden nickname leaves the public screens live; a refused word is explained", async (browser) => {
@@ -67,9 +68,20 @@ await scenario("a hidden nickname leaves the public screens live; a refused word
   log("shown again");
   assertNoProblems(board.page, poster.page, bar.page);
 
+  // The bar's Event tab: refused words (shown as they are matched) and the dimming time.
+  await bar.page.click("#tab-event");
+  const words = bar.page.locator("#event-refused-words");
+  await bar.page.locator("#event-refused-words:not([disabled])").waitFor();
+  await words.fill("Idiot\nZüt");
+  await bar.page.fill("#event-dim-minutes", "7");
+  await bar.page.click("form[data-action=event] button[type=submit]");
+  await waitUntil("the words saved and shown folded", async () => (await words.inputValue()) === "idiot\nzut");
+  assertEqual(JSON.stringify((await barApi("GET", "/api/event/words")).json), JSON.stringify({ refused_words: ["idiot", "zut"] }), "stored");
+  const menu = await (await fetch(`${APP_URL}/api/menu`)).json();
+  assertEqual(menu.event.ready_dim_minutes, 7, "the dimming time is the event's");
+  log("the Event tab saved the words and the dimming time");
+
   // A refused word: the visitor page says so at the nickname, and nothing is placed.
-  const set = await barApi("PATCH", "/api/event", { refused_words: ["idiot"] });
-  assertEqual(set.status, 200, set.text);
   const visitor = await newPage(browser, { viewport: PHONE, name: "visitor" });
   const v = visitor.page;
   await v.goto(`${APP_URL}/`);
@@ -82,5 +94,5 @@ await scenario("a hidden nickname leaves the public screens live; a refused word
   await order(v, "Ana", "tea");
   await v.locator(".status-card.status-placed").waitFor({ timeout: 10000 });
   assertEqual(await v.locator("#nickname-error").textContent(), "", "the message is gone");
-  assertNoProblems(v);
+  assertNoProblems(v, bar.page);
 });
