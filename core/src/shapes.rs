@@ -10,7 +10,10 @@
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::api::{FeedPage, Menu, MenuItem, MyOrders, Order, Purged, QueuePage};
+use crate::api::{
+    BatchConflict, BatchOutcome, FeedPage, Menu, MenuItem, MyOrders, Order, Purged, QueuePage,
+    StatusChanges,
+};
 use crate::cursor::{FeedCursor, PageCursor};
 use crate::domain::OrderStatus;
 use crate::event::{EventKey, EventSettings};
@@ -138,7 +141,11 @@ pub fn cancel_outcome(json: Option<&str>) -> Result<Order, ApiError> {
 
 /// [`crate::sql::SET_STATUS`]: the changed order, or why not. `to` is the status asked for.
 pub fn status_outcome(json: Option<&str>, to: OrderStatus) -> Result<Order, ApiError> {
-    let written: WriteOutcome = decode(required(json)?)?;
+    status_written(decode(required(json)?)?, to)
+}
+
+/// What `set_order_status` decided, as [`status_outcome`] answers it.
+fn status_written(written: WriteOutcome, to: OrderStatus) -> Result<Order, ApiError> {
     match written.outcome {
         Outcome::Changed => written.order(),
         Outcome::NotFound => Err(DomainError::OrderNotFound.into()),
@@ -150,6 +157,49 @@ pub fn status_outcome(json: Option<&str>, to: OrderStatus) -> Result<Order, ApiE
         .into()),
         _ => Err(written.unexpected("set_order_status")),
     }
+}
+
+/// [`crate::sql::SET_STATUSES`]: each change's [`WriteOutcome`], by order id.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchRows {
+    pub outcomes: Vec<BatchRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchRow {
+    pub id: i64,
+    pub result: WriteOutcome,
+}
+
+/// [`crate::sql::SET_STATUSES`]: the orders that moved, and the changes refused with the
+/// problem [`status_outcome`] gives for one order.
+pub fn batch_outcome(json: Option<&str>, asked: &StatusChanges) -> Result<BatchOutcome, ApiError> {
+    let rows: BatchRows = decode(required(json)?)?;
+    let mut outcome = BatchOutcome {
+        moved: Vec::new(),
+        conflicts: Vec::new(),
+    };
+    for row in rows.outcomes {
+        let to = asked
+            .asked(row.id)
+            .ok_or_else(|| ApiError::internal(format!("order {} was not asked for", row.id)))?;
+        match status_written(row.result, to) {
+            Ok(order) => outcome.moved.push(order),
+            Err(ApiError::Domain(refused)) => {
+                let problem = ApiError::Domain(refused).problem();
+                outcome.conflicts.push(BatchConflict {
+                    id: row.id,
+                    kind: problem.kind,
+                    detail: problem.detail,
+                    order: problem.order,
+                });
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(outcome)
 }
 
 /// [`crate::sql::UPDATE_DRINK`]: the drink as it is now; no row = no such drink.

@@ -90,6 +90,17 @@ pub const CANCEL_ORDER: &str = "select cancel_order($1::int8, $2::uuid, $3::text
 pub const SET_STATUS: &str =
     "select set_order_status($1::int8, $2::text, $3::int4, $4::text)::text";
 
+/// The bar moves several orders at once (`PATCH /api/orders`): [`SET_STATUS`] for each, in
+/// id order, in one transaction (`set_orders_status`, migration 0006).
+///
+/// Parameters: `$1` the changes, a JSON array of `{"id", "status", "version",
+/// "from_statuses"}` as text (from `StatusChanges::changes_param`).
+///
+/// Returns `{"outcomes": [{"id", "result": {"outcome", "order"}}, ...]}` in id order, each
+/// result as [`SET_STATUS`] answers it. A refused change writes nothing and does not stop
+/// the others. Rows are locked in id order, so two tablets' batches never deadlock.
+pub const SET_STATUSES: &str = "select set_orders_status($1::text)::text";
+
 /// The bar switches a drink on or off, sets its stock, renames, moves or retires it (the
 /// triggers write the `drink` and `menu` events).
 ///
@@ -405,10 +416,11 @@ select json_build_object('migration', coalesce(max(version), 0))::text from sche
 mod tests {
     use super::*;
 
-    const ALL: [(&str, &str); 20] = [
+    const ALL: [(&str, &str); 21] = [
         ("PLACE_ORDER", PLACE_ORDER),
         ("CANCEL_ORDER", CANCEL_ORDER),
         ("SET_STATUS", SET_STATUS),
+        ("SET_STATUSES", SET_STATUSES),
         ("UPDATE_DRINK", UPDATE_DRINK),
         ("INSERT_DRINK", INSERT_DRINK),
         ("SET_PICTURE", SET_PICTURE),
@@ -462,6 +474,7 @@ mod tests {
             (PLACE_ORDER, "place_order"),
             (CANCEL_ORDER, "cancel_order"),
             (SET_STATUS, "set_order_status"),
+            (SET_STATUSES, "set_orders_status"),
             (EXPORT_ORDERS_PAGE, "export_orders_page"),
         ] {
             let prefix = format!("select {function}(");

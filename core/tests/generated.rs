@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use drinks_core::OrderStatus;
+use drinks_core::api::BATCH_MAX_CHANGES;
 use drinks_core::domain::NICKNAME_MAX_CHARS;
 use drinks_core::event::{BUSY_LIMIT_MAX, LINE_MAX_CHARS, TITLE_MAX_CHARS};
 use drinks_core::picture::{ICONS, MAX_PICTURE_BYTES};
@@ -59,6 +60,8 @@ export const BUSY_LIMIT_MAX = {busy};
 export const ICONS = {icons};
 /** The largest picture the bar may upload, in bytes. */
 export const MAX_PICTURE_BYTES = {picture};
+/** The most orders one batch (PATCH /api/orders) moves. */
+export const BATCH_MAX_CHANGES = {batch};
 ",
         all = list(&OrderStatus::ALL),
         open = list(&OrderStatus::OPEN),
@@ -71,6 +74,7 @@ export const MAX_PICTURE_BYTES = {picture};
         busy = BUSY_LIMIT_MAX,
         picture = MAX_PICTURE_BYTES,
         icons = quoted(ICONS),
+        batch = BATCH_MAX_CHANGES,
     )
 }
 

@@ -166,6 +166,14 @@ export function setOrderStatus(id, status, version) {
   });
 }
 
+/**
+ * PATCH /api/orders (bar) with [{id, status, version}, …] → {moved: [Order], conflicts:
+ * [{id, type, detail, order}]}: each change checked as one PATCH /api/orders/{id} would be.
+ */
+export function setOrdersStatus(changes) {
+  return json("PATCH", "/api/orders", { bar: true, body: { changes } });
+}
+
 /** POST /api/drinks (bar) with {id, names, available?, stock?} → Drink (201) */
 export function createDrink(drink) {
   return json("POST", "/api/drinks", { bar: true, body: drink });

@@ -17,7 +17,7 @@ import { applyDrinkEvent } from "./drinks.js";
 import { createStore } from "./store.js";
 import { OPEN } from "./rules.js";
 import { renderSignIn, signInMessage } from "./bar/signin.js";
-import { NEW_FOR_MS, queueActions, renderFilters, renderQueue, renderSide, updateAges } from "./bar/queue.js";
+import { NEW_FOR_MS, queueActions, renderFilters, renderQueue, renderSelection, renderSide, updateAges } from "./bar/queue.js";
 import { renderStock, stockActions } from "./bar/stock.js";
 import { eventActions, orderingLabel, renderEvent } from "./bar/event.js";
 import { renderStatsPanel, statsLoader } from "./bar/stats.js";
@@ -25,6 +25,7 @@ import { beep, exportCsv, renderToolbar } from "./bar/toolbar.js";
 
 const KEY_TOKEN = "bar_token";
 const KEY_SOUND = "bar_sound";
+const KEY_COMPACT = "bar_compact";
 const TABS = ["queue", "stock", "event", "stats"];
 
 // ---------------------------------------------------------------- state
@@ -52,7 +53,7 @@ function withOrder(state, order, { at = null, isNew = false } = {}) {
       fresh = new Map(fresh);
       fresh.delete(order.id);
     }
-    return { ...state, orders, fresh };
+    return { ...state, orders, fresh, selected: withSet(state.selected, order.id, false) };
   }
   const merged = { ...(existing || {}), ...order };
   if (!merged.created_at) merged.created_at = at ?? Date.now();
@@ -67,7 +68,7 @@ const byPosition = (menu) => [...menu].sort((a, b) => a.position - b.position ||
 
 const actions = {
   /** The token opened the bar: the whole queue and the menu. */
-  opened: (state, { orders, menu, event }) => ({ ...state, signedIn: true, orders, menu, event, fresh: new Map(), busy: new Set(), confirm: null }),
+  opened: (state, { orders, menu, event }) => ({ ...state, signedIn: true, orders, menu, event, fresh: new Map(), busy: new Set(), selected: new Set(), confirm: null }),
   signedOut: (state) => ({ ...state, signedIn: false, orders: new Map(), stats: null }),
   queue: (state, orders) => ({ ...state, orders }),
   menu: (state, { drinks, event }) => ({ ...state, menu: drinks, event }),
@@ -95,20 +96,34 @@ const actions = {
     fresh.delete(order.id);
     return { ...next, fresh };
   },
+  /** A batch went through: the orders that moved. */
+  movedMany: (state, orders) => {
+    let next = state;
+    for (const order of orders) next = actions.moved(next, order);
+    return next;
+  },
   /** The server's current copy of an order (after a conflict), whatever its version. */
   current: (state, order) => {
     const orders = new Map(state.orders);
     if (OPEN.includes(order.status)) orders.set(order.id, { ...orders.get(order.id), ...order });
     else orders.delete(order.id);
-    return { ...state, orders };
+    const selected = OPEN.includes(order.status) ? state.selected : withSet(state.selected, order.id, false);
+    return { ...state, orders, selected };
   },
   gone: (state, id) => {
     if (!state.orders.has(id)) return state;
     const orders = new Map(state.orders);
     orders.delete(id);
-    return { ...state, orders };
+    return { ...state, orders, selected: withSet(state.selected, id, false) };
   },
   busy: (state, { id, busy }) => ({ ...state, busy: withSet(state.busy, id, busy) }),
+  busyMany: (state, { ids, busy }) => ({ ...state, busy: ids.reduce((set, id) => withSet(set, id, busy), state.busy) }),
+  /** Selection for a batch: toggles one order. */
+  select: (state, id) => (state.orders.has(id)
+    ? { ...state, selected: withSet(state.selected, id, !state.selected.has(id)) }
+    : state),
+  deselect: (state, ids) => ({ ...state, selected: ids.reduce((set, id) => withSet(set, id, false), state.selected) }),
+  compact: (state, compact) => ({ ...state, compact }),
   confirm: (state, id) => (state.confirm === id ? state : { ...state, confirm: id }),
   /** New-order highlights older than NEW_FOR_MS end. */
   expireFresh: (state, now) => {
@@ -142,6 +157,8 @@ const store = createStore({
   sort: "time",
   tab: "queue",
   sound: local.get(KEY_SOUND, false) === true,
+  compact: local.get(KEY_COMPACT, false) === true,
+  selected: new Set(), // orders selected for a batch move
   fresh: new Map(), // id → time it arrived (highlight)
   busy: new Set(), // orders with a move under way
   confirm: null, // id of the order whose cancel waits for a second tap
@@ -297,6 +314,7 @@ function build() {
     tabs: h("div", { class: "tabs", role: "tablist" }),
     panels: {},
     queue: h("ul", { class: "queue", "aria-labelledby": "queue-title" }),
+    selection: h("div", { class: "selection-bar", role: "region", "aria-labelledby": "selection-count", hidden: true }),
     queueEmpty: h("p", { class: "queue-empty" }),
     filters: h("div", { class: "filters" }),
     side: h("div", { class: "side" }),
@@ -322,7 +340,8 @@ function build() {
         h("h1", { id: "queue-title", class: "visually-hidden" }),
         els.filters,
         els.queue,
-        els.queueEmpty),
+        els.queueEmpty,
+        els.selection),
       els.side));
   els.panels.stock.append(els.stock);
   els.panels.event.append(els.event);
@@ -359,6 +378,25 @@ function onClick(event) {
       break;
     case "cancel":
       if (order) queue.askCancel(order);
+      break;
+    case "select":
+      if (order) store.dispatch("select", order.id);
+      break;
+    case "select-none":
+      store.dispatch("deselect", [...state.selected]);
+      break;
+    case "batch-move":
+      queue.moveSelected(target.dataset.next);
+      break;
+    case "batch-cancel":
+      queue.askCancelSelected();
+      break;
+    case "start-all":
+      queue.startAll(target.dataset.drink);
+      break;
+    case "compact":
+      local.set(KEY_COMPACT, !state.compact);
+      store.dispatch("compact", !state.compact);
       break;
     case "filter-status":
       store.dispatch("filterStatus", target.dataset.status);
@@ -441,9 +479,11 @@ function render(state, previous = null) {
   const changed = (...keys) => !previous || keys.some((key) => state[key] !== previous[key]);
   if (changed("sound", "net")) renderToolbar(els, state);
   if (changed("tab", "orders", "event")) renderTabs(state);
-  if (changed("orders", "filter", "sort", "menu")) renderFilters(els.filters, state);
-  if (changed("orders", "filter", "sort", "menu", "busy", "confirm", "fresh")) renderQueue(els, state);
-  if (changed("orders", "filter", "menu")) renderSide(els.side, state);
+  if (changed("compact")) els.panels.queue.classList.toggle("is-compact", state.compact);
+  if (changed("orders", "filter", "sort", "menu", "compact")) renderFilters(els.filters, state);
+  if (changed("orders", "filter", "sort", "menu", "busy", "confirm", "fresh", "selected")) renderQueue(els, state);
+  if (changed("orders", "selected", "busy", "confirm")) renderSelection(els.selection, state);
+  if (changed("orders", "filter", "menu", "busy")) renderSide(els.side, state);
   if (changed("menu", "saving")) renderStock(els.stock, state);
   if (changed("event", "eventSaving")) renderEvent(els.event, state);
   if (changed("stats", "statsError", "menu")) renderStatsPanel(els.stats, state, { refresh: stats.load });

@@ -22,3 +22,5 @@ export const BUSY_LIMIT_MAX = 10000;
 export const ICONS = ["espresso", "cappuccino", "latte", "tea", "hot-chocolate", "water", "sparkling-water", "cola", "lemonade", "juice", "fruit-juice", "smoothie", "beer", "alcohol-free-beer", "wine", "red-wine", "white-wine", "sparkling-wine", "cocktail", "mocktail", "spritz", "generic"];
 /** The largest picture the bar may upload, in bytes. */
 export const MAX_PICTURE_BYTES = 262144;
+/** The most orders one batch (PATCH /api/orders) moves. */
+export const BATCH_MAX_CHANGES = 100;

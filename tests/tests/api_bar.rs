@@ -45,6 +45,14 @@ async fn move_to(app: &TestApp, order: Value, target: &str) -> Value {
     order
 }
 
+async fn patch_batch(app: &TestApp, changes: Value) -> reqwest::Response {
+    app.bar(Method::PATCH, "/api/orders")
+        .json(&json!({ "changes": changes }))
+        .send()
+        .await
+        .expect("PATCH orders")
+}
+
 async fn patch_drink(app: &TestApp, drink: &str, body: Value) -> reqwest::Response {
     app.bar(Method::PATCH, &format!("/api/drinks/{drink}"))
         .json(&body)
@@ -91,6 +99,11 @@ fn bar_requests() -> Vec<(Method, &'static str, Option<Value>)> {
             Some(json!({"status": "preparing", "version": 1})),
         ),
         (Method::DELETE, "/api/orders?before=1", None),
+        (
+            Method::PATCH,
+            "/api/orders",
+            Some(json!({"changes": [{"id": 1, "status": "preparing", "version": 1}]})),
+        ),
         (
             Method::PATCH,
             "/api/drinks/beer",
@@ -877,8 +890,8 @@ async fn purge_needs_a_valid_before() {
 async fn wrong_methods_on_bar_routes_are_405_with_allow() {
     let app = spawn_app().await;
     let cases = [
-        (Method::PUT, "/api/orders", "POST, DELETE"),
-        (Method::GET, "/api/orders", "POST, DELETE"),
+        (Method::PUT, "/api/orders", "POST, DELETE, PATCH"),
+        (Method::GET, "/api/orders", "POST, DELETE, PATCH"),
         (Method::GET, "/api/orders/1", "DELETE, PATCH"),
         (Method::POST, "/api/orders/1", "DELETE, PATCH"),
         (Method::GET, "/api/drinks/tea", "PATCH"),
@@ -900,5 +913,214 @@ async fn wrong_methods_on_bar_routes_are_405_with_allow() {
     for path in ["/api/drinks/", "/api/drinks/Tea", "/api/drinks/tea/x"] {
         let response = app.bar(Method::PATCH, path).send().await.expect("PATCH");
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn a_batch_moves_each_order_at_its_version_and_reports_every_refusal_with_its_reason() {
+    let app = spawn_app().await;
+    let (a, _) = place(&app, "Ana", "espresso").await;
+    let (b, _) = place(&app, "Ben", "espresso").await;
+    let (c, _) = place(&app, "Cleo", "espresso").await;
+    let (d, _) = place(&app, "Dan", "tea").await;
+    // Another tablet started Cleo's espresso after this tablet saw it.
+    move_to(&app, c.clone(), "preparing").await;
+    let cursor = feed_start(&app).await;
+    let response = patch_batch(
+        &app,
+        json!([
+            {"id": id_of(&b), "status": "preparing", "version": 1},
+            {"id": id_of(&a), "status": "preparing", "version": 1},
+            {"id": id_of(&c), "status": "preparing", "version": 1},
+            {"id": id_of(&d), "status": "served", "version": 1},
+            {"id": 999_999, "status": "preparing", "version": 1},
+        ]),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let outcome = json(response).await;
+    let moved: Vec<(i64, &str, i64)> = outcome["moved"]
+        .as_array()
+        .expect("moved")
+        .iter()
+        .map(|o| {
+            (
+                id_of(o),
+                o["status"].as_str().unwrap_or_default(),
+                version_of(o),
+            )
+        })
+        .collect();
+    assert_eq!(
+        moved,
+        [(id_of(&a), "preparing", 2), (id_of(&b), "preparing", 2)],
+        "the two current ones moved, in id order"
+    );
+    let conflicts = outcome["conflicts"].as_array().expect("conflicts");
+    assert_eq!(conflicts.len(), 3, "{outcome}");
+    assert_eq!(conflicts[0]["id"], id_of(&c));
+    assert_eq!(conflicts[0]["type"], "/problems/version-conflict");
+    assert_eq!(conflicts[0]["order"]["status"], "preparing");
+    assert_eq!(conflicts[0]["order"]["version"], 2);
+    assert_eq!(conflicts[1]["id"], id_of(&d));
+    assert_eq!(conflicts[1]["type"], "/problems/illegal-transition");
+    assert!(
+        conflicts[1]["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("placed")),
+        "the reason names the current status: {}",
+        conflicts[1]
+    );
+    assert_eq!(conflicts[1]["order"]["status"], "placed");
+    assert_eq!(conflicts[2]["id"], 999_999);
+    assert_eq!(conflicts[2]["type"], "/problems/order-not-found");
+    assert_eq!(conflicts[2]["order"], Value::Null);
+    // Nothing refused was written; each move wrote its own event.
+    assert_eq!(order_row(&app, id_of(&c)).await, ("preparing".into(), 2));
+    assert_eq!(order_row(&app, id_of(&d)).await, ("placed".into(), 1));
+    let (events, _) = feed_until(&app, &cursor, 2).await;
+    let moved_ids: Vec<i64> = events
+        .iter()
+        .map(|e| {
+            assert_eq!(e["kind"], "status");
+            id_of(&e["order"])
+        })
+        .collect();
+    assert_eq!(moved_ids, [id_of(&a), id_of(&b)]);
+    assert_eq!(app.count("order_events").await, 4 + 1 + 2);
+}
+
+#[tokio::test]
+async fn a_batch_cancel_gives_every_portion_back() {
+    let app = spawn_app().await;
+    assert_eq!(
+        patch_drink(&app, "tea", json!({"stock": 2})).await.status(),
+        200
+    );
+    let (a, _) = place(&app, "Ana", "tea").await;
+    let (b, _) = place(&app, "Ben", "tea").await;
+    assert_eq!(menu_drink(&app, "tea").await["stock"], 0);
+    let response = patch_batch(
+        &app,
+        json!([
+            {"id": id_of(&a), "status": "cancelled", "version": 1},
+            {"id": id_of(&b), "status": "cancelled", "version": 1},
+        ]),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let outcome = json(response).await;
+    assert_eq!(outcome["moved"].as_array().map(Vec::len), Some(2));
+    assert_eq!(outcome["conflicts"], json!([]));
+    assert_eq!(menu_drink(&app, "tea").await["stock"], 2);
+}
+
+#[tokio::test]
+async fn bad_batches_are_problems_that_name_the_field_and_change_nothing() {
+    let app = spawn_app().await;
+    let (order, _) = place(&app, "Ana", "tea").await;
+    let id = id_of(&order);
+    let cases = [
+        (json!({}), 422, Some("changes")),
+        (json!({"changes": []}), 422, Some("changes")),
+        (
+            json!({"changes": [{"id": id, "status": "preparing"}]}),
+            422,
+            Some("changes[0].version"),
+        ),
+        (
+            json!({"changes": [{"id": "1", "status": "preparing", "version": 1}]}),
+            422,
+            Some("changes[0].id"),
+        ),
+        (
+            json!({"changes": [{"id": -1, "status": "preparing", "version": 1}]}),
+            422,
+            Some("changes[0].id"),
+        ),
+        (
+            json!({"changes": [{"id": id, "status": "done", "version": 1}]}),
+            422,
+            Some("changes[0].status"),
+        ),
+        (
+            json!({"changes": [
+                {"id": id, "status": "preparing", "version": 1},
+                {"id": id, "status": "cancelled", "version": 1}
+            ]}),
+            422,
+            Some("changes[1].id"),
+        ),
+        (
+            json!([{"id": id, "status": "preparing", "version": 1}]),
+            400,
+            None,
+        ),
+    ];
+    for (body, status, field) in cases {
+        let response = app
+            .bar(Method::PATCH, "/api/orders")
+            .json(&body)
+            .send()
+            .await
+            .expect("PATCH");
+        assert_eq!(response.status().as_u16(), status, "{body}");
+        assert!(is_problem(&response));
+        assert_eq!(json(response).await["field"].as_str(), field, "{body}");
+    }
+    let too_many: Vec<Value> = (1..=101)
+        .map(|id| json!({"id": id, "status": "preparing", "version": 1}))
+        .collect();
+    let response = patch_batch(&app, json!(too_many)).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json(response).await["field"], "changes");
+    let plain = app
+        .bar(Method::PATCH, "/api/orders")
+        .header("content-type", "text/plain")
+        .body(r#"{"changes":[]}"#)
+        .send()
+        .await
+        .expect("PATCH");
+    assert_eq!(plain.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(order_row(&app, id).await, ("placed".into(), 1));
+    assert_eq!(app.count("order_events").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_tablets_batching_the_same_orders_at_once_move_each_order_once_and_never_deadlock() {
+    let app = spawn_app().await;
+    let mut orders = Vec::new();
+    for n in 0..6 {
+        orders.push(place(&app, &format!("Race {n}"), "espresso").await.0);
+    }
+    let change = |status: &str| -> Vec<Value> {
+        orders
+            .iter()
+            .map(|o| json!({"id": id_of(o), "status": status, "version": 1}))
+            .collect()
+    };
+    // The second tablet lists them the other way round: rows are still locked in id order.
+    let mut reversed = change("cancelled");
+    reversed.reverse();
+    let (first, second) = tokio::join!(
+        patch_batch(&app, json!(change("preparing"))),
+        patch_batch(&app, json!(reversed))
+    );
+    assert_eq!(first.status(), StatusCode::OK);
+    assert_eq!(second.status(), StatusCode::OK);
+    let (first, second) = (json(first).await, json(second).await);
+    let count = |v: &Value, key: &str| v[key].as_array().map_or(0, Vec::len);
+    assert_eq!(count(&first, "moved") + count(&second, "moved"), 6);
+    assert_eq!(count(&first, "conflicts") + count(&second, "conflicts"), 6);
+    for conflict in [&first, &second]
+        .iter()
+        .flat_map(|v| v["conflicts"].as_array().cloned().unwrap_or_default())
+    {
+        assert_eq!(conflict["type"], "/problems/version-conflict", "{conflict}");
+    }
+    for o in &orders {
+        let (status, version) = order_row(&app, id_of(o)).await;
+        assert_eq!(version, 2, "order {} moved exactly once", id_of(o));
+        assert!(status == "preparing" || status == "cancelled");
     }
 }

@@ -60,6 +60,14 @@ const PROVOKED: &[(&str, u16, &str)] = &[
     ("setOrderStatus", 422, BAR),
     ("setOrderStatus", 503, BAR),
     ("setOrderStatus", 503, UNMIGRATED),
+    ("setOrdersStatus", 200, BAR),
+    ("setOrdersStatus", 400, BAR),
+    ("setOrdersStatus", 401, BAR),
+    ("setOrdersStatus", 413, BAR),
+    ("setOrdersStatus", 415, BAR),
+    ("setOrdersStatus", 422, BAR),
+    ("setOrdersStatus", 503, BAR),
+    ("setOrdersStatus", 503, UNMIGRATED),
     ("updateDrink", 200, BAR),
     ("updateDrink", 400, BAR),
     ("updateDrink", 401, BAR),
@@ -139,6 +147,7 @@ const NOT_PROVOKED: &[(&str, u16, &str)] = &[
     ("getMine", 500, BUG),
     ("purgeOrders", 500, BUG),
     ("setOrderStatus", 500, BUG),
+    ("setOrdersStatus", 500, BUG),
     ("updateDrink", 500, BUG),
     ("updateEvent", 500, BUG),
     ("getEventKey", 500, BUG),
@@ -1215,6 +1224,72 @@ async fn bar_endpoints_answer_as_the_spec_documents() {
         .await;
     assert_eq!(refused.status, 400);
 
+    // Batches: 200 with moves and refusals, 400, 413, 415, 422.
+    let second = cov
+        .send(
+            "/api/orders",
+            post_order(
+                &app,
+                &order_body(&new_visitor(), "Ben", "tea", &new_request_id()),
+            ),
+        )
+        .await;
+    let batch = cov
+        .send(
+            "/api/orders",
+            app.bar(Method::PATCH, "/api/orders")
+                .json(&json!({"changes": [
+                    {"id": id_of(&second.json), "status": "preparing", "version": 1},
+                    {"id": id, "status": "preparing", "version": 1},
+                    {"id": 999_999, "status": "ready", "version": 1},
+                ]})),
+        )
+        .await;
+    assert_eq!(batch.status, 200);
+    assert_eq!(batch.json["moved"].as_array().map(Vec::len), Some(1));
+    assert_eq!(batch.json["conflicts"].as_array().map(Vec::len), Some(2));
+    let cancel_second = cov
+        .send(
+            "/api/orders",
+            app.bar(Method::PATCH, "/api/orders")
+                .json(&json!({"changes": [
+                    {"id": id_of(&second.json), "status": "cancelled", "version": 2},
+                ]})),
+        )
+        .await;
+    assert_eq!(cancel_second.json["moved"][0]["status"], "cancelled");
+    for (request, status) in [
+        (
+            app.bar(Method::PATCH, "/api/orders")
+                .header("content-type", "application/json")
+                .body("{"),
+            400,
+        ),
+        (
+            app.bar(Method::PATCH, "/api/orders")
+                .json(&oversized_json()),
+            413,
+        ),
+        (
+            app.bar(Method::PATCH, "/api/orders")
+                .header("content-type", "text/plain")
+                .body("{}"),
+            415,
+        ),
+        (
+            app.bar(Method::PATCH, "/api/orders")
+                .json(&json!({"changes": []})),
+            422,
+        ),
+        (
+            app.bar(Method::PATCH, "/api/orders")
+                .json(&json!({"changes": [{"id": 1, "status": "ready"}]})),
+            422,
+        ),
+    ] {
+        assert_eq!(cov.send("/api/orders", request).await.status, status);
+    }
+
     // Purge: 200, 400.
     let purged = cov
         .send(
@@ -1222,7 +1297,7 @@ async fn bar_endpoints_answer_as_the_spec_documents() {
             app.bar(Method::DELETE, "/api/orders?before=253402300799999"),
         )
         .await;
-    assert_eq!(purged.json, json!({"purged": 2}));
+    assert_eq!(purged.json, json!({"purged": 3}));
     for query in ["", "?before=-1", "?before=soon"] {
         let refused = cov
             .send(
@@ -1234,8 +1309,14 @@ async fn bar_endpoints_answer_as_the_spec_documents() {
     }
 
     // 401 on every bar operation, with and without a (wrong) token.
-    let bar_operations: [(Method, &str, &str, Option<Value>); 9] = [
+    let bar_operations: [(Method, &str, &str, Option<Value>); 10] = [
         (Method::DELETE, "/api/orders", "/api/orders?before=1", None),
+        (
+            Method::PATCH,
+            "/api/orders",
+            "/api/orders",
+            Some(json!({"changes": [{"id": 1, "status": "ready", "version": 1}]})),
+        ),
         (
             Method::PATCH,
             order,
@@ -1412,6 +1493,11 @@ fn one_request_per_operation(app: &TestApp) -> Vec<(&'static str, reqwest::Reque
         (
             "/api/orders",
             app.bar(Method::DELETE, "/api/orders?before=1"),
+        ),
+        (
+            "/api/orders",
+            app.bar(Method::PATCH, "/api/orders")
+                .json(&json!({"changes": [{"id": 1, "status": "ready", "version": 1}]})),
         ),
         (
             "/api/orders/{id}",

@@ -106,6 +106,38 @@ async fn every_write_outcome_decodes_into_its_type() {
     assert!(status(OrderStatus::Ready, 2).await.is_err(), "stale");
     assert!(status(OrderStatus::Served, 3).await.is_err(), "illegal");
 
+    // A batch: one move, one stale version, one order that does not exist.
+    let ben = Uuid::new_v4();
+    let Ok(Placed::Created(second)) =
+        shapes::place_outcome(place(&c, ben, "Ben", "tea").await.as_deref(), "tea")
+    else {
+        panic!("expected Ben's order");
+    };
+    let body = serde_json::json!({"changes": [
+        {"id": second.id, "status": "preparing", "version": 1},
+        {"id": order.id, "status": "ready", "version": 1},
+        {"id": 999_999, "status": "ready", "version": 1},
+    ]});
+    let asked = drinks_core::api::StatusChanges::from_json(body.to_string().as_bytes())
+        .expect("a valid batch");
+    let param = asked.changes_param().expect("the changes as JSON");
+    let got = json(&c, sql::SET_STATUSES, &[&param]).await;
+    let batch = shapes::batch_outcome(got.as_deref(), &asked).expect("a batch outcome");
+    assert_eq!(batch.moved.len(), 1);
+    assert_eq!(batch.moved[0].id, second.id);
+    let refused: Vec<(i64, &str)> = batch
+        .conflicts
+        .iter()
+        .map(|c| (c.id, c.kind.as_str()))
+        .collect();
+    assert_eq!(
+        refused,
+        [
+            (order.id, "/problems/version-conflict"),
+            (999_999, "/problems/order-not-found")
+        ]
+    );
+
     let locked = shapes::place_outcome(place(&c, ana, "Ana", "tea").await.as_deref(), "tea");
     assert!(locked.is_err());
     let cancel = json(&c, sql::CANCEL_ORDER, &[&order.id, &ana, &changeable()]).await;
@@ -490,7 +522,10 @@ fn keys(value: &impl serde::Serialize) -> Vec<String> {
 /// field on both sides, and every field the spec requires is one the type always has.
 #[test]
 fn the_decoded_types_and_the_openapi_schemas_have_the_same_fields() {
-    use drinks_core::api::{EventDrink, EventKind, EventOrder, Menu, MenuItem, MyOrders, Purged};
+    use drinks_core::api::{
+        BatchConflict, BatchOutcome, EventDrink, EventKind, EventOrder, Menu, MenuItem, MyOrders,
+        Purged,
+    };
     use drinks_core::event::{EventSettings, Texts};
     let text = std::fs::read_to_string(e2e::workspace_root().join("docs/openapi.yaml"))
         .expect("docs/openapi.yaml");
@@ -573,6 +608,22 @@ fn the_decoded_types_and_the_openapi_schemas_have_the_same_fields() {
         ),
         ("MyOrders", keys(&MyOrders { orders: vec![] })),
         ("Purged", keys(&Purged { purged: 0 })),
+        (
+            "BatchOutcome",
+            keys(&BatchOutcome {
+                moved: vec![],
+                conflicts: vec![],
+            }),
+        ),
+        (
+            "BatchConflict",
+            keys(&BatchConflict {
+                id: 1,
+                kind: "/problems/order-not-found".into(),
+                detail: String::new(),
+                order: None,
+            }),
+        ),
     ];
     for (schema, fields) in cases {
         let (properties, required) = spec_fields(&spec, schema);
