@@ -174,6 +174,11 @@ export function setOrdersStatus(changes) {
   return json("PATCH", "/api/orders", { bar: true, body: { changes } });
 }
 
+/** DELETE /api/orders?before=<ms> (bar): deletes served and cancelled orders → {purged} */
+export function purgeOrders(before) {
+  return json("DELETE", `/api/orders?before=${encodeURIComponent(Math.floor(before))}`, { bar: true });
+}
+
 /** POST /api/drinks (bar) with {id, names, available?, stock?} → Drink (201) */
 export function createDrink(drink) {
   return json("POST", "/api/drinks", { bar: true, body: drink });

@@ -1,6 +1,7 @@
-// The bar page (?bar): sign in once per tab with the bar token, then work the open queue,
-// kept live by polling the feed from the queue's own cursor. Tabs: queue, stock, event,
-// statistics.
+// The bar page (?bar): sign in once per tab with the bar token (or once per tablet with
+// "remember this tablet"), then work the open queue, kept live by polling the feed from the
+// queue's own cursor, also while the tab is hidden; the screen stays on while signed in
+// (Screen Wake Lock). Tabs: queue, stock, event, statistics.
 //
 // This module holds the page's one store, its actions and `render(state, previous)`, and
 // wires the parts: bar/signin.js (the token form), bar/queue.js (the queue, its filters and
@@ -21,7 +22,8 @@ import { NEW_FOR_MS, queueActions, renderFilters, renderQueue, renderSelection, 
 import { renderStock, stockActions } from "./bar/stock.js";
 import { eventActions, orderingLabel, renderEvent } from "./bar/event.js";
 import { renderStatsPanel, statsLoader } from "./bar/stats.js";
-import { beep, exportCsv, renderToolbar } from "./bar/toolbar.js";
+import { beep, exportCsv, renderToolbar, unlockAudio } from "./bar/toolbar.js";
+import { purgeActions, renderPurge } from "./bar/purge.js";
 
 const KEY_TOKEN = "bar_token";
 const KEY_SOUND = "bar_sound";
@@ -124,6 +126,7 @@ const actions = {
     : state),
   deselect: (state, ids) => ({ ...state, selected: ids.reduce((set, id) => withSet(set, id, false), state.selected) }),
   compact: (state, compact) => ({ ...state, compact }),
+  purge: (state, purge) => ({ ...state, purge }),
   confirm: (state, id) => (state.confirm === id ? state : { ...state, confirm: id }),
   /** New-order highlights older than NEW_FOR_MS end. */
   expireFresh: (state, now) => {
@@ -138,6 +141,7 @@ const actions = {
   sort: (state, sort) => ({ ...state, sort }),
   tab: (state, tab) => ({ ...state, tab }),
   sound: (state, sound) => ({ ...state, sound }),
+  audioReady: (state, audioReady) => (state.audioReady === audioReady ? state : { ...state, audioReady }),
   net: (state, net) => (state.net === net ? state : { ...state, net }),
   drink: (state, drink) => ({ ...state, menu: byPosition(state.menu.map((d) => (d.id === drink.id ? { ...d, ...drink } : d))) }),
   /** A drink the bar just added. */
@@ -156,9 +160,13 @@ const store = createStore({
   filter: { status: "all", drink: "" },
   sort: "time",
   tab: "queue",
-  sound: local.get(KEY_SOUND, false) === true,
+  // The new-order sound is on unless staff switched it off; browsers play it only after the
+  // first tap or key press on the page (`audioReady`).
+  sound: local.get(KEY_SOUND, true) !== false,
+  audioReady: false,
   compact: local.get(KEY_COMPACT, false) === true,
   selected: new Set(), // orders selected for a batch move
+  purge: null, // deleting the closed orders: null, "confirm", "running"
   fresh: new Map(), // id → time it arrived (highlight)
   busy: new Set(), // orders with a move under way
   confirm: null, // id of the order whose cancel waits for a second tap
@@ -172,6 +180,7 @@ let main;
 let els = null;
 let poller = null;
 let ageTimer = null;
+let wakeLock = null;
 
 const ctx = {
   store,
@@ -193,6 +202,7 @@ const queue = queueActions(ctx);
 const stock = stockActions(ctx);
 const eventForm = eventActions(ctx);
 const stats = statsLoader(ctx);
+const purge = purgeActions(ctx);
 
 // ---------------------------------------------------------------- sign-in
 
@@ -210,25 +220,44 @@ async function loadQueue() {
   return { orders, feed };
 }
 
-/** Tries the token; on success the bar opens and null is returned, else a message. */
-async function open(token) {
+/** The kept token: this tab's, else the one this tablet remembers. */
+function keptToken() {
+  return session.getRaw(KEY_TOKEN) || local.getRaw(KEY_TOKEN);
+}
+
+function forgetToken() {
+  session.remove(KEY_TOKEN);
+  local.remove(KEY_TOKEN);
+}
+
+/**
+ * Tries the token; on success the bar opens and null is returned, else a message. `remember`
+ * keeps the token on this tablet (localStorage) until sign-out; else only in this tab.
+ * `remember` null (a kept token) leaves it where it is.
+ */
+async function open(token, remember = null) {
   api.setBarToken(token);
   try {
     const [{ orders, feed }, menu] = await Promise.all([loadQueue(), api.getMenu()]);
-    session.setRaw(KEY_TOKEN, token);
+    if (remember !== null) {
+      forgetToken();
+      if (remember) local.setRaw(KEY_TOKEN, token);
+      else session.setRaw(KEY_TOKEN, token);
+    }
     store.dispatch("opened", { orders, menu: menu.drinks, event: menu.event });
     startBar(feed);
     return null;
   } catch (error) {
     api.setBarToken(null);
-    if (error.status === 401) session.remove(KEY_TOKEN);
+    if (error.status === 401) forgetToken();
     return signInMessage(error);
   }
 }
 
 function signOut(message) {
-  session.remove(KEY_TOKEN);
+  forgetToken();
   api.setBarToken(null);
+  releaseWakeLock();
   poller?.stop();
   poller = null;
   stats.stop();
@@ -271,11 +300,48 @@ function onEvents(events) {
   }
 }
 
+// ---------------------------------------------------------------- a tablet that stays awake
+
+/** Keeps the screen on while the bar is open and visible (released by the browser when the
+ * tab is hidden; taken again when it is visible). Unsupported or refused: nothing happens. */
+async function keepAwake() {
+  if (wakeLock || !els || document.hidden || !navigator.wakeLock) return;
+  try {
+    const lock = await navigator.wakeLock.request("screen");
+    if (!els) {
+      lock.release();
+      return;
+    }
+    wakeLock = lock;
+    lock.addEventListener("release", () => {
+      if (wakeLock === lock) wakeLock = null;
+    });
+  } catch {
+    /* refused (battery saver, no permission): the screen may turn off, polling goes on */
+  }
+}
+
+function releaseWakeLock() {
+  const lock = wakeLock;
+  wakeLock = null;
+  lock?.release().catch(() => {});
+}
+
+/** The first tap or key press lets the page play sound (browsers block it before). */
+function onFirstInteraction() {
+  if (unlockAudio()) {
+    store.dispatch("audioReady", true);
+    for (const type of ["pointerdown", "keydown"]) document.removeEventListener(type, onFirstInteraction, true);
+  }
+}
+
 function startBar(feed) {
   build();
   render(store.state);
+  keepAwake();
   poller?.stop();
   poller = new FeedPoller({
+    whileHidden: true,
     cursor: feed,
     onEvents,
     onState: (s, error) => {
@@ -320,6 +386,7 @@ function build() {
     side: h("div", { class: "side" }),
     stock: h("div", { class: "stock" }),
     event: h("div", { class: "event" }),
+    purge: h("div", { class: "purge-panel" }),
     stats: h("div", { class: "stats" }),
   };
   const tools = document.getElementById("topbar-tools");
@@ -344,7 +411,7 @@ function build() {
         els.selection),
       els.side));
   els.panels.stock.append(els.stock);
-  els.panels.event.append(els.event);
+  els.panels.event.append(els.event, els.purge);
   els.panels.stats.append(els.stats);
   const root = h("div", { class: "bar" }, els.tabs, els.announcer, ...Object.values(els.panels));
   root.addEventListener("click", onClick);
@@ -393,6 +460,15 @@ function onClick(event) {
       break;
     case "start-all":
       queue.startAll(target.dataset.drink);
+      break;
+    case "purge":
+      purge.ask();
+      break;
+    case "purge-keep":
+      purge.keep();
+      break;
+    case "purge-confirm":
+      purge.confirm();
       break;
     case "compact":
       local.set(KEY_COMPACT, !state.compact);
@@ -477,7 +553,7 @@ function onTabKey(event) {
 function render(state, previous = null) {
   if (!els || !state.signedIn) return;
   const changed = (...keys) => !previous || keys.some((key) => state[key] !== previous[key]);
-  if (changed("sound", "net")) renderToolbar(els, state);
+  if (changed("sound", "net", "audioReady")) renderToolbar(els, state);
   if (changed("tab", "orders", "event")) renderTabs(state);
   if (changed("compact")) els.panels.queue.classList.toggle("is-compact", state.compact);
   if (changed("orders", "filter", "sort", "menu", "compact")) renderFilters(els.filters, state);
@@ -486,6 +562,7 @@ function render(state, previous = null) {
   if (changed("orders", "filter", "menu", "busy")) renderSide(els.side, state);
   if (changed("menu", "saving")) renderStock(els.stock, state);
   if (changed("event", "eventSaving")) renderEvent(els.event, state);
+  if (changed("purge")) renderPurge(els.purge, state);
   if (changed("stats", "statsError", "menu")) renderStatsPanel(els.stats, state, { refresh: stats.load });
 }
 
@@ -515,11 +592,13 @@ export async function start(mainEl) {
   main = mainEl;
   document.body.classList.add("page-bar");
   store.subscribe(render);
+  document.addEventListener("visibilitychange", keepAwake);
+  for (const type of ["pointerdown", "keydown"]) document.addEventListener(type, onFirstInteraction, true);
   onLanguageChange(() => {
     if (els && poller) render(store.state);
     else if (!poller) renderSignIn(main, { open });
   });
-  const token = session.getRaw(KEY_TOKEN);
+  const token = keptToken();
   if (!token) {
     renderSignIn(main, { open });
     return;

@@ -191,6 +191,11 @@ async fn a_batch_starts_exactly_the_waiting_espressos_and_reports_what_another_t
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remembered_tablet_stays_awake_keeps_polling_while_hidden_and_purges_after_the_event() {
+    run_scenario("bar_tablet").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hostile_nickname_is_text_everywhere_and_runs_nothing() {
     let Some(app) = run_scenario("xss").await else {
         return;
