@@ -158,6 +158,19 @@ impl StatusChange {
     }
 }
 
+/// `POST /api/orders/{id}/undo` body (bar): `{version}`, the version of the order the tablet
+/// shows. Unknown fields are ignored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct UndoRequest {
+    pub version: Version,
+}
+
+impl UndoRequest {
+    pub fn from_json(body: &[u8]) -> Result<Self, ApiError> {
+        from_json(body)
+    }
+}
+
 /// The most orders one batch moves (`PATCH /api/orders`): more than a tablet shows at once.
 pub const BATCH_MAX_CHANGES: usize = 100;
 
@@ -518,6 +531,8 @@ pub enum EventKind {
     Changed,
     Status,
     Cancelled,
+    /// The bar took back the order's last status change (`POST /api/orders/{id}/undo`).
+    Undone,
     Drink,
     /// The event's settings changed (no payload: read them again from `GET /api/menu`).
     Settings,

@@ -17,7 +17,7 @@ use crate::api::{
 use crate::cursor::{FeedCursor, PageCursor};
 use crate::domain::OrderStatus;
 use crate::event::{EventKey, EventSettings};
-use crate::problem::{ApiError, DomainError};
+use crate::problem::{ApiError, DomainError, UndoRefusal};
 use crate::stats::{self, DrinkStats, MinuteCount, StatusCounts, Waits};
 
 /// Decodes a statement's JSON; a mismatch is a bug (500) that names the path and the type.
@@ -59,6 +59,10 @@ pub enum Outcome {
     Busy,
     KeyRequired,
     Retired,
+    Undone,
+    NotUndoable,
+    TooLate,
+    OrderedAgain,
 }
 
 /// `{"outcome": ..., "order": ...}`: the decision and the order it is about, if any; a
@@ -157,6 +161,28 @@ fn status_written(written: WriteOutcome, to: OrderStatus) -> Result<Order, ApiEr
         .into()),
         _ => Err(written.unexpected("set_order_status")),
     }
+}
+
+/// [`crate::sql::UNDO_STATUS`]: the order after the undo, or why it was not taken back.
+pub fn undo_outcome(json: Option<&str>) -> Result<Order, ApiError> {
+    let written: WriteOutcome = decode(required(json)?)?;
+    let why = match written.outcome {
+        Outcome::Undone => return written.order(),
+        Outcome::NotFound => return Err(DomainError::OrderNotFound.into()),
+        Outcome::Stale => {
+            return Err(DomainError::VersionConflict(Box::new(written.order()?)).into());
+        }
+        Outcome::NotUndoable => UndoRefusal::NotUndoable,
+        Outcome::TooLate => UndoRefusal::TooLate,
+        Outcome::SoldOut => UndoRefusal::SoldOut,
+        Outcome::OrderedAgain => UndoRefusal::OrderedAgain,
+        _ => return Err(written.unexpected("undo_order_status")),
+    };
+    Err(DomainError::UndoRefused {
+        order: Box::new(written.order()?),
+        why,
+    }
+    .into())
 }
 
 /// [`crate::sql::SET_STATUSES`]: each change's [`WriteOutcome`], by order id.

@@ -90,6 +90,19 @@ pub const CANCEL_ORDER: &str = "select cancel_order($1::int8, $2::uuid, $3::text
 pub const SET_STATUS: &str =
     "select set_order_status($1::int8, $2::text, $3::int4, $4::text)::text";
 
+/// The bar takes back an order's last status change (migration 0006's `undo_order_status`
+/// holds the rule: back to the status it came from, within the window, at the version the
+/// tablet saw; a cancel by the bar only while a portion can be taken again).
+///
+/// Parameters: `$1` order id (int8), `$2` the version the client saw (int4), `$3` the
+/// statuses that can be taken back, comma-separated (text; `OrderStatus::BAR_UNDOABLE`),
+/// `$4` the window in ms (int8; `UNDO_WINDOW_MS`), `$5` the open statuses (text).
+///
+/// Returns `{"outcome", "order"}`: `undone` (the order as it is now; an `undone` event),
+/// `not_found`, `stale`, `not_undoable`, `too_late`, `sold_out`, `ordered_again`.
+pub const UNDO_STATUS: &str =
+    "select undo_order_status($1::int8, $2::int4, $3::text, $4::int8, $5::text)::text";
+
 /// The bar moves several orders at once (`PATCH /api/orders`): [`SET_STATUS`] for each, in
 /// id order, in one transaction (`set_orders_status`, migration 0006).
 ///
@@ -416,11 +429,12 @@ select json_build_object('migration', coalesce(max(version), 0))::text from sche
 mod tests {
     use super::*;
 
-    const ALL: [(&str, &str); 21] = [
+    const ALL: [(&str, &str); 22] = [
         ("PLACE_ORDER", PLACE_ORDER),
         ("CANCEL_ORDER", CANCEL_ORDER),
         ("SET_STATUS", SET_STATUS),
         ("SET_STATUSES", SET_STATUSES),
+        ("UNDO_STATUS", UNDO_STATUS),
         ("UPDATE_DRINK", UPDATE_DRINK),
         ("INSERT_DRINK", INSERT_DRINK),
         ("SET_PICTURE", SET_PICTURE),
@@ -475,6 +489,7 @@ mod tests {
             (CANCEL_ORDER, "cancel_order"),
             (SET_STATUS, "set_order_status"),
             (SET_STATUSES, "set_orders_status"),
+            (UNDO_STATUS, "undo_order_status"),
             (EXPORT_ORDERS_PAGE, "export_orders_page"),
         ] {
             let prefix = format!("select {function}(");

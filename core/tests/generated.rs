@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use drinks_core::OrderStatus;
 use drinks_core::api::BATCH_MAX_CHANGES;
-use drinks_core::domain::NICKNAME_MAX_CHARS;
+use drinks_core::domain::{NICKNAME_MAX_CHARS, UNDO_WINDOW_MS};
 use drinks_core::event::{BUSY_LIMIT_MAX, LINE_MAX_CHARS, TITLE_MAX_CHARS};
 use drinks_core::picture::{ICONS, MAX_PICTURE_BYTES};
 
@@ -62,6 +62,9 @@ export const ICONS = {icons};
 export const MAX_PICTURE_BYTES = {picture};
 /** The most orders one batch (PATCH /api/orders) moves. */
 export const BATCH_MAX_CHANGES = {batch};
+/** Statuses whose last change the bar may take back (POST /api/orders/{{id}}/undo), and for how long (ms). */
+export const UNDOABLE = {undoable};
+export const UNDO_WINDOW_MS = {undo_ms};
 ",
         all = list(&OrderStatus::ALL),
         open = list(&OrderStatus::OPEN),
@@ -75,6 +78,8 @@ export const BATCH_MAX_CHANGES = {batch};
         picture = MAX_PICTURE_BYTES,
         icons = quoted(ICONS),
         batch = BATCH_MAX_CHANGES,
+        undoable = list(&OrderStatus::BAR_UNDOABLE),
+        undo_ms = UNDO_WINDOW_MS,
     )
 }
 

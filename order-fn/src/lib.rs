@@ -10,6 +10,7 @@ mod picture;
 mod place;
 mod purge;
 mod status;
+mod undo;
 
 use api_spin::{Param, Route, Routes};
 use drinks_core::{DrinkId, OrderId};
@@ -37,6 +38,8 @@ const ROUTE_TABLE: &[Route] = &[
     Route::new(Method::Delete, "/api/orders/{id}", cancel::endpoint),
     // Bar: `{status, version}`, move the order on or cancel it.
     Route::new(Method::Patch, "/api/orders/{id}", status::endpoint),
+    // Bar: `{version}`, take back the order's last status change (within a minute).
+    Route::new(Method::Post, "/api/orders/{id}/undo", undo::endpoint),
     // Bar: `{id, names, available?, stock?}`, a new drink at the end of the menu.
     Route::new(Method::Post, "/api/drinks", new_drink::endpoint),
     // Bar: `{available?, stock?, names?, position?, retired?}`.

@@ -174,6 +174,11 @@ export function setOrdersStatus(changes) {
   return json("PATCH", "/api/orders", { bar: true, body: { changes } });
 }
 
+/** POST /api/orders/{id}/undo (bar): takes back the order's last status change → Order */
+export function undoOrderStatus(id, version) {
+  return json("POST", `/api/orders/${encodeURIComponent(id)}/undo`, { bar: true, body: { version } });
+}
+
 /** DELETE /api/orders?before=<ms> (bar): deletes served and cancelled orders → {purged} */
 export function purgeOrders(before) {
   return json("DELETE", `/api/orders?before=${encodeURIComponent(Math.floor(before))}`, { bar: true });

@@ -18,7 +18,7 @@ import { applyDrinkEvent } from "./drinks.js";
 import { createStore } from "./store.js";
 import { OPEN } from "./rules.js";
 import { renderSignIn, signInMessage } from "./bar/signin.js";
-import { NEW_FOR_MS, queueActions, renderFilters, renderQueue, renderSelection, renderSide, updateAges } from "./bar/queue.js";
+import { NEW_FOR_MS, queueActions, renderFilters, renderQueue, renderSelection, renderSide, renderUndo, updateAges } from "./bar/queue.js";
 import { renderStock, stockActions } from "./bar/stock.js";
 import { eventActions, orderingLabel, renderEvent } from "./bar/event.js";
 import { renderStatsPanel, statsLoader } from "./bar/stats.js";
@@ -126,6 +126,8 @@ const actions = {
     : state),
   deselect: (state, ids) => ({ ...state, selected: ids.reduce((set, id) => withSet(set, id, false), state.selected) }),
   compact: (state, compact) => ({ ...state, compact }),
+  /** This tablet's last single move, which it may take back for a minute. */
+  lastMove: (state, lastMove) => ({ ...state, lastMove }),
   purge: (state, purge) => ({ ...state, purge }),
   confirm: (state, id) => (state.confirm === id ? state : { ...state, confirm: id }),
   /** New-order highlights older than NEW_FOR_MS end. */
@@ -166,6 +168,7 @@ const store = createStore({
   audioReady: false,
   compact: local.get(KEY_COMPACT, false) === true,
   selected: new Set(), // orders selected for a batch move
+  lastMove: null, // {order, at}: this tablet's last move to served, ready or cancelled
   purge: null, // deleting the closed orders: null, "confirm", "running"
   fresh: new Map(), // id → time it arrived (highlight)
   busy: new Set(), // orders with a move under way
@@ -381,6 +384,7 @@ function build() {
     panels: {},
     queue: h("ul", { class: "queue", "aria-labelledby": "queue-title" }),
     selection: h("div", { class: "selection-bar", role: "region", "aria-labelledby": "selection-count", hidden: true }),
+    undo: h("div", { class: "undo-bar", hidden: true }),
     queueEmpty: h("p", { class: "queue-empty" }),
     filters: h("div", { class: "filters" }),
     side: h("div", { class: "side" }),
@@ -405,6 +409,7 @@ function build() {
     h("div", { class: "queue-layout" },
       h("div", { class: "queue-main" },
         h("h1", { id: "queue-title", class: "visually-hidden" }),
+        els.undo,
         els.filters,
         els.queue,
         els.queueEmpty,
@@ -448,6 +453,9 @@ function onClick(event) {
       break;
     case "select":
       if (order) store.dispatch("select", order.id);
+      break;
+    case "undo":
+      queue.undo();
       break;
     case "select-none":
       store.dispatch("deselect", [...state.selected]);
@@ -559,6 +567,7 @@ function render(state, previous = null) {
   if (changed("orders", "filter", "sort", "menu", "compact")) renderFilters(els.filters, state);
   if (changed("orders", "filter", "sort", "menu", "busy", "confirm", "fresh", "selected")) renderQueue(els, state);
   if (changed("orders", "selected", "busy", "confirm")) renderSelection(els.selection, state);
+  if (changed("lastMove", "busy")) renderUndo(els.undo, state);
   if (changed("orders", "filter", "menu", "busy")) renderSide(els.side, state);
   if (changed("menu", "saving")) renderStock(els.stock, state);
   if (changed("event", "eventSaving")) renderEvent(els.event, state);

@@ -24,3 +24,6 @@ export const ICONS = ["espresso", "cappuccino", "latte", "tea", "hot-chocolate",
 export const MAX_PICTURE_BYTES = 262144;
 /** The most orders one batch (PATCH /api/orders) moves. */
 export const BATCH_MAX_CHANGES = 100;
+/** Statuses whose last change the bar may take back (POST /api/orders/{id}/undo), and for how long (ms). */
+export const UNDOABLE = ["served", "ready", "cancelled"];
+export const UNDO_WINDOW_MS = 60000;

@@ -100,6 +100,11 @@ fn bar_requests() -> Vec<(Method, &'static str, Option<Value>)> {
         ),
         (Method::DELETE, "/api/orders?before=1", None),
         (
+            Method::POST,
+            "/api/orders/1/undo",
+            Some(json!({"version": 1})),
+        ),
+        (
             Method::PATCH,
             "/api/orders",
             Some(json!({"changes": [{"id": 1, "status": "preparing", "version": 1}]})),
@@ -1123,4 +1128,178 @@ async fn two_tablets_batching_the_same_orders_at_once_move_each_order_once_and_n
         assert_eq!(version, 2, "order {} moved exactly once", id_of(o));
         assert!(status == "preparing" || status == "cancelled");
     }
+}
+
+async fn undo(app: &TestApp, id: i64, version: i64) -> reqwest::Response {
+    app.bar(Method::POST, &format!("/api/orders/{id}/undo"))
+        .json(&json!({ "version": version }))
+        .send()
+        .await
+        .expect("POST undo")
+}
+
+#[tokio::test]
+async fn the_bar_takes_back_a_mistaken_served_and_ready_and_the_feed_says_undone() {
+    let app = spawn_app().await;
+    let (order, _) = place(&app, "Ana", "tea").await;
+    let id = id_of(&order);
+    let served = move_to(&app, order, "served").await;
+    let cursor = feed_start(&app).await;
+    let response = undo(&app, id, version_of(&served)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let ready = json(response).await;
+    assert_eq!(ready["status"], "ready");
+    assert_eq!(ready["version"], 5);
+    assert_eq!(ready["served_at"], Value::Null);
+    assert!(ready["ready_at"].as_i64().is_some(), "ready keeps its time");
+    let (events, _) = feed_until(&app, &cursor, 1).await;
+    assert_eq!(events[0]["kind"], "undone");
+    assert_eq!(events[0]["order"]["status"], "ready");
+    assert_eq!(events[0]["order"]["version"], 5);
+    // Only the last change, once: ready does not go back again to preparing.
+    let again = undo(&app, id, 5).await;
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    let problem = json(again).await;
+    assert_eq!(problem["type"], "/problems/undo-refused");
+    assert_eq!(problem["order"]["status"], "ready");
+    // Ready again → served is a normal move, then it can be taken back once more.
+    let served = json(patch_status(&app, id, "served", version_of(&ready)).await).await;
+    assert_eq!(served["status"], "served");
+    assert_eq!(
+        json(undo(&app, id, version_of(&served)).await).await["status"],
+        "ready"
+    );
+    // ready → preparing for a freshly readied order.
+    let (other, _) = place(&app, "Ben", "tea").await;
+    let other_ready = move_to(&app, other, "ready").await;
+    let back = json(undo(&app, id_of(&other_ready), version_of(&other_ready)).await).await;
+    assert_eq!(
+        (back["status"].as_str(), back["ready_at"].is_null()),
+        (Some("preparing"), true)
+    );
+}
+
+#[tokio::test]
+async fn a_cancel_by_the_bar_is_taken_back_only_while_a_portion_can_be_taken_again() {
+    let app = spawn_app().await;
+    assert_eq!(
+        patch_drink(&app, "tea", json!({"stock": 1})).await.status(),
+        200
+    );
+    let (order, _) = place(&app, "Ana", "tea").await;
+    let id = id_of(&order);
+    let preparing = move_to(&app, order, "preparing").await;
+    let cancelled = json(patch_status(&app, id, "cancelled", version_of(&preparing)).await).await;
+    assert_eq!(
+        menu_drink(&app, "tea").await["stock"],
+        1,
+        "the portion came back"
+    );
+    // Someone else takes the last portion: the cancel cannot be taken back.
+    let (_, _) = place(&app, "Ben", "tea").await;
+    let refused = undo(&app, id, version_of(&cancelled)).await;
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    let problem = json(refused).await;
+    assert_eq!(problem["type"], "/problems/undo-refused");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("sold out"))
+    );
+    assert_eq!(order_row(&app, id).await, ("cancelled".into(), 3));
+    // With a portion again, it goes back to where it was and takes the portion.
+    assert_eq!(
+        patch_drink(&app, "tea", json!({"stock": 1})).await.status(),
+        200
+    );
+    let back = undo(&app, id, version_of(&cancelled)).await;
+    assert_eq!(back.status(), StatusCode::OK);
+    let back = json(back).await;
+    assert_eq!(
+        (back["status"].as_str(), back["cancelled_at"].is_null()),
+        (Some("preparing"), true)
+    );
+    assert_eq!(menu_drink(&app, "tea").await["stock"], 0);
+}
+
+#[tokio::test]
+async fn what_cannot_be_undone_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
+    // A visitor's own cancel is theirs.
+    let (order, visitor) = place(&app, "Ana", "tea").await;
+    let id = id_of(&order);
+    assert_eq!(cancel_order(&app, &visitor, id).await.status(), 200);
+    let refused = json(undo(&app, id, 2).await).await;
+    assert_eq!(refused["type"], "/problems/undo-refused");
+    // A placed or preparing order has nothing to take back.
+    let (fresh, _) = place(&app, "Ben", "tea").await;
+    assert_eq!(
+        undo(&app, id_of(&fresh), 1).await.status(),
+        StatusCode::CONFLICT
+    );
+    let preparing = move_to(&app, fresh, "preparing").await;
+    assert_eq!(
+        undo(&app, id_of(&preparing), version_of(&preparing))
+            .await
+            .status(),
+        StatusCode::CONFLICT
+    );
+    // A stale version is a version conflict; an unknown order is 404.
+    let ready =
+        json(patch_status(&app, id_of(&preparing), "ready", version_of(&preparing)).await).await;
+    assert_eq!(ready["status"], "ready");
+    let stale = undo(&app, id_of(&ready), version_of(&ready) - 1).await;
+    assert_eq!(json(stale).await["type"], "/problems/version-conflict");
+    assert_eq!(
+        json(undo(&app, 999_999, 1).await).await["type"],
+        "/problems/order-not-found"
+    );
+    // Served, and the visitor ordered again: the old order is not reopened.
+    let (mine, carla) = place(&app, "Carla", "water").await;
+    let served = move_to(&app, mine, "served").await;
+    assert_eq!(
+        place_as(&app, &carla, "Carla", "tea").await.status(),
+        StatusCode::CREATED
+    );
+    let again = json(undo(&app, id_of(&served), version_of(&served)).await).await;
+    assert_eq!(again["type"], "/problems/undo-refused");
+    assert!(
+        again["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("ordered again"))
+    );
+    // Too late: a minute after the change.
+    app.db
+        .client()
+        .await
+        .execute(
+            "UPDATE orders SET updated_at = updated_at - interval '61 seconds' WHERE id = $1",
+            &[&id_of(&ready)],
+        )
+        .await
+        .expect("age the change");
+    let late = json(undo(&app, id_of(&ready), version_of(&ready)).await).await;
+    assert!(
+        late["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("60 seconds")),
+        "{late}"
+    );
+    // Bad bodies name the field.
+    for (body, status, field) in [
+        (json!({}), 422, Some("version")),
+        (json!({"version": 0}), 422, Some("version")),
+        (json!([1]), 400, None),
+    ] {
+        let response = app
+            .bar(Method::POST, &format!("/api/orders/{}/undo", id_of(&ready)))
+            .json(&body)
+            .send()
+            .await
+            .expect("POST undo");
+        assert_eq!(response.status().as_u16(), status, "{body}");
+        assert_eq!(json(response).await["field"].as_str(), field, "{body}");
+    }
+    assert_eq!(order_row(&app, id_of(&ready)).await, ("ready".into(), 3));
+    assert_eq!(order_row(&app, id_of(&served)).await, ("served".into(), 4));
 }

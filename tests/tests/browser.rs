@@ -196,6 +196,22 @@ async fn a_remembered_tablet_stays_awake_keeps_polling_while_hidden_and_purges_a
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn undoing_a_mistaken_served_brings_the_order_back_to_ready_on_the_bar_and_the_phone() {
+    let Some(app) = run_scenario("bar_undo").await else {
+        return;
+    };
+    let ready = count_where(
+        &app,
+        "SELECT count(*) FROM orders WHERE nickname = 'Ana' AND status = 'ready' AND served_at IS NULL",
+    )
+    .await;
+    assert_eq!(
+        ready, 1,
+        "the order is ready again, its served time cleared"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hostile_nickname_is_text_everywhere_and_runs_nothing() {
     let Some(app) = run_scenario("xss").await else {
         return;

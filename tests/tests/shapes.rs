@@ -138,6 +138,48 @@ async fn every_write_outcome_decodes_into_its_type() {
         ]
     );
 
+    // Undo: Ben's start cannot be taken back (a refusal with the order); his cancel can.
+    let undo = |id: i64, version: i32| {
+        let c = &c;
+        async move {
+            let got = json(
+                c,
+                sql::UNDO_STATUS,
+                &[
+                    &id,
+                    &version,
+                    &OrderStatus::sql_list(&OrderStatus::BAR_UNDOABLE),
+                    &drinks_core::domain::UNDO_WINDOW_MS,
+                    &open(),
+                ],
+            )
+            .await;
+            shapes::undo_outcome(got.as_deref())
+        }
+    };
+    assert!(matches!(
+        undo(second.id, 2).await,
+        Err(drinks_core::ApiError::Domain(
+            DomainError::UndoRefused { .. }
+        ))
+    ));
+    let from = OrderStatus::sql_list(&OrderStatus::reachable_from(OrderStatus::Cancelled));
+    let cancelled = json(
+        &c,
+        sql::SET_STATUS,
+        &[&second.id, &"cancelled", &2_i32, &from],
+    )
+    .await;
+    let cancelled = shapes::status_outcome(cancelled.as_deref(), OrderStatus::Cancelled)
+        .expect("cancelled by the bar");
+    let back = undo(second.id, cancelled.version)
+        .await
+        .expect("taken back");
+    assert_eq!(
+        (back.status, back.cancelled_at),
+        (OrderStatus::Preparing, None)
+    );
+
     let locked = shapes::place_outcome(place(&c, ana, "Ana", "tea").await.as_deref(), "tea");
     assert!(locked.is_err());
     let cancel = json(&c, sql::CANCEL_ORDER, &[&order.id, &ana, &changeable()]).await;

@@ -48,6 +48,10 @@ include-operation-id = "setOrderStatus"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "404", "409", "422"]
 
 [[operations]]
+include-operation-id = "undoOrderStatus"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "404", "409", "422"]
+
+[[operations]]
 include-operation-id = "setOrdersStatus"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "422"]
 

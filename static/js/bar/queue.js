@@ -7,7 +7,7 @@ import * as api from "../api.js";
 import { h, replace, toast, formatDuration } from "../dom.js";
 import { t, drinkName, statusName, formatTime } from "../i18n.js";
 import { drinkPicture } from "../drinks.js";
-import { OPEN, NEXT, BAR_MAY_CANCEL, BATCH_MAX_CHANGES } from "../rules.js";
+import { OPEN, NEXT, BAR_MAY_CANCEL, BATCH_MAX_CHANGES, UNDOABLE, UNDO_WINDOW_MS } from "../rules.js";
 
 /** How long a new order is highlighted. */
 export const NEW_FOR_MS = 20000;
@@ -196,6 +196,28 @@ export function renderSide(el, state) {
       h("button", { type: "button", class: "link-button", dataset: { action: "manage-stock" } }, t("bar.soldout.manage"))));
 }
 
+/** "#12 is now Served · Undo" for a minute after this tablet's last single move. */
+export function renderUndo(el, state) {
+  const last = state.lastMove;
+  el.hidden = !last;
+  if (!last) {
+    el.replaceChildren();
+    return;
+  }
+  const { order } = last;
+  const hadFocus = el.contains(document.activeElement);
+  replace(el,
+    h("p", { class: "undo-text" }, t("bar.undo.text", { number: order.number, status: statusName(order.status) })),
+    h("button", {
+      type: "button",
+      class: "button button-secondary undo-button",
+      dataset: { action: "undo" },
+      disabled: state.busy.has(order.id),
+      "aria-label": t("bar.undo.label", { number: order.number }),
+    }, t("bar.undo.button")));
+  if (hadFocus) el.querySelector("button")?.focus();
+}
+
 /** The batch bar under the queue: what the selected orders can do, with one tap each. */
 export function renderSelection(el, state) {
   const chosen = selectedOrders(state);
@@ -284,10 +306,50 @@ export function queueActions(ctx) {
     try {
       const updated = await api.setOrderStatus(order.id, status, order.version);
       store.dispatch("moved", updated);
+      if (UNDOABLE.includes(updated.status)) remember(updated);
       if (status === "ready") ctx.announce(t("bar.announce_ready", { number: updated.number }));
     } catch (error) {
       writeFailed(error, order);
     } finally {
+      store.dispatch("busy", { id: order.id, busy: false });
+      ctx.pollNow();
+    }
+  }
+
+  let undoTimer = null;
+
+  /** Offers to take back this move for the window the server allows. */
+  function remember(order) {
+    clearTimeout(undoTimer);
+    store.dispatch("lastMove", { order, at: Date.now() });
+    undoTimer = setTimeout(() => store.dispatch("lastMove", null), UNDO_WINDOW_MS - 1000);
+  }
+
+  /** Takes back the last move (the server checks the version and the rule). */
+  async function undo() {
+    const last = store.state.lastMove;
+    if (!last || store.state.busy.has(last.order.id)) return;
+    const { order } = last;
+    store.dispatch("busy", { id: order.id, busy: true });
+    try {
+      const back = await api.undoOrderStatus(order.id, order.version);
+      store.dispatch("moved", back);
+      ctx.announce(t("bar.undo.done", { number: back.number, status: statusName(back.status) }));
+      toast(t("bar.undo.done", { number: back.number, status: statusName(back.status) }));
+      ctx.flash(back.id);
+    } catch (error) {
+      if (error.status === 401) {
+        ctx.signOut(t("bar.signin.expired"));
+        return;
+      }
+      if (error.problem?.order) store.dispatch("current", error.problem.order);
+      toast(error.transient ? t("bar.offline_action") : t("bar.undo.refused", {
+        number: order.number,
+        detail: error.problem?.detail || error.status,
+      }), { kind: "warning", timeout: 8000 });
+    } finally {
+      clearTimeout(undoTimer);
+      store.dispatch("lastMove", null);
       store.dispatch("busy", { id: order.id, busy: false });
       ctx.pollNow();
     }
@@ -373,5 +435,5 @@ export function queueActions(ctx) {
     moveMany(placedOf(store.state, drink), "preparing");
   }
 
-  return { advance, askCancel, moveSelected, askCancelSelected, startAll };
+  return { advance, askCancel, moveSelected, askCancelSelected, startAll, undo };
 }
