@@ -144,7 +144,8 @@ export function languageSwitch() {
             lang: l.code,
             "aria-pressed": l.code === language ? "true" : "false",
             title: l.name,
-            "aria-label": l.name,
+            // The visible code first, then the name (axe: label-content-name-mismatch).
+            "aria-label": `${l.code.toUpperCase()} – ${l.name}`,
             onclick: () => setLanguage(l.code),
           },
           l.code.toUpperCase(),

@@ -212,6 +212,11 @@ async fn undoing_a_mistaken_served_brings_the_order_back_to_ready_on_the_bar_and
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axe_finds_no_serious_or_critical_violation_on_the_bar_page() {
+    run_scenario("bar_a11y").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hostile_nickname_is_text_everywhere_and_runs_nothing() {
     let Some(app) = run_scenario("xss").await else {
         return;

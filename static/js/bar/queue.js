@@ -174,18 +174,21 @@ export function renderSide(el, state) {
             class: "batch-item",
             dataset: { action: "batch", drink: r.drink },
             "aria-pressed": String(state.filter.drink === r.drink),
-            "aria-label": t("bar.batch.label", { drink: menuName(state, r.drink), placed: r.placed, preparing: r.preparing, ready: r.ready }),
           },
           drinkPicture(state.menu.find((d) => d.id === r.drink) ?? r.drink, { className: "batch-picture", size: 36 }),
-          h("span", { class: "batch-name" }, menuName(state, r.drink)),
+          // Named by its content (axe: label-content-name-mismatch): the visible name for the
+          // eye, the whole sentence for a screen reader.
+          h("span", { class: "batch-name", "aria-hidden": "true" }, menuName(state, r.drink)),
+          h("span", { class: "visually-hidden" }, t("bar.batch.label", { drink: menuName(state, r.drink), placed: r.placed, preparing: r.preparing, ready: r.ready })),
           h("span", { class: "batch-counts", "aria-hidden": "true" }, countsOf(r))),
           r.placed > 0 ? h("button", {
             type: "button",
             class: "button action-preparing start-all",
             dataset: { action: "start-all", drink: r.drink },
             disabled: placedOf(state, r.drink).every((o) => state.busy.has(o.id)),
-            "aria-label": t("bar.batch.start_all_label", { n: r.placed, drink: menuName(state, r.drink) }),
-          }, t("bar.batch.start_all", { n: r.placed })) : null))),
+          },
+          t("bar.batch.start_all", { n: r.placed }),
+          h("span", { class: "visually-hidden" }, ` ${t("bar.batch.start_all_label", { drink: menuName(state, r.drink) })}`)) : null))),
       h("p", { class: "batch-legend muted", "aria-hidden": "true" },
         OPEN.flatMap((status, i) => [i > 0 ? " " : null, h("span", { class: `count count-${status}` }, statusName(status))]))),
     h("section", { class: "card soldout-card", "aria-labelledby": "soldout-title" },
@@ -241,7 +244,7 @@ export function renderSelection(el, state) {
           class: `button action-${next}`,
           dataset: { action: "batch-move", next },
           disabled: busy || n === 0,
-          "aria-label": t(`bar.selection.move_label.${next}`, { n }),
+          title: t(`bar.selection.move_label.${next}`, { n }),
         }, `${t(`bar.action.${next}`)} (${n})`);
       }),
       h("button", {
@@ -249,7 +252,7 @@ export function renderSelection(el, state) {
         class: `button button-danger ${confirming ? "confirming" : ""}`,
         dataset: { action: "batch-cancel" },
         disabled: busy || cancellable === 0,
-        "aria-label": t(confirming ? "bar.selection.confirm_cancel_label" : "bar.selection.cancel_label", { n: cancellable }),
+        title: t(confirming ? "bar.selection.confirm_cancel_label" : "bar.selection.cancel_label", { n: cancellable }),
       }, confirming ? t("bar.action.confirm_cancel") : `${t("bar.action.cancel")} (${cancellable})`),
       h("button", { type: "button", class: "button button-secondary", dataset: { action: "select-none" } }, t("bar.selection.clear"))));
   if (focused) {
