@@ -8,6 +8,10 @@ use uuid::Uuid;
 /// Longest nickname, in Unicode scalar values (what PostgreSQL's `char_length` counts).
 pub const NICKNAME_MAX_CHARS: usize = 32;
 
+/// How long after a status change the bar may take it back (see
+/// [`OrderStatus::BAR_UNDOABLE`]), in milliseconds.
+pub const UNDO_WINDOW_MS: i64 = 60_000;
+
 /// Why a value was refused. The HTTP layer adds which field it came from.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InvalidValue {
@@ -241,6 +245,16 @@ impl OrderStatus {
         (OrderStatus::Placed, OrderStatus::Cancelled),
         (OrderStatus::Preparing, OrderStatus::Cancelled),
         (OrderStatus::Ready, OrderStatus::Cancelled),
+    ];
+
+    /// The statuses whose last change the bar may take back within [`UNDO_WINDOW_MS`]
+    /// (`POST /api/orders/{id}/undo`): served → ready, ready → preparing, and a cancel by the
+    /// bar → the status it came from, if a portion can be taken again. Migration 0007's
+    /// `undo_order_status` holds the rest of the rule (back to where it came from, once).
+    pub const BAR_UNDOABLE: [OrderStatus; 3] = [
+        OrderStatus::Served,
+        OrderStatus::Ready,
+        OrderStatus::Cancelled,
     ];
 
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {

@@ -118,9 +118,29 @@ pub enum DomainError {
     /// The nickname contains one of the event's refused words (`moderation`).
     #[error("this nickname is not allowed at this event; please choose another one")]
     NicknameRefused,
+    /// The bar's undo is not possible for this order now.
+    #[error("{why}")]
+    UndoRefused { order: Box<Order>, why: UndoRefusal },
     /// More orders are waiting than the bar's automatic pause allows.
     #[error("the bar is busy: more than {} orders are waiting; please try again in a few minutes", .0.busy_limit.unwrap_or_default())]
     BarBusy(Box<EventSettings>),
+}
+
+/// Why the bar cannot take back an order's last status change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum UndoRefusal {
+    #[error(
+        "only the last change to served, ready or cancelled by the bar can be taken back, once"
+    )]
+    NotUndoable,
+    #[error("the change is more than {} seconds old", crate::domain::UNDO_WINDOW_MS / 1000)]
+    TooLate,
+    #[error(
+        "the drink is sold out or off the menu; the cancelled order cannot take a portion again"
+    )]
+    SoldOut,
+    #[error("the visitor has ordered again; their earlier order cannot be reopened")]
+    OrderedAgain,
 }
 
 /// The bar's message after a colon, in English (the pages show the visitor's language).
@@ -440,6 +460,9 @@ impl DomainError {
                 detail,
             )
             .field("key"),
+            DomainError::UndoRefused { order, .. } => {
+                Problem::new(409, "undo-refused", "Cannot be undone", detail).order(order)
+            }
             DomainError::BarBusy(event) => {
                 Problem::new(409, "bar-busy", "The bar is busy", detail).event(event)
             }

@@ -10,11 +10,14 @@
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::api::{Board, FeedPage, Menu, MenuItem, MyOrders, Order, Purged, QueuePage};
+use crate::api::{
+    BatchConflict, BatchOutcome, Board, FeedPage, Menu, MenuItem, MyOrders, Order, Purged,
+    QueuePage, StatusChanges,
+};
 use crate::cursor::{FeedCursor, PageCursor};
 use crate::domain::OrderStatus;
 use crate::event::{EventKey, EventSettings};
-use crate::problem::{ApiError, DomainError};
+use crate::problem::{ApiError, DomainError, UndoRefusal};
 use crate::stats::{self, DrinkStats, MinuteCount, StatusCounts, Waits};
 
 /// Decodes a statement's JSON; a mismatch is a bug (500) that names the path and the type.
@@ -57,6 +60,10 @@ pub enum Outcome {
     KeyRequired,
     Retired,
     NicknameRefused,
+    Undone,
+    NotUndoable,
+    TooLate,
+    OrderedAgain,
 }
 
 /// `{"outcome": ..., "order": ...}`: the decision and the order it is about, if any; a
@@ -140,7 +147,11 @@ pub fn cancel_outcome(json: Option<&str>) -> Result<Order, ApiError> {
 
 /// [`crate::sql::SET_STATUS`]: the changed order, or why not. `to` is the status asked for.
 pub fn status_outcome(json: Option<&str>, to: OrderStatus) -> Result<Order, ApiError> {
-    let written: WriteOutcome = decode(required(json)?)?;
+    status_written(decode(required(json)?)?, to)
+}
+
+/// What `set_order_status` decided, as [`status_outcome`] answers it.
+fn status_written(written: WriteOutcome, to: OrderStatus) -> Result<Order, ApiError> {
     match written.outcome {
         Outcome::Changed => written.order(),
         Outcome::NotFound => Err(DomainError::OrderNotFound.into()),
@@ -152,6 +163,71 @@ pub fn status_outcome(json: Option<&str>, to: OrderStatus) -> Result<Order, ApiE
         .into()),
         _ => Err(written.unexpected("set_order_status")),
     }
+}
+
+/// [`crate::sql::UNDO_STATUS`]: the order after the undo, or why it was not taken back.
+pub fn undo_outcome(json: Option<&str>) -> Result<Order, ApiError> {
+    let written: WriteOutcome = decode(required(json)?)?;
+    let why = match written.outcome {
+        Outcome::Undone => return written.order(),
+        Outcome::NotFound => return Err(DomainError::OrderNotFound.into()),
+        Outcome::Stale => {
+            return Err(DomainError::VersionConflict(Box::new(written.order()?)).into());
+        }
+        Outcome::NotUndoable => UndoRefusal::NotUndoable,
+        Outcome::TooLate => UndoRefusal::TooLate,
+        Outcome::SoldOut => UndoRefusal::SoldOut,
+        Outcome::OrderedAgain => UndoRefusal::OrderedAgain,
+        _ => return Err(written.unexpected("undo_order_status")),
+    };
+    Err(DomainError::UndoRefused {
+        order: Box::new(written.order()?),
+        why,
+    }
+    .into())
+}
+
+/// [`crate::sql::SET_STATUSES`]: each change's [`WriteOutcome`], by order id.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchRows {
+    pub outcomes: Vec<BatchRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchRow {
+    pub id: i64,
+    pub result: WriteOutcome,
+}
+
+/// [`crate::sql::SET_STATUSES`]: the orders that moved, and the changes refused with the
+/// problem [`status_outcome`] gives for one order.
+pub fn batch_outcome(json: Option<&str>, asked: &StatusChanges) -> Result<BatchOutcome, ApiError> {
+    let rows: BatchRows = decode(required(json)?)?;
+    let mut outcome = BatchOutcome {
+        moved: Vec::new(),
+        conflicts: Vec::new(),
+    };
+    for row in rows.outcomes {
+        let to = asked
+            .asked(row.id)
+            .ok_or_else(|| ApiError::internal(format!("order {} was not asked for", row.id)))?;
+        match status_written(row.result, to) {
+            Ok(order) => outcome.moved.push(order),
+            Err(ApiError::Domain(refused)) => {
+                let problem = ApiError::Domain(refused).problem();
+                outcome.conflicts.push(BatchConflict {
+                    id: row.id,
+                    kind: problem.kind,
+                    detail: problem.detail,
+                    order: problem.order,
+                });
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(outcome)
 }
 
 /// [`crate::sql::UPDATE_DRINK`]: the drink as it is now; no row = no such drink.

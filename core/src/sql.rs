@@ -93,6 +93,30 @@ pub const CANCEL_ORDER: &str = "select cancel_order($1::int8, $2::uuid, $3::text
 pub const SET_STATUS: &str =
     "select set_order_status($1::int8, $2::text, $3::int4, $4::text)::text";
 
+/// The bar takes back an order's last status change (migration 0007's `undo_order_status`
+/// holds the rule: back to the status it came from, within the window, at the version the
+/// tablet saw; a cancel by the bar only while a portion can be taken again).
+///
+/// Parameters: `$1` order id (int8), `$2` the version the client saw (int4), `$3` the
+/// statuses that can be taken back, comma-separated (text; `OrderStatus::BAR_UNDOABLE`),
+/// `$4` the window in ms (int8; `UNDO_WINDOW_MS`), `$5` the open statuses (text).
+///
+/// Returns `{"outcome", "order"}`: `undone` (the order as it is now; an `undone` event),
+/// `not_found`, `stale`, `not_undoable`, `too_late`, `sold_out`, `ordered_again`.
+pub const UNDO_STATUS: &str =
+    "select undo_order_status($1::int8, $2::int4, $3::text, $4::int8, $5::text)::text";
+
+/// The bar moves several orders at once (`PATCH /api/orders`): [`SET_STATUS`] for each, in
+/// id order, in one transaction (`set_orders_status`, migration 0007).
+///
+/// Parameters: `$1` the changes, a JSON array of `{"id", "status", "version",
+/// "from_statuses"}` as text (from `StatusChanges::changes_param`).
+///
+/// Returns `{"outcomes": [{"id", "result": {"outcome", "order"}}, ...]}` in id order, each
+/// result as [`SET_STATUS`] answers it. A refused change writes nothing and does not stop
+/// the others. Rows are locked in id order, so two tablets' batches never deadlock.
+pub const SET_STATUSES: &str = "select set_orders_status($1::text)::text";
+
 /// The bar switches a drink on or off, sets its stock, renames, moves or retires it (the
 /// triggers write the `drink` and `menu` events).
 ///
@@ -494,10 +518,12 @@ select json_build_object('migration', coalesce(max(version), 0))::text from sche
 mod tests {
     use super::*;
 
-    const ALL: [(&str, &str); 23] = [
+    const ALL: [(&str, &str); 25] = [
         ("PLACE_ORDER", PLACE_ORDER),
         ("CANCEL_ORDER", CANCEL_ORDER),
         ("SET_STATUS", SET_STATUS),
+        ("SET_STATUSES", SET_STATUSES),
+        ("UNDO_STATUS", UNDO_STATUS),
         ("UPDATE_DRINK", UPDATE_DRINK),
         ("INSERT_DRINK", INSERT_DRINK),
         ("SET_PICTURE", SET_PICTURE),
@@ -554,6 +580,8 @@ mod tests {
             (PLACE_ORDER, "place_order"),
             (CANCEL_ORDER, "cancel_order"),
             (SET_STATUS, "set_order_status"),
+            (SET_STATUSES, "set_orders_status"),
+            (UNDO_STATUS, "undo_order_status"),
             (EXPORT_ORDERS_PAGE, "export_orders_page"),
         ] {
             let prefix = format!("select {function}(");

@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 
 use drinks_core::OrderStatus;
-use drinks_core::domain::NICKNAME_MAX_CHARS;
+use drinks_core::api::BATCH_MAX_CHANGES;
+use drinks_core::domain::{NICKNAME_MAX_CHARS, UNDO_WINDOW_MS};
 use drinks_core::event::{BUSY_LIMIT_MAX, LINE_MAX_CHARS, READY_DIM_MINUTES_MAX, TITLE_MAX_CHARS};
 use drinks_core::moderation::REFUSED_WORDS_MAX;
 use drinks_core::picture::{ICONS, MAX_PICTURE_BYTES};
@@ -64,6 +65,11 @@ export const REFUSED_WORDS_MAX = {words};
 export const ICONS = {icons};
 /** The largest picture the bar may upload, in bytes. */
 export const MAX_PICTURE_BYTES = {picture};
+/** The most orders one batch (PATCH /api/orders) moves. */
+export const BATCH_MAX_CHANGES = {batch};
+/** Statuses whose last change the bar may take back (POST /api/orders/{{id}}/undo), and for how long (ms). */
+export const UNDOABLE = {undoable};
+export const UNDO_WINDOW_MS = {undo_ms};
 ",
         all = list(&OrderStatus::ALL),
         open = list(&OrderStatus::OPEN),
@@ -78,6 +84,9 @@ export const MAX_PICTURE_BYTES = {picture};
         words = REFUSED_WORDS_MAX,
         picture = MAX_PICTURE_BYTES,
         icons = quoted(ICONS),
+        batch = BATCH_MAX_CHANGES,
+        undoable = list(&OrderStatus::BAR_UNDOABLE),
+        undo_ms = UNDO_WINDOW_MS,
     )
 }
 

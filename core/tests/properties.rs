@@ -333,8 +333,9 @@ proptest! {
     }
 
     #[test]
-    fn event_kind_parses_exactly_its_five_names(raw in prop_oneof![any_text(), "[a-z]{0,10}"]) {
-        let known = ["placed", "changed", "status", "cancelled", "drink"].contains(&raw.as_str());
+    fn event_kind_parses_exactly_its_names(raw in prop_oneof![any_text(), "[a-z]{0,10}"]) {
+        let known = ["placed", "changed", "status", "cancelled", "undone", "drink", "settings", "menu"]
+            .contains(&raw.as_str());
         let parsed = serde_json::from_value::<EventKind>(serde_json::Value::from(raw.as_str()));
         prop_assert_eq!(parsed.is_ok(), known);
     }

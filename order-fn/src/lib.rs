@@ -1,6 +1,7 @@
 //! order-fn: every write of an order, a drink or the event's settings (each with its feed events, written by the
 //! database's triggers in the same transaction). One module per endpoint.
 
+mod batch;
 mod cancel;
 mod drink;
 mod event;
@@ -10,6 +11,7 @@ mod picture;
 mod place;
 mod purge;
 mod status;
+mod undo;
 
 use api_spin::{Param, Route, Routes};
 use drinks_core::{DrinkId, OrderId};
@@ -31,6 +33,8 @@ const ROUTE_TABLE: &[Route] = &[
     Route::new(Method::Post, "/api/orders", place::endpoint),
     // Bar: purge closed orders and their events (`?before=<epoch ms>`).
     Route::new(Method::Delete, "/api/orders", purge::endpoint),
+    // Bar: `{changes: [{id, status, version}, ...]}`, move several orders with one tap.
+    Route::new(Method::Patch, "/api/orders", batch::endpoint),
     // Visitor (`X-Visitor-Id`): cancel one's own placed order.
     Route::new(Method::Delete, "/api/orders/{id}", cancel::endpoint),
     // Bar: `{status, version}`, move the order on or cancel it.
@@ -46,6 +50,8 @@ const ROUTE_TABLE: &[Route] = &[
         "/api/orders/{id}/name-hidden",
         moderation::show,
     ),
+    // Bar: `{version}`, take back the order's last status change (within a minute).
+    Route::new(Method::Post, "/api/orders/{id}/undo", undo::endpoint),
     // Bar: `{id, names, available?, stock?}`, a new drink at the end of the menu.
     Route::new(Method::Post, "/api/drinks", new_drink::endpoint),
     // Bar: `{available?, stock?, names?, position?, retired?}`.

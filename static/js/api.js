@@ -192,6 +192,24 @@ export function setOrderStatus(id, status, version) {
   });
 }
 
+/**
+ * PATCH /api/orders (bar) with [{id, status, version}, …] → {moved: [Order], conflicts:
+ * [{id, type, detail, order}]}: each change checked as one PATCH /api/orders/{id} would be.
+ */
+export function setOrdersStatus(changes) {
+  return json("PATCH", "/api/orders", { bar: true, body: { changes } });
+}
+
+/** POST /api/orders/{id}/undo (bar): takes back the order's last status change → Order */
+export function undoOrderStatus(id, version) {
+  return json("POST", `/api/orders/${encodeURIComponent(id)}/undo`, { bar: true, body: { version } });
+}
+
+/** DELETE /api/orders?before=<ms> (bar): deletes served and cancelled orders → {purged} */
+export function purgeOrders(before) {
+  return json("DELETE", `/api/orders?before=${encodeURIComponent(Math.floor(before))}`, { bar: true });
+}
+
 /** POST /api/drinks (bar) with {id, names, available?, stock?} → Drink (201) */
 export function createDrink(drink) {
   return json("POST", "/api/drinks", { bar: true, body: drink });

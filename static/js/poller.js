@@ -1,5 +1,6 @@
 // The polite feed poller: one request every ~2 s while the page is visible, none while it is
-// hidden, exponential backoff with jitter after errors, the cursor kept across requests
+// hidden (unless `whileHidden`: the bar keeps its queue current behind another tab or a dark
+// screen), exponential backoff with jitter after errors, the cursor kept across requests
 // (If-None-Match → 304, which costs no rendering at all).
 
 import { getFeed, ApiError } from "./api.js";
@@ -15,8 +16,9 @@ export class FeedPoller {
    * @param {(events: object[]) => void} o.onEvents   called only when there are events
    * @param {(state: "ok"|"error"|"offline", error?: ApiError) => void} [o.onState]
    * @param {() => Promise<string>} [o.onReset]  the cursor was refused (400): return a new one
+   * @param {boolean} [o.whileHidden]  keep polling while the page is hidden (the bar)
    */
-  constructor({ cursor, onEvents, onState = () => {}, onReset = null, interval = INTERVAL_MS }) {
+  constructor({ cursor, onEvents, onState = () => {}, onReset = null, interval = INTERVAL_MS, whileHidden = false }) {
     this.cursor = cursor;
     this.onEvents = onEvents;
     this.onState = onState;
@@ -27,9 +29,10 @@ export class FeedPoller {
     this.inFlight = false;
     this.running = false;
     this.state = "ok";
+    this.whileHidden = whileHidden;
     this.onVisibility = () => {
-      if (document.hidden) this.clear();
-      else this.schedule(0);
+      if (!document.hidden) this.schedule(0);
+      else if (!this.whileHidden) this.clear();
     };
     this.onOnline = () => this.schedule(0);
   }
@@ -59,9 +62,14 @@ export class FeedPoller {
     this.timer = null;
   }
 
+  /** Whether the page may poll now. */
+  get paused() {
+    return document.hidden && !this.whileHidden;
+  }
+
   schedule(delay) {
     this.clear();
-    if (!this.running || document.hidden) return;
+    if (!this.running || this.paused) return;
     this.timer = setTimeout(() => this.tick(), delay);
   }
 
@@ -73,7 +81,7 @@ export class FeedPoller {
 
   async tick() {
     this.timer = null;
-    if (this.inFlight || !this.running || document.hidden) return;
+    if (this.inFlight || !this.running || this.paused) return;
     this.inFlight = true;
     let next = this.interval * (0.9 + Math.random() * 0.2);
     try {

@@ -26,3 +26,8 @@ export const REFUSED_WORDS_MAX = 200;
 export const ICONS = ["espresso", "cappuccino", "latte", "tea", "hot-chocolate", "water", "sparkling-water", "cola", "lemonade", "juice", "fruit-juice", "smoothie", "beer", "alcohol-free-beer", "wine", "red-wine", "white-wine", "sparkling-wine", "cocktail", "mocktail", "spritz", "generic"];
 /** The largest picture the bar may upload, in bytes. */
 export const MAX_PICTURE_BYTES = 262144;
+/** The most orders one batch (PATCH /api/orders) moves. */
+export const BATCH_MAX_CHANGES = 100;
+/** Statuses whose last change the bar may take back (POST /api/orders/{id}/undo), and for how long (ms). */
+export const UNDOABLE = ["served", "ready", "cancelled"];
+export const UNDO_WINDOW_MS = 60000;

@@ -60,6 +60,24 @@ const PROVOKED: &[(&str, u16, &str)] = &[
     ("setOrderStatus", 422, BAR),
     ("setOrderStatus", 503, BAR),
     ("setOrderStatus", 503, UNMIGRATED),
+    ("undoOrderStatus", 200, BAR),
+    ("undoOrderStatus", 400, BAR),
+    ("undoOrderStatus", 401, BAR),
+    ("undoOrderStatus", 404, BAR),
+    ("undoOrderStatus", 409, BAR),
+    ("undoOrderStatus", 413, BAR),
+    ("undoOrderStatus", 415, BAR),
+    ("undoOrderStatus", 422, BAR),
+    ("undoOrderStatus", 503, BAR),
+    ("undoOrderStatus", 503, UNMIGRATED),
+    ("setOrdersStatus", 200, BAR),
+    ("setOrdersStatus", 400, BAR),
+    ("setOrdersStatus", 401, BAR),
+    ("setOrdersStatus", 413, BAR),
+    ("setOrdersStatus", 415, BAR),
+    ("setOrdersStatus", 422, BAR),
+    ("setOrdersStatus", 503, BAR),
+    ("setOrdersStatus", 503, UNMIGRATED),
     ("updateDrink", 200, BAR),
     ("updateDrink", 400, BAR),
     ("updateDrink", 401, BAR),
@@ -158,6 +176,8 @@ const NOT_PROVOKED: &[(&str, u16, &str)] = &[
     ("getMine", 500, BUG),
     ("purgeOrders", 500, BUG),
     ("setOrderStatus", 500, BUG),
+    ("setOrdersStatus", 500, BUG),
+    ("undoOrderStatus", 500, BUG),
     ("updateDrink", 500, BUG),
     ("updateEvent", 500, BUG),
     ("getEventKey", 500, BUG),
@@ -1282,6 +1302,150 @@ async fn bar_endpoints_answer_as_the_spec_documents() {
         .await;
     assert_eq!(refused.status, 400);
 
+    // Batches: 200 with moves and refusals, 400, 413, 415, 422.
+    let second = cov
+        .send(
+            "/api/orders",
+            post_order(
+                &app,
+                &order_body(&new_visitor(), "Ben", "tea", &new_request_id()),
+            ),
+        )
+        .await;
+    let batch = cov
+        .send(
+            "/api/orders",
+            app.bar(Method::PATCH, "/api/orders")
+                .json(&json!({"changes": [
+                    {"id": id_of(&second.json), "status": "preparing", "version": 1},
+                    {"id": id, "status": "preparing", "version": 1},
+                    {"id": 999_999, "status": "ready", "version": 1},
+                ]})),
+        )
+        .await;
+    assert_eq!(batch.status, 200);
+    assert_eq!(batch.json["moved"].as_array().map(Vec::len), Some(1));
+    assert_eq!(batch.json["conflicts"].as_array().map(Vec::len), Some(2));
+    let cancel_second = cov
+        .send(
+            "/api/orders",
+            app.bar(Method::PATCH, "/api/orders")
+                .json(&json!({"changes": [
+                    {"id": id_of(&second.json), "status": "cancelled", "version": 2},
+                ]})),
+        )
+        .await;
+    assert_eq!(cancel_second.json["moved"][0]["status"], "cancelled");
+    for (request, status) in [
+        (
+            app.bar(Method::PATCH, "/api/orders")
+                .header("content-type", "application/json")
+                .body("{"),
+            400,
+        ),
+        (
+            app.bar(Method::PATCH, "/api/orders")
+                .json(&oversized_json()),
+            413,
+        ),
+        (
+            app.bar(Method::PATCH, "/api/orders")
+                .header("content-type", "text/plain")
+                .body("{}"),
+            415,
+        ),
+        (
+            app.bar(Method::PATCH, "/api/orders")
+                .json(&json!({"changes": []})),
+            422,
+        ),
+        (
+            app.bar(Method::PATCH, "/api/orders")
+                .json(&json!({"changes": [{"id": 1, "status": "ready"}]})),
+            422,
+        ),
+    ] {
+        assert_eq!(cov.send("/api/orders", request).await.status, status);
+    }
+
+    // Undo: 200 (Ben's cancel taken back), 409 (twice), 404, 400, 413, 415, 422.
+    let undo_path = format!("/api/orders/{}/undo", id_of(&second.json));
+    let undo = "/api/orders/{id}/undo";
+    let undone = cov
+        .send(
+            undo,
+            app.bar(Method::POST, &undo_path)
+                .json(&json!({"version": 3})),
+        )
+        .await;
+    assert_eq!(
+        (undone.status, undone.json["status"].clone()),
+        (200, json!("preparing"))
+    );
+    let twice = cov
+        .send(
+            undo,
+            app.bar(Method::POST, &undo_path)
+                .json(&json!({"version": 4})),
+        )
+        .await;
+    assert_eq!(
+        (twice.status, twice.problem_type()),
+        (409, "/problems/undo-refused")
+    );
+    let stale = cov
+        .send(
+            undo,
+            app.bar(Method::POST, &undo_path)
+                .json(&json!({"version": 1})),
+        )
+        .await;
+    assert_eq!(
+        (stale.status, stale.problem_type()),
+        (409, "/problems/version-conflict")
+    );
+    for (request, status) in [
+        (
+            app.bar(Method::POST, "/api/orders/999999/undo")
+                .json(&json!({"version": 1})),
+            404,
+        ),
+        (
+            app.bar(Method::POST, &undo_path)
+                .header("content-type", "application/json")
+                .body("{"),
+            400,
+        ),
+        (
+            app.bar(Method::POST, &undo_path).json(&oversized_json()),
+            413,
+        ),
+        (
+            app.bar(Method::POST, &undo_path)
+                .header("content-type", "text/plain")
+                .body("{}"),
+            415,
+        ),
+        (
+            app.bar(Method::POST, &undo_path)
+                .json(&json!({"version": 0})),
+            422,
+        ),
+    ] {
+        assert_eq!(cov.send(undo, request).await.status, status);
+    }
+    // Ben's tea, cancelled again for the purge below.
+    let recancel = cov
+        .send(
+            "/api/orders",
+            app.bar(Method::PATCH, "/api/orders")
+                .json(&json!({"changes": [
+                    {"id": id_of(&second.json), "status": "cancelled", "version": 4},
+                ]})),
+        )
+        .await;
+    assert_eq!(recancel.json["moved"][0]["status"], "cancelled");
+
     // Purge: 200, 400.
     let purged = cov
         .send(
@@ -1289,7 +1453,7 @@ async fn bar_endpoints_answer_as_the_spec_documents() {
             app.bar(Method::DELETE, "/api/orders?before=253402300799999"),
         )
         .await;
-    assert_eq!(purged.json, json!({"purged": 2}));
+    assert_eq!(purged.json, json!({"purged": 3}));
     for query in ["", "?before=-1", "?before=soon"] {
         let refused = cov
             .send(
@@ -1302,8 +1466,20 @@ async fn bar_endpoints_answer_as_the_spec_documents() {
 
     // 401 on every bar operation, with and without a (wrong) token.
     let name_hidden_url = format!("{path}/name-hidden");
-    let bar_operations: [(Method, &str, &str, Option<Value>); 12] = [
+    let bar_operations: [(Method, &str, &str, Option<Value>); 14] = [
+        (
+            Method::POST,
+            "/api/orders/{id}/undo",
+            "/api/orders/1/undo",
+            Some(json!({"version": 1})),
+        ),
         (Method::DELETE, "/api/orders", "/api/orders?before=1", None),
+        (
+            Method::PATCH,
+            "/api/orders",
+            "/api/orders",
+            Some(json!({"changes": [{"id": 1, "status": "ready", "version": 1}]})),
+        ),
         (
             Method::PATCH,
             order,
@@ -1510,6 +1686,16 @@ fn one_request_per_operation(app: &TestApp) -> Vec<(&'static str, reqwest::Reque
         (
             "/api/orders",
             app.bar(Method::DELETE, "/api/orders?before=1"),
+        ),
+        (
+            "/api/orders",
+            app.bar(Method::PATCH, "/api/orders")
+                .json(&json!({"changes": [{"id": 1, "status": "ready", "version": 1}]})),
+        ),
+        (
+            "/api/orders/{id}/undo",
+            app.bar(Method::POST, "/api/orders/1/undo")
+                .json(&json!({"version": 1})),
         ),
         (
             "/api/orders/{id}",

@@ -107,6 +107,80 @@ async fn every_write_outcome_decodes_into_its_type() {
     assert!(status(OrderStatus::Ready, 2).await.is_err(), "stale");
     assert!(status(OrderStatus::Served, 3).await.is_err(), "illegal");
 
+    // A batch: one move, one stale version, one order that does not exist.
+    let ben = Uuid::new_v4();
+    let Ok(Placed::Created(second)) =
+        shapes::place_outcome(place(&c, ben, "Ben", "tea").await.as_deref(), "tea")
+    else {
+        panic!("expected Ben's order");
+    };
+    let body = serde_json::json!({"changes": [
+        {"id": second.id, "status": "preparing", "version": 1},
+        {"id": order.id, "status": "ready", "version": 1},
+        {"id": 999_999, "status": "ready", "version": 1},
+    ]});
+    let asked = drinks_core::api::StatusChanges::from_json(body.to_string().as_bytes())
+        .expect("a valid batch");
+    let param = asked.changes_param().expect("the changes as JSON");
+    let got = json(&c, sql::SET_STATUSES, &[&param]).await;
+    let batch = shapes::batch_outcome(got.as_deref(), &asked).expect("a batch outcome");
+    assert_eq!(batch.moved.len(), 1);
+    assert_eq!(batch.moved[0].id, second.id);
+    let refused: Vec<(i64, &str)> = batch
+        .conflicts
+        .iter()
+        .map(|c| (c.id, c.kind.as_str()))
+        .collect();
+    assert_eq!(
+        refused,
+        [
+            (order.id, "/problems/version-conflict"),
+            (999_999, "/problems/order-not-found")
+        ]
+    );
+
+    // Undo: Ben's start cannot be taken back (a refusal with the order); his cancel can.
+    let undo = |id: i64, version: i32| {
+        let c = &c;
+        async move {
+            let got = json(
+                c,
+                sql::UNDO_STATUS,
+                &[
+                    &id,
+                    &version,
+                    &OrderStatus::sql_list(&OrderStatus::BAR_UNDOABLE),
+                    &drinks_core::domain::UNDO_WINDOW_MS,
+                    &open(),
+                ],
+            )
+            .await;
+            shapes::undo_outcome(got.as_deref())
+        }
+    };
+    assert!(matches!(
+        undo(second.id, 2).await,
+        Err(drinks_core::ApiError::Domain(
+            DomainError::UndoRefused { .. }
+        ))
+    ));
+    let from = OrderStatus::sql_list(&OrderStatus::reachable_from(OrderStatus::Cancelled));
+    let cancelled = json(
+        &c,
+        sql::SET_STATUS,
+        &[&second.id, &"cancelled", &2_i32, &from],
+    )
+    .await;
+    let cancelled = shapes::status_outcome(cancelled.as_deref(), OrderStatus::Cancelled)
+        .expect("cancelled by the bar");
+    let back = undo(second.id, cancelled.version)
+        .await
+        .expect("taken back");
+    assert_eq!(
+        (back.status, back.cancelled_at),
+        (OrderStatus::Preparing, None)
+    );
+
     let locked = shapes::place_outcome(place(&c, ana, "Ana", "tea").await.as_deref(), "tea");
     assert!(locked.is_err());
     let cancel = json(&c, sql::CANCEL_ORDER, &[&order.id, &ana, &changeable()]).await;
@@ -557,8 +631,8 @@ fn keys(value: &impl serde::Serialize) -> Vec<String> {
 #[test]
 fn the_decoded_types_and_the_openapi_schemas_have_the_same_fields() {
     use drinks_core::api::{
-        Board, BoardOrder, BoardTotals, EventDrink, EventKind, EventOrder, Menu, MenuItem,
-        MyOrders, Purged,
+        BatchConflict, BatchOutcome, Board, BoardOrder, BoardTotals, EventDrink, EventKind,
+        EventOrder, Menu, MenuItem, MyOrders, Purged,
     };
     use drinks_core::event::{EventSettings, Texts};
     let text = std::fs::read_to_string(e2e::workspace_root().join("docs/openapi.yaml"))
@@ -671,6 +745,22 @@ fn the_decoded_types_and_the_openapi_schemas_have_the_same_fields() {
             "EventWords",
             keys(&drinks_core::moderation::EventWords {
                 refused_words: vec![],
+            }),
+        ),
+        (
+            "BatchOutcome",
+            keys(&BatchOutcome {
+                moved: vec![],
+                conflicts: vec![],
+            }),
+        ),
+        (
+            "BatchConflict",
+            keys(&BatchConflict {
+                id: 1,
+                kind: "/problems/order-not-found".into(),
+                detail: String::new(),
+                order: None,
             }),
         ),
     ];
