@@ -75,6 +75,8 @@ fn plain_type(expected: &str) -> String {
         "a boolean" => "boolean",
         "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" => "integer",
         "an integer or null" => "integer or null",
+        "a sequence" => "list",
+        "an object" => "object",
         other => other,
     }
     .to_owned()
@@ -187,11 +189,50 @@ struct StatusChangesBody {
     changes: Vec<BatchItemBody>,
 }
 
-#[derive(Deserialize)]
 struct BatchItemBody {
     id: BodyOrderId,
     status: OrderStatus,
     version: Version,
+}
+
+/// A change is an object: serde's derive would also take `[id, status, version]`, which the
+/// spec does not allow. Fields are read one by one, so a problem still names
+/// `changes[i].status`.
+impl<'de> Deserialize<'de> for BatchItemBody {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Item;
+        impl<'de> serde::de::Visitor<'de> for Item {
+            type Value = BatchItemBody;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<BatchItemBody, A::Error> {
+                let (mut id, mut status, mut version) = (None, None, None);
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "id" => id = Some(map.next_value()?),
+                        "status" => status = Some(map.next_value()?),
+                        "version" => version = Some(map.next_value()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                let missing = serde::de::Error::missing_field;
+                Ok(BatchItemBody {
+                    id: id.ok_or_else(|| missing("id"))?,
+                    status: status.ok_or_else(|| missing("status"))?,
+                    version: version.ok_or_else(|| missing("version"))?,
+                })
+            }
+        }
+        d.deserialize_map(Item)
+    }
 }
 
 /// An order id in a body: a positive integer.
@@ -994,11 +1035,12 @@ mod tests {
             .map(|id| serde_json::json!({"id": id, "status": "ready", "version": 1}))
             .collect();
         let many = serde_json::to_vec(&serde_json::json!({ "changes": many })).unwrap();
-        let cases: [(&[u8], &str); 9] = [
+        let cases: [(&[u8], &str); 10] = [
             (br#"{}"#, "changes"),
             (br#"{"changes": []}"#, "changes"),
             (&many, "changes"),
             (br#"{"changes": {}}"#, "changes"),
+            (br#"{"changes": [[7, "ready", 1]]}"#, "changes[0]"),
             (
                 br#"{"changes": [{"id": 0, "status": "ready", "version": 1}]}"#,
                 "changes[0].id",

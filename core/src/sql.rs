@@ -10,8 +10,9 @@
 //! - the result is `text` (pg4 returns it as a string; `json` itself is not a pg4 type);
 //! - `xid8` values go out as text and come in as `$n::text::xid8`.
 //!
-//! The three write statements ([`PLACE_ORDER`], [`CANCEL_ORDER`], [`SET_STATUS`]) call the
-//! procedural PL/pgSQL functions of migration 0003: the pg4 host prepares every statement
+//! The write statements with decisions ([`PLACE_ORDER`], [`CANCEL_ORDER`], [`SET_STATUS`];
+//! [`SET_STATUSES`] and [`UNDO_STATUS`] of migration 0006) call procedural PL/pgSQL functions
+//! (migration 0003 and later): the pg4 host prepares every statement
 //! anew, and a function's statements are planned once per pooled connection. Each runs in
 //! the caller's transaction without an exception block: errors (a unique violation, 23505)
 //! reach the caller unchanged. Feed events are written by triggers on `orders` and `drinks`

@@ -75,7 +75,7 @@ const byPosition = (menu) => [...menu].sort((a, b) => a.position - b.position ||
 
 const actions = {
   /** The token opened the bar: the whole queue and the menu. */
-  opened: (state, { orders, menu, event }) => ({ ...state, signedIn: true, orders, menu, event, fresh: new Map(), busy: new Set(), selected: new Set(), confirm: null }),
+  opened: (state, { orders, menu, event }) => ({ ...state, signedIn: true, orders, menu, event, fresh: new Map(), busy: new Set(), selected: new Set(), lastMove: null, confirm: null }),
   signedOut: (state) => ({ ...state, signedIn: false, orders: new Map(), stats: null }),
   queue: (state, orders) => ({ ...state, orders }),
   menu: (state, { drinks, event }) => ({ ...state, menu: drinks, event }),
