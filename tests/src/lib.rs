@@ -25,6 +25,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub mod api;
+pub mod stand_in;
 
 /// The repository root.
 pub fn workspace_root() -> PathBuf {
