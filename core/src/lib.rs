@@ -13,6 +13,7 @@ pub mod http;
 pub mod migrations;
 pub mod picture;
 pub mod problem;
+pub mod push;
 pub mod shapes;
 pub mod sql;
 pub mod stats;
