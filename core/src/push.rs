@@ -456,7 +456,7 @@ pub struct PushRequest {
 }
 
 /// What a stored subscription needs to receive a message.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoredSubscription {
     pub endpoint: String,
