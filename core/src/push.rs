@@ -341,10 +341,7 @@ impl Endpoint {
         if endpoint.scheme != "https" {
             return Err("must be an https URL");
         }
-        let host = endpoint
-            .authority
-            .strip_suffix(":443")
-            .unwrap_or(&endpoint.authority);
+        let host = endpoint.authority.as_str();
         if PUSH_SERVICES
             .iter()
             .any(|service| host_matches(service, host))
@@ -375,9 +372,17 @@ impl Endpoint {
         if authority.is_empty() || authority.contains('@') {
             return Err("must name a push service host");
         }
+        let scheme = scheme.to_ascii_lowercase();
+        // The origin leaves out the scheme's default port (the VAPID audience is compared
+        // as an origin).
+        let default_port = if scheme == "https" { ":443" } else { ":80" };
+        let authority = authority
+            .strip_suffix(default_port)
+            .map(str::to_owned)
+            .unwrap_or(authority);
         Ok(Self {
             url: url.to_owned(),
-            scheme: scheme.to_ascii_lowercase(),
+            scheme,
             authority,
             path_and_query: path.to_owned(),
         })
@@ -644,6 +649,16 @@ mod tests {
                 .expect_err(endpoint);
             assert_eq!(field_of(e).as_deref(), Some("endpoint"), "{endpoint}");
         }
+    }
+
+    #[test]
+    fn the_origin_of_an_endpoint_leaves_out_the_default_port() {
+        let endpoint = Endpoint::parse("https://Web.Push.Apple.com:443/x?y=1", None).expect("ok");
+        assert_eq!(endpoint.origin(), "https://web.push.apple.com");
+        assert_eq!(endpoint.path_and_query, "/x?y=1");
+        let local =
+            Endpoint::parse("http://127.0.0.1:9/p", Some("http://127.0.0.1:9")).expect("ok");
+        assert_eq!(local.origin(), "http://127.0.0.1:9");
     }
 
     #[test]
