@@ -572,3 +572,50 @@ async fn a_port_nobody_listens_on_is_connection_refused() {
     .await;
     assert_eq!(body, json!({"error": "ErrorCode::ConnectionRefused"}));
 }
+
+/// HTTPS is verified against the roots Spin trusts by default (webpki-roots, Mozilla's): a
+/// server whose certificate no public CA signed fails the handshake with
+/// `TLS-protocol-error` (spinframework/spin v3.6.3 crates/factor-outbound-http/src/wasi.rs,
+/// `connect_tls`), and the request never reaches it.
+#[tokio::test]
+async fn an_https_server_with_a_certificate_no_public_ca_signed_is_refused() {
+    let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()])
+        .expect("a self-signed certificate");
+    let key = rustls::pki_types::PrivateKeyDer::try_from(certified.signing_key.serialize_der())
+        .expect("its key");
+    let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("TLS versions")
+    .with_no_client_auth()
+    .with_single_cert(vec![certified.cert.der().clone()], key)
+    .expect("server config");
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    let handshakes = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let completed = handshakes.clone();
+    let server = tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            if acceptor.accept(stream).await.is_ok() {
+                completed.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+    });
+    let app = probe_builder()
+        .variable("https_port", &port.to_string())
+        .spawn()
+        .await;
+    let url = format!("https://127.0.0.1:{port}/");
+    let body = json(
+        app.get(&format!("/probe/http?url={url}&connect_ms=2000"))
+            .await,
+    )
+    .await;
+    assert_eq!(body, json!({"error": "ErrorCode::TlsProtocolError"}));
+    assert_eq!(handshakes.load(std::sync::atomic::Ordering::SeqCst), 0);
+    server.abort();
+}
