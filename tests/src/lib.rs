@@ -462,6 +462,7 @@ impl TestAppBuilder {
         let manifest = self
             .manifest_to_serve()
             .expect("the manifest with the test's outbound hosts");
+        let manifest_path = manifest.clone();
         overrides.extend(self.variables);
         let (addr, server) = match spin_binary() {
             Some(spin) => {
@@ -517,6 +518,12 @@ impl TestAppBuilder {
             },
             db,
             host: Some(server),
+            // Only a derived copy is removed, never the configured manifest itself.
+            _manifest: if self.outbound.is_empty() {
+                None
+            } else {
+                Some(RemoveOnDrop(manifest_path))
+            },
         }
     }
 }
@@ -531,6 +538,17 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub db: TestDatabase,
     host: Option<Server>,
+    /// A derived manifest (`allow_outbound`), removed after the server stopped.
+    _manifest: Option<RemoveOnDrop>,
+}
+
+/// A file removed when dropped.
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 /// The app of this repository (spin.toml) on a fresh, migrated database.
