@@ -247,6 +247,48 @@ pub fn status_notifying(
     Ok((order, answer.push))
 }
 
+/// [`crate::sql::SET_STATUSES_NOTIFYING`]: the batch's outcome as [`batch_outcome`] gives
+/// it, and each moved order that reached the notifying status with its subscription.
+#[allow(clippy::type_complexity)]
+pub fn batch_notifying(
+    json: Option<&str>,
+    asked: &StatusChanges,
+) -> Result<(BatchOutcome, Vec<(Order, crate::push::StoredSubscription)>), ApiError> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Notifying {
+        written: Box<serde_json::value::RawValue>,
+        push: Vec<Pushed>,
+    }
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Pushed {
+        order_id: i64,
+        endpoint: String,
+        p256dh: String,
+        auth: String,
+    }
+    let answer: Notifying = decode(required(json)?)?;
+    let outcome = batch_outcome(Some(answer.written.get()), asked)?;
+    let mut notify = Vec::with_capacity(answer.push.len());
+    for pushed in answer.push {
+        let order = outcome
+            .moved
+            .iter()
+            .find(|o| o.id == pushed.order_id)
+            .ok_or_else(|| {
+                ApiError::internal(format!("order {} was not moved", pushed.order_id))
+            })?;
+        let subscription = crate::push::StoredSubscription {
+            endpoint: pushed.endpoint,
+            p256dh: pushed.p256dh,
+            auth: pushed.auth,
+        };
+        notify.push((order.clone(), subscription));
+    }
+    Ok((outcome, notify))
+}
+
 /// [`crate::sql::SAVE_PUSH_SUBSCRIPTION`]: no row = not this visitor's open order.
 pub fn push_saved(json: Option<&str>) -> Result<(), ApiError> {
     json.map(|_| ())

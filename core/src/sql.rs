@@ -136,6 +136,31 @@ select json_build_object(
 from set_order_status($1::int8, $2::text, $3::int4, $4::text) w
 ";
 
+/// [`SET_STATUSES`] for `PATCH /api/orders`, which also hands order-fn the push
+/// subscriptions of the orders the batch moved to the notifying status, as
+/// [`SET_STATUS_NOTIFYING`] does for one order.
+///
+/// Parameters: `$1` as [`SET_STATUSES`]; `$2` the status whose reaching notifies
+/// (`push::NOTIFY_ON`).
+///
+/// Returns `{"written": <what SET_STATUSES returns>, "push": [{"order_id", "endpoint",
+/// "p256dh", "auth"}, ...]}`: a subscription only for an order that was changed to `$2`.
+pub const SET_STATUSES_NOTIFYING: &str = "
+select json_build_object(
+    'written', w,
+    'push', coalesce((
+        select json_agg(json_build_object('order_id', ps.order_id, 'endpoint', ps.endpoint,
+                                          'p256dh', ps.p256dh, 'auth', ps.auth)
+                        order by ps.order_id)
+        from json_array_elements(w -> 'outcomes') r
+        join push_subscriptions ps on ps.order_id = (r ->> 'id')::int8
+        where (r -> 'result' ->> 'outcome') = 'changed'
+          and (r -> 'result' -> 'order' ->> 'status') = $2::text
+    ), '[]'::json)
+)::text
+from set_orders_status($1::text) w
+";
+
 /// The visitor stores the browser's push subscription for their open order, replacing an
 /// earlier one of the order.
 ///
@@ -594,13 +619,14 @@ select json_build_object('migration', coalesce(max(version), 0))::text from sche
 mod tests {
     use super::*;
 
-    const ALL: [(&str, &str); 29] = [
+    const ALL: [(&str, &str); 30] = [
         ("PLACE_ORDER", PLACE_ORDER),
         ("CANCEL_ORDER", CANCEL_ORDER),
         ("SET_STATUS", SET_STATUS),
         ("SET_STATUSES", SET_STATUSES),
         ("UNDO_STATUS", UNDO_STATUS),
         ("SET_STATUS_NOTIFYING", SET_STATUS_NOTIFYING),
+        ("SET_STATUSES_NOTIFYING", SET_STATUSES_NOTIFYING),
         ("SAVE_PUSH_SUBSCRIPTION", SAVE_PUSH_SUBSCRIPTION),
         ("DELETE_PUSH_SUBSCRIPTION", DELETE_PUSH_SUBSCRIPTION),
         ("RECORD_PUSH", RECORD_PUSH),

@@ -37,7 +37,7 @@ const ROUTE_TABLE: &[Route] = &[
     // Bar: purge closed orders and their events (`?before=<epoch ms>`).
     Route::new(Method::Delete, "/api/orders", purge::endpoint),
     // Bar: `{changes: [{id, status, version}, ...]}`, move several orders with one tap.
-    Route::new(Method::Patch, "/api/orders", batch::endpoint),
+    Route::streaming(Method::Patch, "/api/orders", batch::endpoint),
     // Visitor (`X-Visitor-Id`): cancel one's own placed order.
     Route::new(Method::Delete, "/api/orders/{id}", cancel::endpoint),
     // Bar: `{status, version}`, move the order on or cancel it (a move to `ready` then

@@ -496,3 +496,93 @@ fn order_fn_may_reach_exactly_the_push_services_core_accepts() {
         .collect();
     assert_eq!(hosts, services);
 }
+
+/// One batch `PATCH /api/orders` with the changes `(order, status)` at the orders' versions.
+async fn patch_batch(app: &TestApp, changes: &[(&Value, &str)]) -> Value {
+    let changes: Vec<Value> = changes
+        .iter()
+        .map(|(order, status)| {
+            json!({"id": id_of(order), "status": status, "version": version_of(order)})
+        })
+        .collect();
+    let answer = app
+        .bar(reqwest::Method::PATCH, "/api/orders")
+        .json(&json!({ "changes": changes }))
+        .send()
+        .await
+        .expect("PATCH /api/orders");
+    assert_eq!(answer.status(), StatusCode::OK);
+    json(answer).await
+}
+
+#[tokio::test]
+async fn a_batch_moved_to_ready_notifies_each_subscribed_visitor_once_and_a_start_notifies_nobody()
+{
+    let service = StandIn::start(Behaviour::Status(201)).await;
+    let app = app_with(&service).await;
+    let (first, first_visitor) = placed(&app).await;
+    let (second, second_visitor) = placed(&app).await;
+    let (unsubscribed, _) = placed(&app).await;
+    let browsers = [Browser::new(3), Browser::new(4)];
+    for ((order, visitor), (browser, path)) in
+        [(&first, &first_visitor), (&second, &second_visitor)]
+            .into_iter()
+            .zip(browsers.iter().zip(["/push/v1/first", "/push/v1/second"]))
+    {
+        let endpoint = format!("{}{path}", service.origin());
+        let put = subscribe(
+            &app,
+            visitor,
+            id_of(order),
+            &browser.subscription(&endpoint),
+        )
+        .await;
+        assert_eq!(put.status(), StatusCode::NO_CONTENT);
+    }
+
+    let started = patch_batch(
+        &app,
+        &[
+            (&first, "preparing"),
+            (&second, "preparing"),
+            (&unsubscribed, "preparing"),
+        ],
+    )
+    .await;
+    let moved = started["moved"].as_array().expect("moved").clone();
+    assert_eq!(moved.len(), 3, "{started}");
+    let ready = patch_batch(
+        &app,
+        &[
+            (&moved[0], "ready"),
+            (&moved[1], "ready"),
+            (&moved[2], "ready"),
+        ],
+    )
+    .await;
+    assert_eq!(ready["moved"].as_array().map(Vec::len), Some(3), "{ready}");
+    assert!(!ready.to_string().contains("push/v1"), "{ready}");
+
+    let received = service.wait_for(2, Duration::from_secs(10)).await;
+    let mut paths: Vec<&str> = received.iter().map(|m| m.path.as_str()).collect();
+    paths.sort_unstable();
+    assert_eq!(
+        paths,
+        ["/push/v1/first", "/push/v1/second"],
+        "starting sends nothing; ready sends one message per subscribed order"
+    );
+    for message in &received {
+        let browser = if message.path.ends_with("first") {
+            &browsers[0]
+        } else {
+            &browsers[1]
+        };
+        let payload = browser.decrypt(&message.body);
+        assert_eq!(payload["kind"], "ready");
+        let expected = ready["moved"]
+            .as_array()
+            .and_then(|m| m.iter().find(|o| o["id"] == payload["order"]["id"]))
+            .expect("the message is about a moved order");
+        assert_eq!(&payload["order"], expected);
+    }
+}

@@ -849,3 +849,65 @@ async fn the_push_statements_hand_the_subscription_only_to_a_change_to_ready() {
     let deleted = json(&c, sql::DELETE_PUSH_SUBSCRIPTION, &[&order.id, &ana]).await;
     assert_eq!(deleted.as_deref(), Some(r#"{"deleted" : 0}"#));
 }
+
+#[tokio::test]
+async fn a_batch_hands_over_the_subscriptions_of_exactly_the_orders_it_moved_to_ready() {
+    let db = TestDatabase::create(true).await;
+    let c = db.client().await;
+    let mut orders = Vec::new();
+    for name in ["Ana", "Ben"] {
+        let visitor = Uuid::new_v4();
+        let placed = shapes::place_outcome(place(&c, visitor, name, "tea").await.as_deref(), "tea");
+        let Ok(Placed::Created(order)) = placed else {
+            panic!("expected a new order, got {placed:?}");
+        };
+        orders.push((order, visitor));
+    }
+    // Only Ana's order has a subscription.
+    let (ana, ana_visitor) = &orders[0];
+    let endpoint = "https://fcm.googleapis.com/fcm/send/batch";
+    let saved = json(
+        &c,
+        sql::SAVE_PUSH_SUBSCRIPTION,
+        &[&ana.id, ana_visitor, &open(), &endpoint, &"p256dh", &"auth"],
+    )
+    .await;
+    shapes::push_saved(saved.as_deref()).expect("stored");
+
+    let batch = |to: &str, version: i32| {
+        let c = &c;
+        let body = serde_json::json!({"changes": orders
+            .iter()
+            .map(|(o, _)| serde_json::json!({"id": o.id, "status": to, "version": version}))
+            .collect::<Vec<_>>()});
+        async move {
+            let asked = drinks_core::api::StatusChanges::from_json(body.to_string().as_bytes())
+                .expect("a valid batch");
+            let param = asked.changes_param().expect("the changes as JSON");
+            let got = json(
+                c,
+                sql::SET_STATUSES_NOTIFYING,
+                &[&param, &push::NOTIFY_ON.as_str()],
+            )
+            .await;
+            (got.clone(), shapes::batch_notifying(got.as_deref(), &asked))
+        }
+    };
+    let (_, started) = batch("preparing", 1).await;
+    let (started, none) = started.expect("a batch outcome");
+    assert_eq!((started.moved.len(), none.len()), (2, 0));
+    let (_, stale) = batch("ready", 1).await;
+    let (stale, none) = stale.expect("a batch outcome");
+    assert_eq!(
+        (stale.moved.len(), none.len()),
+        (0, 0),
+        "stale: nothing moved"
+    );
+    let (answer, ready) = batch("ready", 2).await;
+    let (ready, notify) = ready.expect("a batch outcome");
+    assert_eq!(ready.moved.len(), 2);
+    assert_eq!(notify.len(), 1, "{answer:?}");
+    assert_eq!(notify[0].0.id, ana.id);
+    assert_eq!(notify[0].0.status, OrderStatus::Ready);
+    assert_eq!(notify[0].1.endpoint, endpoint);
+}
