@@ -11,7 +11,7 @@
 //! - `xid8` values go out as text and come in as `$n::text::xid8`.
 //!
 //! The write statements with decisions ([`PLACE_ORDER`], [`CANCEL_ORDER`], [`SET_STATUS`];
-//! [`SET_STATUSES`] and [`UNDO_STATUS`] of migration 0006) call procedural PL/pgSQL functions
+//! [`SET_STATUSES`] and [`UNDO_STATUS`] of migration 0007) call procedural PL/pgSQL functions
 //! (migration 0003 and later): the pg4 host prepares every statement
 //! anew, and a function's statements are planned once per pooled connection. Each runs in
 //! the caller's transaction without an exception block: errors (a unique violation, 23505)
@@ -305,12 +305,19 @@ select content_type, data from pictures where id = $1::text
 /// transaction took its id before the first page and committed after it may be in).
 ///
 /// Exports take turns: `export_orders_page` (migration 0005) first waits for the export
-/// turn, a transaction-scoped advisory lock, so however many exports run on however many
-/// replicas, one page is built at a time and placements keep the rest of the machine. Run
-/// it outside an explicit transaction (each page its own), or the turn is held until that
-/// transaction ends.
+/// turn, a transaction-scoped advisory lock ([`EXPORT_TURN`]), so however many exports run
+/// on however many replicas, one page is built at a time; once built, the turn rests as
+/// long as the page took (migration 0009), so that exports take at most about half of the
+/// database's time and placements keep the rest of the machine. Run it outside an explicit
+/// transaction (each page its own), or the turn is held until that transaction ends.
 pub const EXPORT_ORDERS_PAGE: &str =
     "select export_orders_page($1::int8, $2::int8, $3::int8)::text";
+
+/// The key of the export turn, the advisory lock `export_orders_page` takes for each page:
+/// "export" in ASCII. Written as a literal in each migration that defines the function; a
+/// test holds every definition to this one key, so that exports always take turns on one
+/// lock (nothing else takes it).
+pub const EXPORT_TURN: i64 = 0x6578_706f_7274;
 
 /// The bar's statistics over every order in the table: `{now, drinks, minutes, wait}`
 /// (see `shapes::StatsRows`). `drinks` lists every drink in menu order with its orders per
@@ -714,6 +721,28 @@ mod tests {
                 .map(|p| p.split_whitespace().nth(1).expect("name type"))
                 .collect();
             assert_eq!(cast_types, param_types, "{function}");
+        }
+    }
+
+    /// Every definition of `export_orders_page` waits for the same export turn, so that
+    /// exports take turns on one lock whichever migration defined the function last.
+    #[test]
+    fn every_definition_of_the_export_page_takes_the_one_export_turn() {
+        assert_eq!(EXPORT_TURN.to_be_bytes()[2..], *b"export");
+        let lock = format!("pg_advisory_xact_lock({EXPORT_TURN})");
+        let definitions: Vec<_> = crate::migrations::MIGRATIONS
+            .iter()
+            .flat_map(|m| m.sql.split("function export_orders_page(").skip(1))
+            .map(|rest| &rest[..rest.find("$fn$;").expect("end of the body")])
+            .collect();
+        assert!(definitions.len() >= 2, "0005 and 0009 define it");
+        for body in definitions {
+            assert_eq!(
+                body.matches("pg_advisory_xact_lock(").count(),
+                1,
+                "one lock per page"
+            );
+            assert!(body.contains(&lock), "the export turn: {body}");
         }
     }
 
