@@ -808,7 +808,7 @@ mod tests {
         cursor.advance(&full);
         assert_eq!(
             (cursor.after, cursor.until, cursor.done),
-            (2_000, 9_000, false)
+            (crate::csv::EXPORT_PAGE_SIZE, 9_000, false)
         );
         cursor.advance(&ExportPage {
             until: 9_000,
