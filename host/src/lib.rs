@@ -14,6 +14,7 @@ pub mod dburl;
 pub mod manifest;
 pub mod outbound;
 pub mod pg;
+pub mod replicas;
 pub mod routes;
 pub mod server;
 mod state;
