@@ -176,6 +176,11 @@ pub struct RushOnReplicas {
     /// PATCHes found applied when retried (the answer to the first was lost).
     pub patches_applied_before_retry: u64,
     pub checks: Checks,
+    /// Seconds from the end of the load until every event in the database was visible in
+    /// the feed (no transaction older than the newest event still running anywhere on the
+    /// server: docs/ARCHITECTURE.md, "Feed visibility"); `None` when that did not happen
+    /// within [`CATCH_UP_DEADLINE`] — another client of the server held a transaction open.
+    pub feed_settled_after_s: Option<f64>,
     /// Every HTTP request sent (attempts, catch-up polls included).
     pub requests: u64,
     pub replicas_cpu_seconds: f64,
@@ -188,6 +193,9 @@ pub struct RushOnReplicas {
     pub transactions_per_request: f64,
     /// How statements were counted.
     pub statements_counted_by: String,
+    /// What the replicas logged as errors or warnings (a 500's cause: a trap, a component's
+    /// `error: internal error: …` line), counted by line with numbers and ids masked.
+    pub replica_log: BTreeMap<String, u64>,
 }
 
 impl RushOnReplicas {
@@ -285,6 +293,23 @@ impl RushOnReplicas {
             }
         };
         let c = &self.checks;
+        if !self.replica_log.is_empty() {
+            s.push_str("\nThe replicas logged:\n\n");
+            for (line, n) in &self.replica_log {
+                s.push_str(&format!("- {n} × `{line}`\n"));
+            }
+        }
+        match self.feed_settled_after_s {
+            Some(secs) if secs > 1.0 => s.push_str(&format!(
+                "\nThe feed showed every event {secs:.1} s after the load stopped (a \
+                 transaction elsewhere on the server held it back).\n"
+            )),
+            Some(_) => {}
+            None => s.push_str(
+                "\n**The feed was held back by a transaction elsewhere on the server** for \
+                 longer than the catch-up allows: the event checks cannot pass.\n",
+            ),
+        }
         s.push_str(&format!(
             "\nErrors in the fault window: {}. Unexpected errors: {}.\n\
              Checks: {} orders acknowledged, {} lost, {} duplicated, {} stored without \
@@ -402,6 +427,7 @@ async fn run_on(
         .build()?;
     let ctx = Arc::new(Ctx {
         http,
+        db_url: db_url.to_string(),
         base,
         bar_token,
         plan: plan.clone(),
@@ -429,6 +455,7 @@ async fn run_on(
     }
     let (mut result, observed) =
         outcome.with_context(|| format!("the rush on replicas; their logs:\n{logs}"))?;
+    result.replica_log = log_digest(&logs);
 
     // Backends report their counters when their connection closes: wait until the
     // replicas' have closed and the count stands still.
@@ -473,6 +500,28 @@ async fn run_on(
     Ok(result)
 }
 
+/// The replicas' error and warning lines (and components' `error:` lines), counted, with
+/// digits masked so that the same failure on another order counts as one kind; at most
+/// 200 characters of each.
+fn log_digest(logs: &str) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for line in logs.lines() {
+        let Some(at) = ["ERROR", "WARN", "error:"]
+            .iter()
+            .find_map(|k| line.find(k))
+        else {
+            continue;
+        };
+        let masked: String = line[at..]
+            .chars()
+            .take(200)
+            .map(|c| if c.is_ascii_digit() { '#' } else { c })
+            .collect();
+        *out.entry(masked).or_default() += 1;
+    }
+    out
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -480,6 +529,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Shared by every client task.
 struct Ctx {
     http: reqwest::Client,
+    db_url: String,
     base: String,
     bar_token: String,
     plan: Plan,
@@ -1019,7 +1069,9 @@ async fn drive(
     for p in phones {
         phones_done.push(p.await?);
     }
-    // The load has stopped: every phone polls until it is at the tip.
+    // The load has stopped. Once every event is visible in the feed, every phone polls
+    // until it is at the tip.
+    let settled = settle(&ctx.db_url).await?;
     let gate = Arc::new(tokio::sync::Semaphore::new(CATCH_UP_CONCURRENCY));
     let catch_up_by = Instant::now() + CATCH_UP_DEADLINE;
     let mut catching_up = Vec::with_capacity(phones_done.len());
@@ -1047,6 +1099,7 @@ async fn drive(
 
     let mut result = RushOnReplicas {
         seconds: round3(ctx.start.elapsed().as_secs_f64()),
+        feed_settled_after_s: settled.map(|d| round3(d.as_secs_f64())),
         status_changes: changes,
         version_conflicts: conflicts,
         patches_applied_before_retry: applied,
@@ -1076,6 +1129,32 @@ async fn drive(
     };
     result.checks.acknowledged = observed.acked.len() as u64;
     Ok((result, observed))
+}
+
+/// Waits until the feed shows every event of the database: until no transaction older
+/// than the newest event runs anywhere on the server. Returns how long that took, or
+/// `None` after [`CATCH_UP_DEADLINE`].
+async fn settle(db_url: &str) -> anyhow::Result<Option<Duration>> {
+    let db = devhost::connect(db_url).await?;
+    let started = Instant::now();
+    for _ in 0..10_000 {
+        let visible: bool = db
+            .query_one(
+                "select coalesce(pg_snapshot_xmin(pg_current_snapshot()) > max(tx), true) \
+                 from order_events",
+                &[],
+            )
+            .await?
+            .get(0);
+        if visible {
+            return Ok(Some(started.elapsed()));
+        }
+        if started.elapsed() > CATCH_UP_DEADLINE {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(None)
 }
 
 /// What the clients saw, for the checks.
@@ -1163,6 +1242,22 @@ async fn check(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_log_digest_counts_error_lines_alike_whatever_their_numbers() {
+        let logs = "--- replica 0\n\
+            2026-11-25T21:00:00Z ERROR request failed: trap at 12\n\
+            2026-11-25T21:00:01Z ERROR request failed: trap at 13\n\
+            2026-11-25T21:00:01Z  INFO GET /api/feed feed-fn 200 1ms\n\
+            error: internal error: statement QUEUE: boom\n";
+        let digest = log_digest(logs);
+        assert_eq!(digest.get("ERROR request failed: trap at ##"), Some(&2));
+        assert_eq!(
+            digest.get("error: internal error: statement QUEUE: boom"),
+            Some(&1)
+        );
+        assert_eq!(digest.len(), 2);
+    }
 
     #[test]
     fn a_guest_is_found_from_the_nickname_it_ordered_with() {
