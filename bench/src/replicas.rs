@@ -57,8 +57,9 @@ const EMPTY_QUEUE_PAUSE: Duration = Duration::from_millis(100);
 const TAPS_PER_FETCH: usize = 10;
 /// How long the phones may take to catch up after the load stopped.
 const CATCH_UP_DEADLINE: Duration = Duration::from_secs(60);
-/// Phones catching up at once.
-const CATCH_UP_CONCURRENCY: usize = 64;
+/// Phones catching up at once (each replica's pool opens a connection per request in
+/// flight, up to 64, and keeps it).
+const CATCH_UP_CONCURRENCY: usize = 16;
 /// Per-request timeout of the load generator.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 

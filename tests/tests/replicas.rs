@@ -25,6 +25,10 @@ fn nginx_or_skip() -> bool {
     false
 }
 
+/// One rush at a time: each replica's pool keeps the connections it opened (up to 64), and
+/// the server's `max_connections` is shared with every other test.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn setup() -> Setup {
     Setup {
         binary: devhost_binary(),
@@ -51,6 +55,7 @@ async fn a_rush_on_three_replicas_with_one_killed_loses_no_order_and_every_phone
     if !nginx_or_skip() {
         return;
     }
+    let _one = ONE_AT_A_TIME.lock().await;
     let rush = run(&setup(), &plan(3, true)).await.expect("the rush runs");
     let report = rush.markdown();
     eprintln!("{report}");
@@ -76,6 +81,7 @@ async fn the_same_rush_on_one_replica_answers_every_request() {
     if !nginx_or_skip() {
         return;
     }
+    let _one = ONE_AT_A_TIME.lock().await;
     let rush = run(&setup(), &plan(1, false)).await.expect("the rush runs");
     let report = rush.markdown();
     eprintln!("{report}");
