@@ -399,12 +399,12 @@ async fn run_on(
         lock(&replicas).as_ref().map(|r| r.addr).expect("started")
     );
 
+    // Opened before the load: the replicas' pools may take every connection the server has.
     let db = devhost::connect(db_url).await?;
     let start_tx: Option<String> = db
         .query_one("select max(tx)::text from order_events", &[])
         .await?
         .get(0);
-    drop(db);
     // Counters read from another database, so that reading them counts nothing.
     let admin = devhost::connect(&setup.admin_url).await?;
     let stats = |admin: tokio_postgres::Client| async move {
@@ -428,7 +428,6 @@ async fn run_on(
         .build()?;
     let ctx = Arc::new(Ctx {
         http,
-        db_url: db_url.to_string(),
         base,
         bar_token,
         plan: plan.clone(),
@@ -445,17 +444,21 @@ async fn run_on(
         let r = guard.as_ref().expect("started");
         (r.replicas_cpu_seconds(), r.nginx_cpu_seconds())
     };
-    let outcome = drive(ctx.clone(), replicas.clone()).await;
+    let outcome = drive(ctx.clone(), replicas.clone(), &db).await;
     let taken = lock(&replicas).take();
-    let (cpu_after, logs) = match &taken {
-        Some(r) => ((r.replicas_cpu_seconds(), r.nginx_cpu_seconds()), r.logs()),
-        None => (cpu_before, String::new()),
+    let (cpu_after, logs, tails) = match &taken {
+        Some(r) => (
+            (r.replicas_cpu_seconds(), r.nginx_cpu_seconds()),
+            r.logs(),
+            r.log_tails(10),
+        ),
+        None => (cpu_before, String::new(), String::new()),
     };
     if let Some(r) = taken {
         tokio::task::spawn_blocking(move || r.stop()).await?;
     }
-    let (mut result, observed) =
-        outcome.with_context(|| format!("the rush on replicas; their logs:\n{logs}"))?;
+    let (mut result, observed) = outcome
+        .with_context(|| format!("the rush on replicas; the ends of their logs:\n{tails}"))?;
     result.replica_log = log_digest(&logs);
 
     // Backends report their counters when their connection closes: wait until the
@@ -492,7 +495,6 @@ async fn run_on(
     result.cpu_ms_per_request = round3(result.replicas_cpu_seconds * 1000.0 / requests);
     result.nginx_cpu_ms_per_request = round3(result.nginx_cpu_seconds * 1000.0 / requests);
 
-    let db = devhost::connect(db_url).await?;
     check(&db, start_tx.as_deref(), &observed, &mut result).await?;
     result.fault_errors = lock(&ctx.fault_errors).clone();
     result.unexpected_errors = lock(&ctx.unexpected_errors).clone();
@@ -530,7 +532,6 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Shared by every client task.
 struct Ctx {
     http: reqwest::Client,
-    db_url: String,
     base: String,
     bar_token: String,
     plan: Plan,
@@ -1033,6 +1034,7 @@ async fn fault(ctx: Arc<Ctx>, replicas: Arc<Mutex<Option<Replicas>>>) -> anyhow:
 async fn drive(
     ctx: Arc<Ctx>,
     replicas: Arc<Mutex<Option<Replicas>>>,
+    db: &tokio_postgres::Client,
 ) -> anyhow::Result<(RushOnReplicas, Observed)> {
     let cursor = {
         let a = with_retries(&ctx, FEED, &[200], false, || {
@@ -1072,7 +1074,7 @@ async fn drive(
     }
     // The load has stopped. Once every event is visible in the feed, every phone polls
     // until it is at the tip.
-    let settled = settle(&ctx.db_url).await?;
+    let settled = settle(db).await?;
     let gate = Arc::new(tokio::sync::Semaphore::new(CATCH_UP_CONCURRENCY));
     let catch_up_by = Instant::now() + CATCH_UP_DEADLINE;
     let mut catching_up = Vec::with_capacity(phones_done.len());
@@ -1135,8 +1137,7 @@ async fn drive(
 /// Waits until the feed shows every event of the database: until no transaction older
 /// than the newest event runs anywhere on the server. Returns how long that took, or
 /// `None` after [`CATCH_UP_DEADLINE`].
-async fn settle(db_url: &str) -> anyhow::Result<Option<Duration>> {
-    let db = devhost::connect(db_url).await?;
+async fn settle(db: &tokio_postgres::Client) -> anyhow::Result<Option<Duration>> {
     let started = Instant::now();
     for _ in 0..10_000 {
         let visible: bool = db

@@ -437,7 +437,7 @@ impl Replicas {
         ticks as f64 / ticks_per_second()
     }
 
-    /// What the replicas and nginx logged so far (for a failure message).
+    /// What the replicas and nginx logged so far.
     pub fn logs(&self) -> String {
         let mut out = String::new();
         for i in 0..self.replicas.len() {
@@ -446,6 +446,26 @@ impl Replicas {
         }
         let errors = std::fs::read_to_string(self.dir.path().join("error.log")).unwrap_or_default();
         out.push_str(&format!("--- nginx error.log\n{errors}"));
+        out
+    }
+
+    /// The last `lines` lines of each log (for a failure message).
+    pub fn log_tails(&self, lines: usize) -> String {
+        let tail = |text: String| {
+            let all: Vec<&str> = text.lines().collect();
+            all[all.len().saturating_sub(lines)..].join("\n")
+        };
+        let mut out = String::new();
+        for i in 0..self.replicas.len() {
+            let text = std::fs::read_to_string(self.log_path(i)).unwrap_or_default();
+            out.push_str(&format!(
+                "--- replica {i} ({})\n{}\n",
+                self.addr_of(i),
+                tail(text)
+            ));
+        }
+        let errors = std::fs::read_to_string(self.dir.path().join("error.log")).unwrap_or_default();
+        out.push_str(&format!("--- nginx error.log\n{}\n", tail(errors)));
         out
     }
 
