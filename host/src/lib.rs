@@ -15,6 +15,7 @@ pub mod manifest;
 pub mod outbound;
 mod outbound_http;
 pub mod pg;
+pub mod replicas;
 pub mod routes;
 pub mod server;
 mod state;

@@ -35,6 +35,24 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// The `devhost` binary of this test build's profile (`target/debug/devhost` next to the
+/// test executable's `deps/`), for tests that run replicas as processes. `cargo test
+/// --workspace` builds it (the host's own tests need it); `cargo build -p devhost` does too.
+pub fn devhost_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test executable's path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("the test executable lives in target/<profile>/deps");
+    let binary = profile_dir.join("devhost");
+    assert!(
+        binary.is_file(),
+        "{} is missing: build it with `cargo build -p devhost` (`cargo test --workspace` does)",
+        binary.display()
+    );
+    binary
+}
+
 /// Admin URL of the test PostgreSQL server.
 pub fn admin_url() -> String {
     std::env::var("DATABASE_URL").unwrap_or_else(|_| {
