@@ -8,10 +8,15 @@
 //! ```text
 //! bench --admin-url postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 //!       [--root DIR] [--out DIR] [--scale 1.0] [--rush-secs 30]
+//!       [--phones 2500] [--orders-per-sec 20] [--tablets 3] [--replicas 3] [--secs 60]
+//!       [--only-replicas] [--devhost-bin ROOT/target/release/devhost]
 //! ```
-//! Every phase is bounded in time; `--scale 0.3` shortens them for a smoke run.
+//! Every phase is bounded in time; `--scale 0.3` shortens phases 1-6 for a smoke run. Phase
+//! 7, the rush on replicas (`::bench::replicas`), runs `devhost serve` processes behind
+//! nginx, sized by its own flags.
 
-mod load;
+use ::bench::load;
+use ::bench::replicas::{self as replicated, Plan, RushOnReplicas, Setup};
 mod phases;
 mod report;
 mod rush;
@@ -62,6 +67,66 @@ struct Args {
     /// Seconds of the order rush (1..600).
     #[arg(long, default_value_t = 30.0, value_parser = within(1.0, 600.0))]
     rush_secs: f64,
+    /// Phase 7 (rush on replicas): phones polling the feed every 2 s.
+    #[arg(long, default_value_t = 2_500)]
+    phones: usize,
+    /// Phase 7: orders per second, each from a new guest.
+    #[arg(long, default_value_t = 20.0, value_parser = within(0.1, 1_000.0))]
+    orders_per_sec: f64,
+    /// Phase 7: bar tablets moving orders on.
+    #[arg(long, default_value_t = 3)]
+    tablets: usize,
+    /// Phase 7: replicas behind nginx in the run with the kill (the first run has one).
+    #[arg(long, default_value_t = 3)]
+    replicas: usize,
+    /// Phase 7: seconds of each rush (the kill falls at a third, the restart at half).
+    #[arg(long, default_value_t = 60.0, value_parser = within(3.0, 600.0))]
+    secs: f64,
+    /// Run only phase 7 and print it (nothing is written).
+    #[arg(long)]
+    only_replicas: bool,
+    /// The development host binary of the replicas (default: ROOT/target/release/devhost).
+    #[arg(long)]
+    devhost_bin: Option<PathBuf>,
+}
+
+/// Phase 7: the rush on one replica, then on `--replicas` with one killed and restarted.
+fn rush_on_replicas(
+    args: &Args,
+    rt: &tokio::runtime::Runtime,
+) -> anyhow::Result<Vec<RushOnReplicas>> {
+    let binary = args
+        .devhost_bin
+        .clone()
+        .unwrap_or_else(|| args.root.join("target/release/devhost"));
+    anyhow::ensure!(
+        binary.is_file(),
+        "{} is missing: build it with `cargo build --release -p devhost` (`cargo xtask bench` does)",
+        binary.display()
+    );
+    let setup = Setup {
+        binary,
+        root: args.root.clone(),
+        admin_url: args.admin_url.clone(),
+    };
+    let mut runs = vec![(1, false)];
+    if args.replicas >= 2 {
+        runs.push((args.replicas, true));
+    }
+    let mut out = Vec::new();
+    for (replicas, kill) in runs {
+        let plan = Plan {
+            phones: args.phones,
+            orders_per_sec: args.orders_per_sec,
+            tablets: args.tablets,
+            replicas,
+            secs: args.secs,
+            kill,
+        };
+        println!("bench: [7] rush on replicas: {}", plan.describe());
+        out.push(rt.block_on(replicated::run(&setup, &plan))?);
+    }
+    Ok(out)
 }
 
 /// A value parser for a number within `low..=high`.
@@ -88,6 +153,26 @@ fn main() -> std::process::ExitCode {
 
 fn run() -> anyhow::Result<()> {
     let args = <Args as clap::Parser>::parse();
+    if args.only_replicas {
+        let rt = tokio::runtime::Runtime::new()?;
+        let mut results = report::Results {
+            replicas: rush_on_replicas(&args, &rt)?,
+            ..Default::default()
+        };
+        results.add_replica_targets();
+        for rush in &results.replicas {
+            println!("\n{}", rush.markdown());
+        }
+        for t in &results.targets {
+            println!(
+                "{} | {} | {}",
+                t.target,
+                t.measured,
+                if t.pass { "PASS" } else { "MISS" }
+            );
+        }
+        return Ok(());
+    }
     let out = args
         .out
         .clone()
@@ -232,6 +317,8 @@ fn bench(
     });
     let mut results = results?;
     stopped.context("stopping the host")?;
+    results.replicas = rush_on_replicas(args, load_rt)?;
+    results.add_replica_targets();
     results.machine = machine;
     results.total_seconds = load::round3(started.elapsed().as_secs_f64());
     results.scale = args.scale;

@@ -454,7 +454,8 @@ fn placed_outcome(result: Result<Vec<tokio_postgres::Row>, tokio_postgres::Error
 }
 
 /// The status rules `PLACE_ORDER` takes from core (its `$5`, `$6`, `$7`) and no ordering
-/// key (`$8`); the body of 0002 took only the first four arguments.
+/// key (`$8`), before the folded nickname (`$9`); the body of 0002 took only the first four
+/// arguments.
 struct PlaceRules(String, String, String, Option<String>);
 
 impl PlaceRules {
@@ -468,7 +469,9 @@ impl PlaceRules {
         )
     }
 
-    /// The first `count` (4 or 8) arguments of a placement.
+    /// The first `count` (4 or 9) arguments of a placement; `folded` is the nickname as
+    /// core folds it (`Nickname::folded`).
+    #[allow(clippy::too_many_arguments)]
     fn args<'a>(
         &'a self,
         count: usize,
@@ -476,11 +479,12 @@ impl PlaceRules {
         nickname: &'a String,
         drink: &'a &'static str,
         request: &'a Uuid,
+        folded: &'a String,
     ) -> Vec<&'a (dyn tokio_postgres::types::ToSql + Sync)> {
-        let all: [&'a (dyn tokio_postgres::types::ToSql + Sync); 8] = [
-            visitor, nickname, drink, request, &self.0, &self.1, &self.2, &self.3,
+        let all: [&'a (dyn tokio_postgres::types::ToSql + Sync); 9] = [
+            visitor, nickname, drink, request, &self.0, &self.1, &self.2, &self.3, folded,
         ];
-        all[..count.min(8)].to_vec()
+        all[..count.min(9)].to_vec()
     }
 }
 
@@ -503,12 +507,14 @@ async fn statement_prepared_once(
             let nickname = format!("cte {w}-{i}");
             let drink = DRINKS[(i % 5) as usize];
             let (visitor, request, rules) = (Uuid::new_v4(), Uuid::new_v4(), PlaceRules::new());
+            let folded = drinks_core::moderation::fold(&nickname);
             let args = rules.args(
                 statement.params().len(),
                 &visitor,
                 &nickname,
                 &drink,
                 &request,
+                &folded,
             );
             let result = client.query(statement, &args).await;
             placed_outcome(result)
@@ -537,11 +543,12 @@ async fn statement_per_call(
             let drink = DRINKS[(i % 5) as usize];
             let (visitor, request, rules) = (Uuid::new_v4(), Uuid::new_v4(), PlaceRules::new());
             let count = if *sql == *drinks_core::sql::PLACE_ORDER {
-                8
+                9
             } else {
                 4
             };
-            let args = rules.args(count, &visitor, &nickname, &drink, &request);
+            let folded = drinks_core::moderation::fold(&nickname);
+            let args = rules.args(count, &visitor, &nickname, &drink, &request, &folded);
             let result = client.query(&*sql, &args).await;
             placed_outcome(result)
         }

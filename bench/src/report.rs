@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::load::{Measurement, round3};
 use crate::rush::RushResult;
+use ::bench::replicas::RushOnReplicas;
 
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct Machine {
@@ -125,6 +126,8 @@ pub struct Results {
     pub ratios: Vec<(String, f64)>,
     pub rush: RushResult,
     pub exports: ExportResult,
+    /// Phase 7: the rush on replicas behind nginx (one replica, then several with a kill).
+    pub replicas: Vec<RushOnReplicas>,
     pub targets: Vec<TargetCheck>,
     /// EXPLAIN ANALYZE output (written to plans.txt, not to the JSON).
     #[serde(skip)]
@@ -250,6 +253,21 @@ impl Results {
     }
 }
 
+impl Results {
+    /// Adds phase 7's targets (each rush on replicas states its own).
+    pub fn add_replica_targets(&mut self) {
+        for rush in &self.replicas {
+            for (target, measured, pass) in rush.targets() {
+                self.targets.push(TargetCheck {
+                    target,
+                    measured,
+                    pass,
+                });
+            }
+        }
+    }
+}
+
 fn pass(p: bool) -> &'static str {
     if p { "PASS" } else { "MISS" }
 }
@@ -338,6 +356,9 @@ pub fn markdown(r: &Results) -> String {
         e.rss_before_mib,
         e.peak_rss_mib
     );
+    for rush in &r.replicas {
+        let _ = writeln!(out, "\n{}", rush.markdown());
+    }
     let _ = writeln!(out, "\n| target | measured | |\n|---|---:|---|");
     for t in &r.targets {
         let _ = writeln!(out, "| {} | {} | {} |", t.target, t.measured, pass(t.pass));

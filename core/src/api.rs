@@ -4,7 +4,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::InvalidValue;
-use crate::domain::{DrinkId, Nickname, OrderStatus, RequestId, VisitorId};
+use crate::domain::{DrinkId, Nickname, OrderId, OrderStatus, RequestId, VisitorId};
 use crate::event::{EventSettings, OrderKey, Texts, TextsInput};
 use crate::picture::Icon;
 use crate::problem::{ApiError, RequestError};
@@ -27,14 +27,17 @@ pub fn from_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         if !inner.is_data() {
             return RequestError::MalformedJson(message);
         }
+        if let Some(missing) = between(&message, "missing field `", "`") {
+            // Named at its own path (`changes[0].version`), not at the object lacking it.
+            let field = match field.as_str() {
+                "." => missing.to_owned(),
+                parent => format!("{parent}.{missing}"),
+            };
+            return RequestError::MissingField { field };
+        }
         if field == "." {
             // Serde's own errors about the body as a whole.
-            return match between(&message, "missing field `", "`") {
-                Some(missing) => RequestError::MissingField {
-                    field: missing.to_owned(),
-                },
-                None => RequestError::BodyNotAnObject,
-            };
+            return RequestError::BodyNotAnObject;
         }
         if message.starts_with("invalid type: null") {
             return RequestError::MissingField { field };
@@ -72,6 +75,8 @@ fn plain_type(expected: &str) -> String {
         "a boolean" => "boolean",
         "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" => "integer",
         "an integer or null" => "integer or null",
+        "a sequence" => "list",
+        "an object" => "object",
         other => other,
     }
     .to_owned()
@@ -152,6 +157,160 @@ impl StatusChange {
     /// comma-separated ('' when none is, e.g. for `placed`).
     pub fn from_statuses_param(&self) -> String {
         OrderStatus::sql_list(&OrderStatus::reachable_from(self.status))
+    }
+}
+
+/// `POST /api/orders/{id}/undo` body (bar): `{version}`, the version of the order the tablet
+/// shows. Unknown fields are ignored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct UndoRequest {
+    pub version: Version,
+}
+
+impl UndoRequest {
+    pub fn from_json(body: &[u8]) -> Result<Self, ApiError> {
+        from_json(body)
+    }
+}
+
+/// The most orders one batch moves (`PATCH /api/orders`): more than a tablet shows at once.
+pub const BATCH_MAX_CHANGES: usize = 100;
+
+/// `PATCH /api/orders` body (bar): `{"changes": [{id, status, version}, ...]}`, 1 to
+/// [`BATCH_MAX_CHANGES`] changes, each order at most once. Each change is checked as one
+/// `PATCH /api/orders/{id}` would be; unknown fields are ignored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusChanges {
+    pub changes: Vec<(OrderId, StatusChange)>,
+}
+
+#[derive(Deserialize)]
+struct StatusChangesBody {
+    changes: Vec<BatchItemBody>,
+}
+
+struct BatchItemBody {
+    id: BodyOrderId,
+    status: OrderStatus,
+    version: Version,
+}
+
+/// A change is an object: serde's derive would also take `[id, status, version]`, which the
+/// spec does not allow. Fields are read one by one, so a problem still names
+/// `changes[i].status`.
+impl<'de> Deserialize<'de> for BatchItemBody {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Item;
+        impl<'de> serde::de::Visitor<'de> for Item {
+            type Value = BatchItemBody;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<BatchItemBody, A::Error> {
+                let (mut id, mut status, mut version) = (None, None, None);
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "id" => id = Some(map.next_value()?),
+                        "status" => status = Some(map.next_value()?),
+                        "version" => version = Some(map.next_value()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                let missing = serde::de::Error::missing_field;
+                Ok(BatchItemBody {
+                    id: id.ok_or_else(|| missing("id"))?,
+                    status: status.ok_or_else(|| missing("status"))?,
+                    version: version.ok_or_else(|| missing("version"))?,
+                })
+            }
+        }
+        d.deserialize_map(Item)
+    }
+}
+
+/// An order id in a body: a positive integer.
+struct BodyOrderId(OrderId);
+
+impl<'de> Deserialize<'de> for BodyOrderId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let n = i64::deserialize(d)?;
+        OrderId::parse(&n.to_string())
+            .map(Self)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// One change of `set_orders_status` (migration 0007).
+#[derive(Serialize)]
+struct BatchParam<'a> {
+    id: i64,
+    status: &'a str,
+    version: i32,
+    from_statuses: String,
+}
+
+impl StatusChanges {
+    pub fn from_json(body: &[u8]) -> Result<Self, ApiError> {
+        let b: StatusChangesBody = from_json(body)?;
+        let invalid = |field: String, reason: String| RequestError::InvalidField { field, reason };
+        if b.changes.is_empty() || b.changes.len() > BATCH_MAX_CHANGES {
+            return Err(invalid(
+                "changes".into(),
+                format!(
+                    "must list 1 to {BATCH_MAX_CHANGES} changes, got {}",
+                    b.changes.len()
+                ),
+            )
+            .into());
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut changes = Vec::with_capacity(b.changes.len());
+        for (i, item) in b.changes.into_iter().enumerate() {
+            if !seen.insert(item.id.0) {
+                return Err(invalid(
+                    format!("changes[{i}].id"),
+                    format!("order {} is listed twice", item.id.0.get()),
+                )
+                .into());
+            }
+            let change = StatusChange {
+                status: item.status,
+                version: item.version.0,
+            };
+            changes.push((item.id.0, change));
+        }
+        Ok(Self { changes })
+    }
+
+    /// `$1` of `SET_STATUSES`: the changes as a JSON array, each with the statuses the
+    /// order may be in for it (as `StatusChange::from_statuses_param`).
+    pub fn changes_param(&self) -> Result<String, ApiError> {
+        let params: Vec<BatchParam> = self
+            .changes
+            .iter()
+            .map(|(id, change)| BatchParam {
+                id: id.get(),
+                status: change.status.as_str(),
+                version: change.version,
+                from_statuses: change.from_statuses_param(),
+            })
+            .collect();
+        to_json(&params).map(|json| String::from_utf8_lossy(&json).into_owned())
+    }
+
+    /// The status a change asked for, by order id.
+    pub fn asked(&self, id: i64) -> Option<OrderStatus> {
+        self.changes
+            .iter()
+            .find(|(order, _)| order.get() == id)
+            .map(|(_, change)| change.status)
     }
 }
 
@@ -333,6 +492,9 @@ pub struct Order {
     /// Short number (1–999, wrapping) the bar calls out.
     pub number: i32,
     pub nickname: String,
+    /// The bar hid the nickname from public screens (ticker, poster, board show "Guest
+    /// #42"); the visitor and the bar still see it.
+    pub name_hidden: bool,
     pub drink: String,
     pub status: OrderStatus,
     /// Increments with every change; a client keeps the highest it has seen.
@@ -413,6 +575,10 @@ pub enum EventKind {
     Changed,
     Status,
     Cancelled,
+    /// The bar hid the order's nickname from public screens, or showed it again.
+    Moderated,
+    /// The bar took back the order's last status change (`POST /api/orders/{id}/undo`).
+    Undone,
     Drink,
     /// The event's settings changed (no payload: read them again from `GET /api/menu`).
     Settings,
@@ -426,7 +592,10 @@ pub enum EventKind {
 pub struct EventOrder {
     pub id: i64,
     pub number: i32,
-    pub nickname: String,
+    /// Null while the bar hides it from public screens.
+    pub nickname: Option<String>,
+    /// The order's current flag (also on its older events).
+    pub name_hidden: bool,
     pub drink: String,
     pub status: OrderStatus,
     pub version: i32,
@@ -464,12 +633,74 @@ pub struct FeedPage {
     pub next: String,
 }
 
+/// An open order on the counter screen (`GET /api/board`): only what the public ticker
+/// shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoardOrder {
+    pub id: i64,
+    pub number: i32,
+    /// Null while the bar hides it from public screens.
+    pub nickname: Option<String>,
+    pub drink: String,
+    pub status: OrderStatus,
+    /// When it reached its status (epoch ms).
+    pub since: i64,
+    pub version: i32,
+}
+
+/// How many open orders there are in each column of the board.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoardTotals {
+    /// Placed or being prepared (`OrderStatus::WAITING`).
+    pub waiting: i64,
+    pub ready: i64,
+}
+
+/// `GET /api/board` (public): the oldest open orders of each column, at most
+/// `http::BOARD_COLUMN_MAX` each, and how many there are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Board {
+    /// The database's clock (epoch ms), to measure `since` against.
+    pub now: i64,
+    /// Ready orders not collected after this many minutes are dimmed.
+    pub ready_dim_minutes: i32,
+    pub total: BoardTotals,
+    /// Waiting orders oldest first, then ready orders in the order they became ready.
+    pub orders: Vec<BoardOrder>,
+}
+
 /// `DELETE /api/orders?before=` (bar).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Purged {
     /// How many closed orders were deleted (with their events).
     pub purged: i64,
+}
+
+/// `PATCH /api/orders` (bar): which orders moved and which did not, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BatchOutcome {
+    /// The orders that moved, as they are now (id order).
+    pub moved: Vec<Order>,
+    /// The changes that were refused (id order); nothing was written for them.
+    pub conflicts: Vec<BatchConflict>,
+}
+
+/// A change of a batch that was refused, with the problem one `PATCH /api/orders/{id}`
+/// would have answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BatchConflict {
+    pub id: i64,
+    /// The problem type: `/problems/version-conflict`, `/problems/illegal-transition` or
+    /// `/problems/order-not-found`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub detail: String,
+    /// The order as it is now (null when there is no such order).
+    pub order: Option<Order>,
 }
 
 /// `GET /api/health`.
@@ -617,6 +848,7 @@ mod tests {
             id: 1,
             number: 1,
             nickname: "Ana".into(),
+            name_hidden: false,
             drink: "tea".into(),
             status: OrderStatus::Placed,
             version: 1,
@@ -776,5 +1008,70 @@ mod tests {
         assert_eq!(v["kind"], "drink");
         assert!(v.get("order").is_none());
         assert_eq!(v["drink"]["stock"], Value::Null);
+    }
+
+    #[test]
+    fn a_batch_lists_each_change_with_the_statuses_it_may_come_from() {
+        let b = br#"{"changes": [{"id": 7, "status": "preparing", "version": 1},
+                                 {"id": 3, "status": "cancelled", "version": 4, "x": 1}]}"#;
+        let batch = StatusChanges::from_json(b).unwrap();
+        assert_eq!(batch.changes.len(), 2);
+        assert_eq!(batch.asked(3), Some(OrderStatus::Cancelled));
+        assert_eq!(batch.asked(8), None);
+        let param: Value = serde_json::from_str(&batch.changes_param().unwrap()).unwrap();
+        assert_eq!(
+            param,
+            serde_json::json!([
+                {"id": 7, "status": "preparing", "version": 1, "from_statuses": "placed"},
+                {"id": 3, "status": "cancelled", "version": 4,
+                 "from_statuses": "placed,preparing,ready"},
+            ])
+        );
+    }
+
+    #[test]
+    fn a_bad_batch_is_refused_naming_the_field() {
+        let many: Vec<Value> = (1..=BATCH_MAX_CHANGES as i64 + 1)
+            .map(|id| serde_json::json!({"id": id, "status": "ready", "version": 1}))
+            .collect();
+        let many = serde_json::to_vec(&serde_json::json!({ "changes": many })).unwrap();
+        let cases: [(&[u8], &str); 10] = [
+            (br#"{}"#, "changes"),
+            (br#"{"changes": []}"#, "changes"),
+            (&many, "changes"),
+            (br#"{"changes": {}}"#, "changes"),
+            (br#"{"changes": [[7, "ready", 1]]}"#, "changes[0]"),
+            (
+                br#"{"changes": [{"id": 0, "status": "ready", "version": 1}]}"#,
+                "changes[0].id",
+            ),
+            (
+                br#"{"changes": [{"id": 1, "status": "gone", "version": 1}]}"#,
+                "changes[0].status",
+            ),
+            (
+                br#"{"changes": [{"id": 1, "status": "ready", "version": 0}]}"#,
+                "changes[0].version",
+            ),
+            (
+                br#"{"changes": [{"id": 1, "status": "ready"}]}"#,
+                "changes[0].version",
+            ),
+            (
+                br#"{"changes": [{"id": 2, "status": "ready", "version": 1},
+                                 {"id": 2, "status": "served", "version": 2}]}"#,
+                "changes[1].id",
+            ),
+        ];
+        for (body, field) in cases {
+            let p = StatusChanges::from_json(body).unwrap_err().problem();
+            assert_eq!(p.status, 422, "{}", String::from_utf8_lossy(body));
+            assert_eq!(
+                p.field.as_deref(),
+                Some(field),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
     }
 }

@@ -14,6 +14,10 @@ pub const NICKNAME_MAX_CHARS: usize = 32;
 /// for clusters piled up with combining marks.
 pub const NICKNAME_MAX_SCALARS: usize = 8 * NICKNAME_MAX_CHARS;
 
+/// How long after a status change the bar may take it back (see
+/// [`OrderStatus::BAR_UNDOABLE`]), in milliseconds.
+pub const UNDO_WINDOW_MS: i64 = 60_000;
+
 /// Why a value was refused. The HTTP layer adds which field it came from.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InvalidValue {
@@ -43,6 +47,8 @@ pub enum InvalidValue {
     UnknownIcon(String),
     #[error("must be a picture id (64 lower-case hex digits)")]
     NotAPictureId,
+    #[error("must have at most {max} entries")]
+    TooMany { max: usize },
 }
 
 /// Deserializes a validated domain value from a JSON string through its `parse`: a value
@@ -89,6 +95,12 @@ impl Nickname {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The nickname as refused words are matched (`moderation::fold`): `$9` of
+    /// `PLACE_ORDER`.
+    pub fn folded(&self) -> String {
+        crate::moderation::fold(&self.0)
     }
 }
 
@@ -252,6 +264,16 @@ impl OrderStatus {
         (OrderStatus::Placed, OrderStatus::Cancelled),
         (OrderStatus::Preparing, OrderStatus::Cancelled),
         (OrderStatus::Ready, OrderStatus::Cancelled),
+    ];
+
+    /// The statuses whose last change the bar may take back within [`UNDO_WINDOW_MS`]
+    /// (`POST /api/orders/{id}/undo`): served → ready, ready → preparing, and a cancel by the
+    /// bar → the status it came from, if a portion can be taken again. Migration 0007's
+    /// `undo_order_status` holds the rest of the rule (back to where it came from, once).
+    pub const BAR_UNDOABLE: [OrderStatus; 3] = [
+        OrderStatus::Served,
+        OrderStatus::Ready,
+        OrderStatus::Cancelled,
     ];
 
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {

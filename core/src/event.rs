@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::{Bounded, from_json, present, to_json};
 use crate::domain::{InvalidValue, shown_text};
+use crate::moderation::RefusedWords;
 use crate::problem::{ApiError, RequestError};
 
 /// The languages of the pages; a text set by the bar may have one version in each. English
@@ -181,6 +182,8 @@ pub struct EventKey {
 
 /// The most orders the automatic pause can be set to wait for.
 pub const BUSY_LIMIT_MAX: i64 = 10_000;
+/// The longest a ready order stays undimmed on the counter screen, in minutes.
+pub const READY_DIM_MINUTES_MAX: i64 = 120;
 
 /// The event as everyone sees it (`event` of `GET /api/menu`, `PATCH /api/event`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -195,6 +198,8 @@ pub struct EventSettings {
     pub busy_limit: Option<i32>,
     /// Orders need the ordering key of the poster's QR code (the key itself is bar-only).
     pub key_required: bool,
+    /// The counter screen dims a ready order not collected after this many minutes.
+    pub ready_dim_minutes: i32,
     /// Increments with every change.
     pub version: i32,
     /// Epoch milliseconds.
@@ -211,6 +216,9 @@ pub struct EventChange {
     pub message: Option<Texts>,
     pub busy_limit: Option<Option<i32>>,
     pub order_key: Option<KeyChange>,
+    pub ready_dim_minutes: Option<i32>,
+    /// Replaces the refused words (`[]`: none).
+    pub refused_words: Option<RefusedWords>,
 }
 
 /// Unknown fields are ignored, as in every body.
@@ -228,6 +236,10 @@ struct EventChangeBody {
     busy_limit: Option<Option<Bounded<1, BUSY_LIMIT_MAX>>>,
     #[serde(default, deserialize_with = "present")]
     order_key: Option<KeyChange>,
+    #[serde(default, deserialize_with = "present")]
+    ready_dim_minutes: Option<Bounded<1, READY_DIM_MINUTES_MAX>>,
+    #[serde(default, deserialize_with = "present")]
+    refused_words: Option<RefusedWords>,
 }
 
 impl EventChange {
@@ -240,6 +252,8 @@ impl EventChange {
             message: b.message.map(|t| t.0),
             busy_limit: b.busy_limit.map(|l| l.map(|n| n.0)),
             order_key: b.order_key,
+            ready_dim_minutes: b.ready_dim_minutes.map(|m| m.0),
+            refused_words: b.refused_words,
         };
         if change == Self::nothing() {
             return Err(RequestError::NothingToChange.into());
@@ -255,6 +269,8 @@ impl EventChange {
             message: None,
             busy_limit: None,
             order_key: None,
+            ready_dim_minutes: None,
+            refused_words: None,
         }
     }
 
@@ -279,6 +295,19 @@ impl EventChange {
     /// `$6` of `UPDATE_EVENT`: the new busy limit (null = off, or not set).
     pub fn busy_limit_param(&self) -> Option<i32> {
         self.busy_limit.flatten()
+    }
+
+    /// `$8` of `UPDATE_EVENT`: the dimming time in minutes, or null to keep it.
+    pub fn ready_dim_minutes_param(&self) -> Option<i32> {
+        self.ready_dim_minutes
+    }
+
+    /// `$9` of `UPDATE_EVENT`: the refused words as a JSON array, or null to keep them.
+    pub fn refused_words_param(&self) -> Result<Option<String>, ApiError> {
+        self.refused_words
+            .as_ref()
+            .map(RefusedWords::param)
+            .transpose()
     }
 
     /// `$7` of `UPDATE_EVENT`: `new`, `none`, or null to keep the key.
@@ -394,6 +423,34 @@ mod tests {
                 Err(InvalidValue::BadOrderKey),
                 "{bad}"
             );
+        }
+    }
+
+    #[test]
+    fn the_dimming_time_and_the_refused_words_are_set_and_checked_at_their_fields() {
+        let c = change(r#"{"ready_dim_minutes": 7, "refused_words": ["Idiot", " Zut "]}"#).unwrap();
+        assert_eq!(c.ready_dim_minutes_param(), Some(7));
+        assert_eq!(
+            c.refused_words_param().unwrap().as_deref(),
+            Some(r#"["idiot","zut"]"#)
+        );
+        let cleared = change(r#"{"refused_words": []}"#).unwrap();
+        assert_eq!(
+            cleared.refused_words_param().unwrap().as_deref(),
+            Some("[]")
+        );
+        assert_eq!(cleared.ready_dim_minutes_param(), None);
+        for (body, field) in [
+            (r#"{"ready_dim_minutes": 0}"#, "ready_dim_minutes"),
+            (r#"{"ready_dim_minutes": 121}"#, "ready_dim_minutes"),
+            (r#"{"ready_dim_minutes": null}"#, "ready_dim_minutes"),
+            (r#"{"refused_words": "idiot"}"#, "refused_words"),
+            (r#"{"refused_words": null}"#, "refused_words"),
+            (r#"{"refused_words": ["ok", ""]}"#, "refused_words[1]"),
+            (r#"{"refused_words": ["ok", 3]}"#, "refused_words[1]"),
+        ] {
+            let p = change(body).unwrap_err().problem();
+            assert_eq!((p.status, p.field.as_deref()), (422, Some(field)), "{body}");
         }
     }
 

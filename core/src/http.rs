@@ -142,6 +142,42 @@ pub fn etag_matches(if_none_match: Option<&str>, etag: &str) -> bool {
     })
 }
 
+/// `GET /api/board` shows at most this many orders per column (waiting, ready).
+pub const BOARD_COLUMN_MAX: i64 = 100;
+
+/// The entity tags an `If-None-Match` header lists, without quotes or `W/`, as
+/// [`crate::sql::BOARD`] takes them (comma-separated; `*` stays `*`); '' for none. A tag
+/// with a comma (never one of ours) is left out; parsing stops at the first malformed one.
+pub fn if_none_match_param(if_none_match: Option<&str>) -> String {
+    let Some(mut rest) = if_none_match else {
+        return String::new();
+    };
+    let mut tags = Vec::new();
+    loop {
+        rest = rest.trim_start_matches(|c: char| c == ',' || c.is_whitespace());
+        if rest.is_empty() {
+            break;
+        }
+        if let Some(after) = rest.strip_prefix('*') {
+            tags.push("*");
+            rest = after;
+            continue;
+        }
+        let quoted = rest.strip_prefix("W/").unwrap_or(rest);
+        let Some((tag, after)) = quoted
+            .strip_prefix('"')
+            .and_then(|inner| inner.split_once('"'))
+        else {
+            break;
+        };
+        if !tag.is_empty() && !tag.contains(',') {
+            tags.push(tag);
+        }
+        rest = after;
+    }
+    tags.join(",")
+}
+
 /// The strong ETag of a feed position.
 pub fn feed_etag(next: &str) -> String {
     format!("\"{next}\"")
@@ -436,6 +472,21 @@ impl FeedQuery {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_entity_tags_of_if_none_match_go_to_the_board_statement_unquoted() {
+        assert_eq!(if_none_match_param(None), "");
+        assert_eq!(if_none_match_param(Some(r#""b12.34""#)), "b12.34");
+        assert_eq!(
+            if_none_match_param(Some(r#"W/"b1.2", "b3.4" ,*"#)),
+            "b1.2,b3.4,*"
+        );
+        assert_eq!(
+            if_none_match_param(Some(r#""a,b", """#)),
+            "",
+            "no tag splits"
+        );
+    }
 
     #[test]
     fn json_content_type_is_required_for_bodies() {

@@ -115,9 +115,32 @@ pub enum DomainError {
     /// (or brings an old one).
     #[error("this event takes orders only from the QR code at the bar: scan it to order")]
     OrderKeyRequired,
+    /// The nickname contains one of the event's refused words (`moderation`).
+    #[error("this nickname is not allowed at this event; please choose another one")]
+    NicknameRefused,
+    /// The bar's undo is not possible for this order now.
+    #[error("{why}")]
+    UndoRefused { order: Box<Order>, why: UndoRefusal },
     /// More orders are waiting than the bar's automatic pause allows.
     #[error("the bar is busy: more than {} orders are waiting; please try again in a few minutes", .0.busy_limit.unwrap_or_default())]
     BarBusy(Box<EventSettings>),
+}
+
+/// Why the bar cannot take back an order's last status change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum UndoRefusal {
+    #[error(
+        "only the last change to served, ready or cancelled by the bar can be taken back, once"
+    )]
+    NotUndoable,
+    #[error("the change is more than {} seconds old", crate::domain::UNDO_WINDOW_MS / 1000)]
+    TooLate,
+    #[error(
+        "the drink is sold out or off the menu; the cancelled order cannot take a portion again"
+    )]
+    SoldOut,
+    #[error("the visitor has ordered again; their earlier order cannot be reopened")]
+    OrderedAgain,
 }
 
 /// The bar's message after a colon, in English (the pages show the visitor's language).
@@ -144,6 +167,8 @@ pub enum InfraError {
     Contention,
     #[error("the bar token is not configured")]
     BarTokenNotConfigured,
+    #[error("Web Push is not configured")]
+    PushNotConfigured,
     /// A bug or an impossible answer: the cause says what.
     #[error(transparent)]
     Internal(BoxError),
@@ -437,8 +462,15 @@ impl DomainError {
                 detail,
             )
             .field("key"),
+            DomainError::UndoRefused { order, .. } => {
+                Problem::new(409, "undo-refused", "Cannot be undone", detail).order(order)
+            }
             DomainError::BarBusy(event) => {
                 Problem::new(409, "bar-busy", "The bar is busy", detail).event(event)
+            }
+            DomainError::NicknameRefused => {
+                Problem::new(422, "nickname-refused", "Nickname not allowed", detail)
+                    .field("nickname")
             }
         }
     }
@@ -481,6 +513,14 @@ impl InfraError {
                     .into(),
             )
             .field("bar_token"),
+            InfraError::PushNotConfigured => Problem::new(
+                503,
+                "push-not-configured",
+                "Notifications are not configured",
+                "the Spin variable vapid_key is empty or unset; set it to enable notifications"
+                    .into(),
+            )
+            .field("vapid_key"),
             InfraError::Internal(_) => Problem::new(
                 500,
                 "internal",
@@ -681,6 +721,7 @@ mod tests {
             id: 7,
             number: 7,
             nickname: "Ana".into(),
+            name_hidden: false,
             drink: "tea".into(),
             status,
             version: 2,

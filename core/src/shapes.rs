@@ -10,24 +10,33 @@
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::api::{FeedPage, Menu, MenuItem, MyOrders, Order, Purged, QueuePage};
+use crate::api::{
+    BatchConflict, BatchOutcome, Board, FeedPage, Menu, MenuItem, MyOrders, Order, Purged,
+    QueuePage, StatusChanges,
+};
 use crate::cursor::{FeedCursor, PageCursor};
 use crate::domain::OrderStatus;
 use crate::event::{EventKey, EventSettings};
-use crate::problem::{ApiError, DomainError};
+use crate::problem::{ApiError, DomainError, UndoRefusal};
 use crate::stats::{self, DrinkStats, MinuteCount, StatusCounts, Waits};
 
 /// Decodes a statement's JSON; a mismatch is a bug (500) that names the path and the type.
+///
+/// Decoded with plain serde first: `serde_path_to_error` tracks the path at every value,
+/// which costs time on big answers (the export's pages of orders), so only a text that
+/// fails is decoded again with it, for the path of the field that does not match.
 pub fn decode<T: DeserializeOwned>(json: &str) -> Result<T, ApiError> {
-    let de = &mut serde_json::Deserializer::from_str(json);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        ApiError::internal_because(
-            format!(
-                "the database answered a shape that {} does not match",
-                std::any::type_name::<T>()
-            ),
-            e,
-        )
+    serde_json::from_str(json).map_err(|plain| {
+        let mismatch = format!(
+            "the database answered a shape that {} does not match",
+            std::any::type_name::<T>()
+        );
+        let de = &mut serde_json::Deserializer::from_str(json);
+        match serde_path_to_error::deserialize::<_, T>(de) {
+            Err(tracked) => ApiError::internal_because(mismatch, tracked),
+            // The value itself decodes, what follows it does not: no path to name.
+            Ok(_) => ApiError::internal_because(mismatch, plain),
+        }
     })
 }
 
@@ -56,6 +65,11 @@ pub enum Outcome {
     Busy,
     KeyRequired,
     Retired,
+    NicknameRefused,
+    Undone,
+    NotUndoable,
+    TooLate,
+    OrderedAgain,
 }
 
 /// `{"outcome": ..., "order": ...}`: the decision and the order it is about, if any; a
@@ -114,6 +128,7 @@ pub fn place_outcome(json: Option<&str>, drink: &str) -> Result<Placed, ApiError
         Outcome::Busy => Err(DomainError::BarBusy(written.event()?).into()),
         Outcome::KeyRequired => Err(DomainError::OrderKeyRequired.into()),
         Outcome::Retired => Err(DomainError::DrinkRetired(drink.to_owned()).into()),
+        Outcome::NicknameRefused => Err(DomainError::NicknameRefused.into()),
         _ => Err(written.unexpected("place_order")),
     }
 }
@@ -138,7 +153,11 @@ pub fn cancel_outcome(json: Option<&str>) -> Result<Order, ApiError> {
 
 /// [`crate::sql::SET_STATUS`]: the changed order, or why not. `to` is the status asked for.
 pub fn status_outcome(json: Option<&str>, to: OrderStatus) -> Result<Order, ApiError> {
-    let written: WriteOutcome = decode(required(json)?)?;
+    status_written(decode(required(json)?)?, to)
+}
+
+/// What `set_order_status` decided, as [`status_outcome`] answers it.
+fn status_written(written: WriteOutcome, to: OrderStatus) -> Result<Order, ApiError> {
     match written.outcome {
         Outcome::Changed => written.order(),
         Outcome::NotFound => Err(DomainError::OrderNotFound.into()),
@@ -150,6 +169,136 @@ pub fn status_outcome(json: Option<&str>, to: OrderStatus) -> Result<Order, ApiE
         .into()),
         _ => Err(written.unexpected("set_order_status")),
     }
+}
+
+/// [`crate::sql::UNDO_STATUS`]: the order after the undo, or why it was not taken back.
+pub fn undo_outcome(json: Option<&str>) -> Result<Order, ApiError> {
+    let written: WriteOutcome = decode(required(json)?)?;
+    let why = match written.outcome {
+        Outcome::Undone => return written.order(),
+        Outcome::NotFound => return Err(DomainError::OrderNotFound.into()),
+        Outcome::Stale => {
+            return Err(DomainError::VersionConflict(Box::new(written.order()?)).into());
+        }
+        Outcome::NotUndoable => UndoRefusal::NotUndoable,
+        Outcome::TooLate => UndoRefusal::TooLate,
+        Outcome::SoldOut => UndoRefusal::SoldOut,
+        Outcome::OrderedAgain => UndoRefusal::OrderedAgain,
+        _ => return Err(written.unexpected("undo_order_status")),
+    };
+    Err(DomainError::UndoRefused {
+        order: Box::new(written.order()?),
+        why,
+    }
+    .into())
+}
+
+/// [`crate::sql::SET_STATUSES`]: each change's [`WriteOutcome`], by order id.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchRows {
+    pub outcomes: Vec<BatchRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchRow {
+    pub id: i64,
+    pub result: WriteOutcome,
+}
+
+/// [`crate::sql::SET_STATUSES`]: the orders that moved, and the changes refused with the
+/// problem [`status_outcome`] gives for one order.
+pub fn batch_outcome(json: Option<&str>, asked: &StatusChanges) -> Result<BatchOutcome, ApiError> {
+    let rows: BatchRows = decode(required(json)?)?;
+    let mut outcome = BatchOutcome {
+        moved: Vec::new(),
+        conflicts: Vec::new(),
+    };
+    for row in rows.outcomes {
+        let to = asked
+            .asked(row.id)
+            .ok_or_else(|| ApiError::internal(format!("order {} was not asked for", row.id)))?;
+        match status_written(row.result, to) {
+            Ok(order) => outcome.moved.push(order),
+            Err(ApiError::Domain(refused)) => {
+                let problem = ApiError::Domain(refused).problem();
+                outcome.conflicts.push(BatchConflict {
+                    id: row.id,
+                    kind: problem.kind,
+                    detail: problem.detail,
+                    order: problem.order,
+                });
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(outcome)
+}
+
+/// [`crate::sql::SET_STATUS_NOTIFYING`]: the order as [`status_outcome`] decides, and the
+/// push subscription to notify (only when the order reached the notifying status).
+pub fn status_notifying(
+    json: Option<&str>,
+    to: OrderStatus,
+) -> Result<(Order, Option<crate::push::StoredSubscription>), ApiError> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Notifying {
+        written: Box<serde_json::value::RawValue>,
+        push: Option<crate::push::StoredSubscription>,
+    }
+    let answer: Notifying = decode(required(json)?)?;
+    let order = status_outcome(Some(answer.written.get()), to)?;
+    Ok((order, answer.push))
+}
+
+/// [`crate::sql::SET_STATUSES_NOTIFYING`]: the batch's outcome as [`batch_outcome`] gives
+/// it, and each moved order that reached the notifying status with its subscription.
+#[allow(clippy::type_complexity)]
+pub fn batch_notifying(
+    json: Option<&str>,
+    asked: &StatusChanges,
+) -> Result<(BatchOutcome, Vec<(Order, crate::push::StoredSubscription)>), ApiError> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Notifying {
+        written: Box<serde_json::value::RawValue>,
+        push: Vec<Pushed>,
+    }
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Pushed {
+        order_id: i64,
+        endpoint: String,
+        p256dh: String,
+        auth: String,
+    }
+    let answer: Notifying = decode(required(json)?)?;
+    let outcome = batch_outcome(Some(answer.written.get()), asked)?;
+    let mut notify = Vec::with_capacity(answer.push.len());
+    for pushed in answer.push {
+        let order = outcome
+            .moved
+            .iter()
+            .find(|o| o.id == pushed.order_id)
+            .ok_or_else(|| {
+                ApiError::internal(format!("order {} was not moved", pushed.order_id))
+            })?;
+        let subscription = crate::push::StoredSubscription {
+            endpoint: pushed.endpoint,
+            p256dh: pushed.p256dh,
+            auth: pushed.auth,
+        };
+        notify.push((order.clone(), subscription));
+    }
+    Ok((outcome, notify))
+}
+
+/// [`crate::sql::SAVE_PUSH_SUBSCRIPTION`]: no row = not this visitor's open order.
+pub fn push_saved(json: Option<&str>) -> Result<(), ApiError> {
+    json.map(|_| ())
+        .ok_or_else(|| DomainError::OrderNotFound.into())
 }
 
 /// [`crate::sql::UPDATE_DRINK`]: the drink as it is now; no row = no such drink.
@@ -175,6 +324,33 @@ pub fn menu(json: Option<&str>) -> Result<MenuAnswer, ApiError> {
     let mut answer: MenuAnswer = decode(required(json)?)?;
     answer.etag = format!("\"{}\"", answer.etag);
     Ok(answer)
+}
+
+/// [`crate::sql::SET_NAME_HIDDEN`]: the order as it is now; no row = no such order.
+pub fn name_hidden_outcome(json: Option<&str>) -> Result<Order, ApiError> {
+    decode(json.ok_or(DomainError::OrderNotFound)?)
+}
+
+/// [`crate::sql::BOARD`]: the board's ETag (quoted, strong), and the board unless the
+/// client already has it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoardAnswer {
+    pub etag: String,
+    #[serde(default)]
+    pub board: Option<Board>,
+}
+
+/// [`crate::sql::BOARD`].
+pub fn board(json: Option<&str>) -> Result<BoardAnswer, ApiError> {
+    let mut answer: BoardAnswer = decode(required(json)?)?;
+    answer.etag = format!("\"{}\"", answer.etag);
+    Ok(answer)
+}
+
+/// [`crate::sql::EVENT_WORDS`].
+pub fn event_words(json: Option<&str>) -> Result<crate::moderation::EventWords, ApiError> {
+    decode(required(json)?)
 }
 
 /// [`crate::sql::UPDATE_EVENT`]: the settings after the change.
@@ -399,7 +575,7 @@ pub fn stats(json: Option<&str>) -> Result<stats::Stats, ApiError> {
 mod tests {
     use super::*;
 
-    const ORDER: &str = r#"{"id":7,"number":7,"nickname":"Ana","drink":"tea","status":"ready",
+    const ORDER: &str = r#"{"id":7,"number":7,"nickname":"Ana","name_hidden":false,"drink":"tea","status":"ready",
         "version":3,"created_at":1000,"updated_at":3000,"placed_at":1000,"preparing_at":2000,
         "ready_at":3000,"served_at":null,"cancelled_at":null}"#;
 
@@ -424,7 +600,8 @@ mod tests {
         format!(
             r#"{{"outcome":"{outcome}","order":null,"event":{{"title":{{}},"welcome":{{}},
             "ordering":"{ordering}","message":{{"en":"Back soon","de":"Gleich zurück"}},
-            "busy_limit":3,"key_required":false,"version":4,"updated_at":5}}}}"#
+            "busy_limit":3,"key_required":false,"ready_dim_minutes":5,"version":4,
+            "updated_at":5}}}}"#
         )
     }
 
@@ -462,6 +639,30 @@ mod tests {
         // Without the settings, a refusal is a bug of the statement.
         let bare = place_outcome(Some(&outcome("busy", None)), "tea").unwrap_err();
         assert_eq!(bare.problem().status, 500);
+    }
+
+    #[test]
+    fn a_refused_nickname_is_a_422_at_the_nickname() {
+        let p = place_outcome(Some(&outcome("nickname_refused", None)), "tea")
+            .unwrap_err()
+            .problem();
+        assert_eq!(
+            (p.status, p.kind.as_str(), p.field.as_deref()),
+            (422, "/problems/nickname-refused", Some("nickname"))
+        );
+    }
+
+    #[test]
+    fn the_board_is_absent_when_the_client_has_it_and_its_etag_is_quoted() {
+        let same = board(Some(r#"{"etag":"b1.2"}"#)).unwrap();
+        assert_eq!((same.etag.as_str(), same.board), ("\"b1.2\"", None));
+        let json = r#"{"etag":"b1.3","board":{"now":9,"ready_dim_minutes":5,
+            "total":{"waiting":1,"ready":0},
+            "orders":[{"id":1,"number":1,"nickname":null,"drink":"tea","status":"placed",
+                       "since":8,"version":2}]}}"#;
+        let fresh = board(Some(json)).unwrap().board.expect("a board");
+        assert_eq!(fresh.orders[0].nickname, None);
+        assert_eq!(fresh.total.waiting, 1);
     }
 
     #[test]
@@ -560,7 +761,7 @@ mod tests {
             {"tx":"100","seq":1,"event":{"kind":"drink","at":5,
               "drink":{"id":"tea","available":true,"stock":null,"sold_out":false}}},
             {"tx":"101","seq":2,"event":{"kind":"placed","at":6,
-              "order":{"id":1,"number":1,"nickname":"A","drink":"tea","status":"placed","version":1}}}
+              "order":{"id":1,"number":1,"nickname":"A","name_hidden":false,"drink":"tea","status":"placed","version":1}}}
         ]}"#;
         let page = feed_page(Some(json), &FeedCursor::beginning()).unwrap();
         assert_eq!(page.events.len(), 2);
@@ -607,7 +808,7 @@ mod tests {
         cursor.advance(&full);
         assert_eq!(
             (cursor.after, cursor.until, cursor.done),
-            (2_000, 9_000, false)
+            (crate::csv::EXPORT_PAGE_SIZE, 9_000, false)
         );
         cursor.advance(&ExportPage {
             until: 9_000,

@@ -10,8 +10,9 @@
 //! - the result is `text` (pg4 returns it as a string; `json` itself is not a pg4 type);
 //! - `xid8` values go out as text and come in as `$n::text::xid8`.
 //!
-//! The three write statements ([`PLACE_ORDER`], [`CANCEL_ORDER`], [`SET_STATUS`]) call the
-//! procedural PL/pgSQL functions of migration 0003: the pg4 host prepares every statement
+//! The write statements with decisions ([`PLACE_ORDER`], [`CANCEL_ORDER`], [`SET_STATUS`];
+//! [`SET_STATUSES`] and [`UNDO_STATUS`] of migration 0007) call procedural PL/pgSQL functions
+//! (migration 0003 and later): the pg4 host prepares every statement
 //! anew, and a function's statements are planned once per pooled connection. Each runs in
 //! the caller's transaction without an exception block: errors (a unique violation, 23505)
 //! reach the caller unchanged. Feed events are written by triggers on `orders` and `drinks`
@@ -44,7 +45,8 @@ from (",
 /// Parameters: `$1` visitor id (uuid), `$2` nickname (text), `$3` drink id (text),
 /// `$4` request id (uuid), `$5` the open statuses, `$6` the statuses in which the visitor
 /// may change their order, `$7` the waiting statuses the automatic pause counts (text,
-/// comma-separated), `$8` the ordering key the visitor brought (text, null for none).
+/// comma-separated), `$8` the ordering key the visitor brought (text, null for none), `$9`
+/// the nickname folded by core (`Nickname::folded`), matched against the refused words.
 ///
 /// Returns `{"outcome", "order"}`: `placed` (201), `changed` (200), `replay` (200, nothing
 /// written), `request_reused` (the request id belongs to another visitor), `unknown_drink`,
@@ -53,7 +55,9 @@ from (",
 /// (paused or closed: nothing is placed or changed; a replay still answers), `busy` (more
 /// orders waiting than the busy limit: no new order; changing one is still taken); or
 /// `{"outcome": "key_required", "order": null}`: the bar requires the ordering key and the
-/// order brought none or an old one (nothing written; a replay still answers).
+/// order brought none or an old one (nothing written; a replay still answers);
+/// `{"outcome": "nickname_refused", "order": null}`: a refused word occurs within the
+/// folded nickname (nothing written; a replay still answers).
 ///
 /// Concurrency: the visitor's open order is locked (`for update`) before anything is
 /// decided; stock is taken with a conditional update (`stock > 0` re-checked on the newest
@@ -61,7 +65,7 @@ from (",
 /// visitor, or two concurrent copies of one request, end in a unique violation (23505) of
 /// the loser, which rolls everything back; running it again answers `changed` or `replay`.
 pub const PLACE_ORDER: &str = "select place_order($1::uuid, $2::text, $3::text, $4::uuid, \
-     $5::text, $6::text, $7::text, $8::text)::text";
+     $5::text, $6::text, $7::text, $8::text, $9::text)::text";
 
 /// Cancel the visitor's own order while they may still change it, return its portion.
 ///
@@ -89,6 +93,130 @@ pub const CANCEL_ORDER: &str = "select cancel_order($1::int8, $2::uuid, $3::text
 /// the new version and ends as `stale`, so two tablets never overwrite each other.
 pub const SET_STATUS: &str =
     "select set_order_status($1::int8, $2::text, $3::int4, $4::text)::text";
+
+/// The bar takes back an order's last status change (migration 0007's `undo_order_status`
+/// holds the rule: back to the status it came from, within the window, at the version the
+/// tablet saw; a cancel by the bar only while a portion can be taken again).
+///
+/// Parameters: `$1` order id (int8), `$2` the version the client saw (int4), `$3` the
+/// statuses that can be taken back, comma-separated (text; `OrderStatus::BAR_UNDOABLE`),
+/// `$4` the window in ms (int8; `UNDO_WINDOW_MS`), `$5` the open statuses (text).
+///
+/// Returns `{"outcome", "order"}`: `undone` (the order as it is now; an `undone` event),
+/// `not_found`, `stale`, `not_undoable`, `too_late`, `sold_out`, `ordered_again`.
+pub const UNDO_STATUS: &str =
+    "select undo_order_status($1::int8, $2::int4, $3::text, $4::int8, $5::text)::text";
+
+/// The bar moves several orders at once (`PATCH /api/orders`): [`SET_STATUS`] for each, in
+/// id order, in one transaction (`set_orders_status`, migration 0007).
+///
+/// Parameters: `$1` the changes, a JSON array of `{"id", "status", "version",
+/// "from_statuses"}` as text (from `StatusChanges::changes_param`).
+///
+/// Returns `{"outcomes": [{"id", "result": {"outcome", "order"}}, ...]}` in id order, each
+/// result as [`SET_STATUS`] answers it. A refused change writes nothing and does not stop
+/// the others. Rows are locked in id order, so two tablets' batches never deadlock.
+pub const SET_STATUSES: &str = "select set_orders_status($1::text)::text";
+/// [`SET_STATUS`] for `PATCH /api/orders/{id}`, which also hands order-fn the order's push
+/// subscription when the change notifies the visitor (docs/ARCHITECTURE.md, "Web Push").
+///
+/// Parameters: `$1`–`$4` as [`SET_STATUS`]; `$5` the status whose reaching notifies
+/// (`push::NOTIFY_ON`).
+///
+/// Returns `{"written": <what SET_STATUS returns>, "push": null | {"endpoint", "p256dh",
+/// "auth"}}`: the subscription only when the order was changed to `$5`. order-fn answers
+/// with `written` alone; the subscription never leaves the component.
+pub const SET_STATUS_NOTIFYING: &str = "
+select json_build_object(
+    'written', w,
+    'push', (select json_build_object('endpoint', ps.endpoint, 'p256dh', ps.p256dh, 'auth', ps.auth)
+             from push_subscriptions ps
+             where ps.order_id = $1::int8 and $2::text = $5::text and (w ->> 'outcome') = 'changed')
+)::text
+from set_order_status($1::int8, $2::text, $3::int4, $4::text) w
+";
+
+/// [`SET_STATUSES`] for `PATCH /api/orders`, which also hands order-fn the push
+/// subscriptions of the orders the batch moved to the notifying status, as
+/// [`SET_STATUS_NOTIFYING`] does for one order.
+///
+/// Parameters: `$1` as [`SET_STATUSES`]; `$2` the status whose reaching notifies
+/// (`push::NOTIFY_ON`).
+///
+/// Returns `{"written": <what SET_STATUSES returns>, "push": [{"order_id", "endpoint",
+/// "p256dh", "auth"}, ...]}`: a subscription only for an order that was changed to `$2`.
+pub const SET_STATUSES_NOTIFYING: &str = "
+select json_build_object(
+    'written', w,
+    'push', coalesce((
+        select json_agg(json_build_object('order_id', ps.order_id, 'endpoint', ps.endpoint,
+                                          'p256dh', ps.p256dh, 'auth', ps.auth)
+                        order by ps.order_id)
+        from json_array_elements(w -> 'outcomes') r
+        join push_subscriptions ps on ps.order_id = (r ->> 'id')::int8
+        where (r -> 'result' ->> 'outcome') = 'changed'
+          and (r -> 'result' -> 'order' ->> 'status') = $2::text
+    ), '[]'::json)
+)::text
+from set_orders_status($1::text) w
+";
+
+/// The visitor stores the browser's push subscription for their open order, replacing an
+/// earlier one of the order.
+///
+/// Parameters: `$1` order id (int8), `$2` visitor id (uuid), `$3` the open statuses,
+/// comma-separated (text; `OrderStatus::OPEN`), `$4` endpoint, `$5` p256dh, `$6` auth (text).
+///
+/// Returns `{"order_id"}`; no row when the order is not this visitor's open order (nothing
+/// written).
+pub const SAVE_PUSH_SUBSCRIPTION: &str = "
+insert into push_subscriptions as ps (order_id, endpoint, p256dh, auth)
+select o.id, $4::text, $5::text, $6::text
+from orders o
+where o.id = $1::int8 and o.visitor_id = $2::uuid and o.status = any (string_to_array($3::text, ','))
+on conflict (order_id) do update
+set endpoint = excluded.endpoint, p256dh = excluded.p256dh, auth = excluded.auth,
+    created_at = now(), last_outcome = null, last_push_at = null
+returning json_build_object('order_id', ps.order_id)::text
+";
+
+/// The visitor drops the push subscription of their order (none: nothing happens).
+///
+/// Parameters: `$1` order id (int8), `$2` visitor id (uuid).
+///
+/// Returns `{"deleted": 0 | 1}`.
+pub const DELETE_PUSH_SUBSCRIPTION: &str = "
+with gone as (
+    delete from push_subscriptions ps
+    using orders o
+    where ps.order_id = $1::int8 and o.id = ps.order_id and o.visitor_id = $2::uuid
+    returning 1
+)
+select json_build_object('deleted', count(*))::text from gone
+";
+
+/// After a push (the status change has been answered): records its outcome on the
+/// subscription it was sent to, or deletes the subscription the push service no longer
+/// knows (404/410). A subscription replaced meanwhile (another endpoint) is left alone.
+///
+/// Parameters: `$1` order id (int8), `$2` endpoint (text), `$3` whether it is gone (bool),
+/// `$4` the outcome (text, e.g. `delivered 201`, `failed timeout`).
+///
+/// Returns `{"recorded": 0 | 1}`.
+pub const RECORD_PUSH: &str = "
+with gone as (
+    delete from push_subscriptions
+    where order_id = $1::int8 and endpoint = $2::text and $3::bool
+    returning 1
+),
+kept as (
+    update push_subscriptions
+    set last_outcome = $4::text, last_push_at = now()
+    where order_id = $1::int8 and endpoint = $2::text and not $3::bool
+    returning 1
+)
+select json_build_object('recorded', (select count(*) from gone) + (select count(*) from kept))::text
+";
 
 /// The bar switches a drink on or off, sets its stock, renames, moves or retires it (the
 /// triggers write the `drink` and `menu` events).
@@ -177,12 +305,19 @@ select content_type, data from pictures where id = $1::text
 /// transaction took its id before the first page and committed after it may be in).
 ///
 /// Exports take turns: `export_orders_page` (migration 0005) first waits for the export
-/// turn, a transaction-scoped advisory lock, so however many exports run on however many
-/// replicas, one page is built at a time and placements keep the rest of the machine. Run
-/// it outside an explicit transaction (each page its own), or the turn is held until that
-/// transaction ends.
+/// turn, a transaction-scoped advisory lock ([`EXPORT_TURN`]), so however many exports run
+/// on however many replicas, one page is built at a time; once built, the turn rests as
+/// long as the page took (migration 0009), so that exports take at most about half of the
+/// database's time and placements keep the rest of the machine. Run it outside an explicit
+/// transaction (each page its own), or the turn is held until that transaction ends.
 pub const EXPORT_ORDERS_PAGE: &str =
     "select export_orders_page($1::int8, $2::int8, $3::int8)::text";
+
+/// The key of the export turn, the advisory lock `export_orders_page` takes for each page:
+/// "export" in ASCII. Written as a literal in each migration that defines the function; a
+/// test holds every definition to this one key, so that exports always take turns on one
+/// lock (nothing else takes it).
+pub const EXPORT_TURN: i64 = 0x6578_706f_7274;
 
 /// The bar's statistics over every order in the table: `{now, drinks, minutes, wait}`
 /// (see `shapes::StatsRows`). `drinks` lists every drink in menu order with its orders per
@@ -281,7 +416,9 @@ from (
 /// Parameters: `$1` title, `$2` welcome (JSON objects as text, or null to keep), `$3`
 /// ordering state (text, or null to keep), `$4` message (JSON object as text, or null),
 /// `$5` whether the busy limit is set (bool), `$6` the busy limit (int4, null = off), `$7`
-/// the ordering key: `new` (a fresh one, the old one stops working), `none`, or null to keep.
+/// the ordering key: `new` (a fresh one, the old one stops working), `none`, or null to keep,
+/// `$8` the board's dimming time in minutes (int4, or null to keep), `$9` the refused words,
+/// folded by core (a JSON array as text, or null to keep).
 pub const UPDATE_EVENT: &str = "
 update event_settings s
 set title = coalesce($1::text::jsonb, s.title),
@@ -292,6 +429,9 @@ set title = coalesce($1::text::jsonb, s.title),
     order_key = case $7::text when 'new' then new_order_key()
                               when 'none' then null
                               else s.order_key end,
+    ready_dim_minutes = coalesce($8::int4, s.ready_dim_minutes),
+    refused_words = case when $9::text is null then s.refused_words
+                         else array(select jsonb_array_elements_text($9::text::jsonb)) end,
     version = s.version + 1,
     updated_at = now()
 returning settings_json(s)::text
@@ -301,6 +441,87 @@ returning settings_json(s)::text
 /// `{"order_key": <text or null>}`.
 pub const EVENT_KEY: &str = "
 select json_build_object('order_key', s.order_key)::text from event_settings s
+";
+
+/// The event's refused words (bar only), folded: `{"refused_words": [...]}`.
+pub const EVENT_WORDS: &str = "
+select json_build_object('refused_words', to_json(s.refused_words))::text from event_settings s
+";
+
+/// The bar hides an order's nickname from public screens (`$2` true) or shows it again
+/// (false): `order_json` of the order as it is now; no row when there is no such order.
+/// A change bumps the version, so the trigger writes a `moderated` event; asking for the
+/// state the order is already in writes nothing. The row is locked first, so the answer
+/// is the newest version even after a concurrent change.
+///
+/// Parameters: `$1` order id (int8), `$2` hidden (bool).
+pub const SET_NAME_HIDDEN: &str = "
+with cur as (
+    select o.id, o.name_hidden, order_json(o) as j from orders o where o.id = $1::int8 for update
+),
+upd as (
+    update orders t
+    set name_hidden = $2::bool, version = t.version + 1, updated_at = now()
+    from cur
+    where t.id = cur.id and cur.name_hidden <> $2::bool
+    returning order_json(t) as j
+)
+select (a.j)::text
+from (select coalesce((select u.j from upd u), (select c.j from cur c)) as j) a
+where a.j is not null
+";
+
+/// The counter screen (public): `{"etag"}` when the client already has the current board
+/// (its ETag is among `$1`), else `{"etag", "board": {now, ready_dim_minutes, total,
+/// orders}}`.
+///
+/// The ETag is the settled feed position: the last event of a transaction older than every
+/// running one (as [`FEED_TAIL`] reads it, one step of the `(tx, seq)` index). Every change
+/// of an order writes an event, and a change committed after a board was read settles at
+/// a later position, so the ETag changes after every change of the board (and after
+/// changes of drinks and settings too: a spare 200). The board itself is built only when
+/// the ETag differs (`case`: its subqueries run only in that branch).
+///
+/// Parameters: `$1` the client's entity tags, comma-separated without quotes ('' for none),
+/// `$2` the waiting statuses (text, comma-separated: `OrderStatus::WAITING`), `$3` the ready
+/// status (text), `$4` the most orders per column (int8).
+pub const BOARD: &str = "
+with pos as (
+    select 'b' || coalesce((select e.tx::text || '.' || e.seq::text
+                            from order_events e
+                            where e.tx < pg_snapshot_xmin(pg_current_snapshot())
+                            order by e.tx desc, e.seq desc
+                            limit 1), '0') as etag
+)
+select (case
+    when pos.etag = any (string_to_array($1::text, ','))
+      or '*' = any (string_to_array($1::text, ','))
+    then json_build_object('etag', pos.etag)
+    else json_build_object('etag', pos.etag, 'board', json_build_object(
+        'now', epoch_ms(now()),
+        'ready_dim_minutes', (select s.ready_dim_minutes from event_settings s),
+        'total', (select json_build_object(
+                      'waiting', count(*) filter (
+                          where o.status = any (string_to_array($2::text, ','))),
+                      'ready', count(*) filter (where o.status = $3::text))
+                  from orders o
+                  where o.status = any (string_to_array($2::text, ','))
+                     or o.status = $3::text),
+        'orders', (select coalesce(json_agg(board_order_json(p.o) order by p.col, p.rank), '[]')
+                   from ((select 0 as col, o.id as rank, o
+                          from orders o
+                          where o.status = any (string_to_array($2::text, ','))
+                          order by o.id
+                          limit $4::int8)
+                         union all
+                         (select 1, epoch_ms(o.ready_at), o
+                          from orders o
+                          where o.status = $3::text
+                          order by o.ready_at, o.id
+                          limit $4::int8)) p)
+    ))
+end)::text
+from pos
 ";
 
 /// The visitor's orders, newest first: `{"orders": [order_json, ...]}`.
@@ -405,10 +626,17 @@ select json_build_object('migration', coalesce(max(version), 0))::text from sche
 mod tests {
     use super::*;
 
-    const ALL: [(&str, &str); 20] = [
+    const ALL: [(&str, &str); 30] = [
         ("PLACE_ORDER", PLACE_ORDER),
         ("CANCEL_ORDER", CANCEL_ORDER),
         ("SET_STATUS", SET_STATUS),
+        ("SET_STATUSES", SET_STATUSES),
+        ("UNDO_STATUS", UNDO_STATUS),
+        ("SET_STATUS_NOTIFYING", SET_STATUS_NOTIFYING),
+        ("SET_STATUSES_NOTIFYING", SET_STATUSES_NOTIFYING),
+        ("SAVE_PUSH_SUBSCRIPTION", SAVE_PUSH_SUBSCRIPTION),
+        ("DELETE_PUSH_SUBSCRIPTION", DELETE_PUSH_SUBSCRIPTION),
+        ("RECORD_PUSH", RECORD_PUSH),
         ("UPDATE_DRINK", UPDATE_DRINK),
         ("INSERT_DRINK", INSERT_DRINK),
         ("SET_PICTURE", SET_PICTURE),
@@ -420,6 +648,9 @@ mod tests {
         ("MENU", MENU),
         ("UPDATE_EVENT", UPDATE_EVENT),
         ("EVENT_KEY", EVENT_KEY),
+        ("EVENT_WORDS", EVENT_WORDS),
+        ("SET_NAME_HIDDEN", SET_NAME_HIDDEN),
+        ("BOARD", BOARD),
         ("MY_ORDERS", MY_ORDERS),
         ("QUEUE", QUEUE),
         ("FEED_START", FEED_START),
@@ -462,6 +693,8 @@ mod tests {
             (PLACE_ORDER, "place_order"),
             (CANCEL_ORDER, "cancel_order"),
             (SET_STATUS, "set_order_status"),
+            (SET_STATUSES, "set_orders_status"),
+            (UNDO_STATUS, "undo_order_status"),
             (EXPORT_ORDERS_PAGE, "export_orders_page"),
         ] {
             let prefix = format!("select {function}(");
@@ -491,6 +724,28 @@ mod tests {
         }
     }
 
+    /// Every definition of `export_orders_page` waits for the same export turn, so that
+    /// exports take turns on one lock whichever migration defined the function last.
+    #[test]
+    fn every_definition_of_the_export_page_takes_the_one_export_turn() {
+        assert_eq!(EXPORT_TURN.to_be_bytes()[2..], *b"export");
+        let lock = format!("pg_advisory_xact_lock({EXPORT_TURN})");
+        let definitions: Vec<_> = crate::migrations::MIGRATIONS
+            .iter()
+            .flat_map(|m| m.sql.split("function export_orders_page(").skip(1))
+            .map(|rest| &rest[..rest.find("$fn$;").expect("end of the body")])
+            .collect();
+        assert!(definitions.len() >= 2, "0005 and 0009 define it");
+        for body in definitions {
+            assert_eq!(
+                body.matches("pg_advisory_xact_lock(").count(),
+                1,
+                "one lock per page"
+            );
+            assert!(body.contains(&lock), "the export turn: {body}");
+        }
+    }
+
     /// The one literal copy of the open statuses: the partial unique index that allows one
     /// open order per visitor (an index predicate cannot take a parameter).
     #[test]
@@ -510,6 +765,35 @@ mod tests {
             .map(|s| s.as_str())
             .collect();
         assert_eq!(statuses, open);
+    }
+
+    /// The trigger that drops a closing order's push subscription lists exactly the
+    /// statuses outside `OrderStatus::OPEN` (a trigger's condition cannot take a parameter).
+    #[test]
+    fn closing_an_order_drops_its_subscription_for_exactly_the_closed_statuses() {
+        let migration = crate::migrations::MIGRATIONS
+            .iter()
+            .find(|m| {
+                m.sql
+                    .contains("create trigger orders_close_push_subscription")
+            })
+            .expect("the migration of push subscriptions");
+        let trigger = &migration.sql[migration
+            .sql
+            .find("create trigger orders_close_push_subscription")
+            .expect("the trigger")..];
+        let list = &trigger[trigger.find("new.status in (").expect("a status list") + 15..];
+        let list = &list[..list.find(')').expect("closing parenthesis")];
+        let statuses: Vec<&str> = list
+            .split(',')
+            .map(|s| s.trim().trim_matches('\''))
+            .collect();
+        let closed: Vec<&str> = crate::OrderStatus::ALL
+            .iter()
+            .filter(|s| !crate::OrderStatus::OPEN.contains(s))
+            .map(|s| s.as_str())
+            .collect();
+        assert_eq!(statuses, closed);
     }
 
     /// Each statement answers one JSON value as text (decoded by `shapes`), except the one

@@ -5,8 +5,10 @@
 use std::path::PathBuf;
 
 use drinks_core::OrderStatus;
-use drinks_core::domain::NICKNAME_MAX_CHARS;
-use drinks_core::event::{BUSY_LIMIT_MAX, LINE_MAX_CHARS, TITLE_MAX_CHARS};
+use drinks_core::api::BATCH_MAX_CHANGES;
+use drinks_core::domain::{NICKNAME_MAX_CHARS, UNDO_WINDOW_MS};
+use drinks_core::event::{BUSY_LIMIT_MAX, LINE_MAX_CHARS, READY_DIM_MINUTES_MAX, TITLE_MAX_CHARS};
+use drinks_core::moderation::REFUSED_WORDS_MAX;
 use drinks_core::picture::{ICONS, MAX_PICTURE_BYTES};
 
 fn list(statuses: &[OrderStatus]) -> String {
@@ -55,10 +57,19 @@ export const NICKNAME_MAX_CHARS = {max};
 export const EVENT_TEXT_MAX_CHARS = {{ \"title\": {title}, \"welcome\": {line}, \"message\": {line} }};
 /** The highest automatic-pause limit (orders waiting). */
 export const BUSY_LIMIT_MAX = {busy};
+/** The longest the counter screen leaves a ready order undimmed, in minutes. */
+export const READY_DIM_MINUTES_MAX = {dim};
+/** The most refused words an event may have (each at most NICKNAME_MAX_CHARS). */
+export const REFUSED_WORDS_MAX = {words};
 /** The drawn icons (static/img/drinks/<icon>.svg), in the order the bar's picker shows them. */
 export const ICONS = {icons};
 /** The largest picture the bar may upload, in bytes. */
 export const MAX_PICTURE_BYTES = {picture};
+/** The most orders one batch (PATCH /api/orders) moves. */
+export const BATCH_MAX_CHANGES = {batch};
+/** Statuses whose last change the bar may take back (POST /api/orders/{{id}}/undo), and for how long (ms). */
+export const UNDOABLE = {undoable};
+export const UNDO_WINDOW_MS = {undo_ms};
 ",
         all = list(&OrderStatus::ALL),
         open = list(&OrderStatus::OPEN),
@@ -69,8 +80,13 @@ export const MAX_PICTURE_BYTES = {picture};
         title = TITLE_MAX_CHARS,
         line = LINE_MAX_CHARS,
         busy = BUSY_LIMIT_MAX,
+        dim = READY_DIM_MINUTES_MAX,
+        words = REFUSED_WORDS_MAX,
         picture = MAX_PICTURE_BYTES,
         icons = quoted(ICONS),
+        batch = BATCH_MAX_CHANGES,
+        undoable = list(&OrderStatus::BAR_UNDOABLE),
+        undo_ms = UNDO_WINDOW_MS,
     )
 }
 

@@ -8,6 +8,7 @@ use drinks_core::http::{
     self, FEED_MAX_LIMIT, FeedQuery, MAX_BODY_BYTES, QUEUE_MAX_LIMIT, QueueQuery, QueueRequest,
     TAIL_MAX,
 };
+use drinks_core::moderation::{RefusedWords, fold};
 use drinks_core::{
     ApiError, DbFailure, DrinkId, FeedCursor, Nickname, OrderId, OrderStatus, PageCursor,
     RequestId, VisitorId, shapes,
@@ -334,8 +335,9 @@ proptest! {
     }
 
     #[test]
-    fn event_kind_parses_exactly_its_five_names(raw in prop_oneof![any_text(), "[a-z]{0,10}"]) {
-        let known = ["placed", "changed", "status", "cancelled", "drink"].contains(&raw.as_str());
+    fn event_kind_parses_exactly_its_names(raw in prop_oneof![any_text(), "[a-z]{0,10}"]) {
+        let known = ["placed", "changed", "status", "cancelled", "undone", "drink", "settings", "menu"]
+            .contains(&raw.as_str());
         let parsed = serde_json::from_value::<EventKind>(serde_json::Value::from(raw.as_str()));
         prop_assert_eq!(parsed.is_ok(), known);
     }
@@ -828,5 +830,33 @@ proptest! {
             }
         }
         prop_assert_eq!(DbFailure::Connection(message).final_error().problem().status, 503);
+    }
+
+    #[test]
+    fn folding_never_panics_is_idempotent_and_lower_case(raw in any_text()) {
+        let folded = fold(&raw);
+        prop_assert_eq!(fold(&folded), folded.clone());
+        prop_assert_eq!(folded.to_lowercase(), folded);
+    }
+
+    #[test]
+    fn refused_words_are_folded_sorted_unique_and_each_a_shown_text(
+        words in proptest::collection::vec(any_text(), 0..8),
+    ) {
+        if let Ok(parsed) = RefusedWords::parse(&words) {
+            let list = parsed.as_slice();
+            prop_assert!(list.windows(2).all(|w| w[0] < w[1]), "sorted, unique: {:?}", list);
+            for word in list {
+                prop_assert!(!word.trim().is_empty());
+                prop_assert_eq!(&fold(word), word);
+            }
+        }
+    }
+
+    #[test]
+    fn if_none_match_never_panics_and_passes_no_comma_inside_a_tag(raw in any_text()) {
+        let param = http::if_none_match_param(Some(&raw));
+        prop_assert!(param.split(',').all(|tag| !tag.is_empty() || param.is_empty()));
+        prop_assert!(!param.contains('"'));
     }
 }

@@ -1,5 +1,6 @@
 //! list-fn: read-only views, one statement each. One module per endpoint.
 
+mod board;
 mod health;
 mod menu;
 mod mine;
@@ -30,6 +31,8 @@ const ROUTE_TABLE: &[Route] = &[
     Route::streaming(Method::Get, "/api/queue", queue::endpoint),
     // Bar: counts per drink/status, orders per minute, wait times.
     Route::new(Method::Get, "/api/stats", stats::endpoint),
+    // The counter screen (public): the open orders' public view, bounded; ETag/304.
+    Route::new(Method::Get, "/api/board", board::endpoint),
     // Database reachable and migrated to this build's schema.
     Route::new(Method::Get, "/api/health", health::endpoint),
     // An uploaded drink picture, at its content-addressed URL (public, cached for good).

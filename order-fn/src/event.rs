@@ -1,7 +1,8 @@
 //! `PATCH /api/event` (bar) `{title?, welcome?, ordering?, message?, busy_limit?,
-//! order_key?}`: change the event's settings; every page reads them again from
-//! `GET /api/menu` after the `settings` feed event. `GET /api/event/key` (bar): the ordering
-//! key the poster's QR code carries.
+//! order_key?, ready_dim_minutes?, refused_words?}`: change the event's settings; every page
+//! reads them again from `GET /api/menu` after the `settings` feed event.
+//! `GET /api/event/key` (bar): the ordering key the poster's QR code carries.
+//! `GET /api/event/words` (bar): the refused words, folded.
 
 use api_spin::{PathParams, Request, db, respond};
 use drinks_core::api::to_json;
@@ -25,6 +26,8 @@ pub fn endpoint(req: &Request, _: &PathParams) -> Result<Response, ApiError> {
             P::Boolean(change.sets_busy_limit_param()),
             change.busy_limit_param().map_or(P::DbNull, P::Int32),
             change.order_key_param().map_or(P::DbNull, P::Str),
+            change.ready_dim_minutes_param().map_or(P::DbNull, P::Int32),
+            change.refused_words_param()?.map_or(P::DbNull, P::Str),
         ],
     )?;
     let settings = shapes::event_settings(json.as_deref())?;
@@ -37,5 +40,14 @@ pub fn key(req: &Request, _: &PathParams) -> Result<Response, ApiError> {
     Ok(respond::json(
         200,
         to_json(&shapes::event_key(json.as_deref())?)?,
+    ))
+}
+
+pub fn words(req: &Request, _: &PathParams) -> Result<Response, ApiError> {
+    req.authorize_bar()?;
+    let json = db::query("EVENT_WORDS", sql::EVENT_WORDS, &[])?;
+    Ok(respond::json(
+        200,
+        to_json(&shapes::event_words(json.as_deref())?)?,
     ))
 }

@@ -24,6 +24,7 @@ pub fn endpoint(req: &Request, _: &PathParams) -> Result<Response, ApiError> {
                 .key
                 .as_ref()
                 .map_or(P::DbNull, |k| P::Str(k.as_str().to_owned())),
+            P::Str(order.nickname.folded()),
         ],
     )?;
     match shapes::place_outcome(json.as_deref(), order.drink.as_str())? {

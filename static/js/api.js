@@ -139,6 +139,32 @@ export async function getFeed({ cursor = null, tail = null, limit = null, signal
   return { notModified: false, events: page.events || [], next: page.next };
 }
 
+/**
+ * GET /api/board: the counter screen's snapshot of the open orders. `etag`: the one of the
+ * board the page has; returns {notModified: true, etag} on 304, else {board, etag}.
+ */
+export async function getBoard({ etag = null, signal } = {}) {
+  const headers = etag ? { "If-None-Match": etag } : {};
+  const response = await request("GET", "/api/board", { headers, signal });
+  if (response.status === 304) return { notModified: true, etag };
+  if (!response.ok) throw await problemOf(response);
+  try {
+    return { notModified: false, board: await response.json(), etag: response.headers.get("etag") };
+  } catch {
+    throw new ApiError("invalid JSON in the answer", { status: response.status, network: true });
+  }
+}
+
+/** PUT /api/orders/{id}/name-hidden (bar): public screens show "Guest #42" → Order */
+export function hideName(id) {
+  return json("PUT", `/api/orders/${encodeURIComponent(id)}/name-hidden`, { bar: true });
+}
+
+/** DELETE /api/orders/{id}/name-hidden (bar): public screens show the nickname again → Order */
+export function showName(id) {
+  return json("DELETE", `/api/orders/${encodeURIComponent(id)}/name-hidden`, { bar: true });
+}
+
 /** GET /api/queue (bar) → {orders, next, feed} */
 export function getQueue({ status = null, drink = null, after = null, limit = null, include = null } = {}) {
   const params = new URLSearchParams();
@@ -166,6 +192,24 @@ export function setOrderStatus(id, status, version) {
   });
 }
 
+/**
+ * PATCH /api/orders (bar) with [{id, status, version}, …] → {moved: [Order], conflicts:
+ * [{id, type, detail, order}]}: each change checked as one PATCH /api/orders/{id} would be.
+ */
+export function setOrdersStatus(changes) {
+  return json("PATCH", "/api/orders", { bar: true, body: { changes } });
+}
+
+/** POST /api/orders/{id}/undo (bar): takes back the order's last status change → Order */
+export function undoOrderStatus(id, version) {
+  return json("POST", `/api/orders/${encodeURIComponent(id)}/undo`, { bar: true, body: { version } });
+}
+
+/** DELETE /api/orders?before=<ms> (bar): deletes served and cancelled orders → {purged} */
+export function purgeOrders(before) {
+  return json("DELETE", `/api/orders?before=${encodeURIComponent(Math.floor(before))}`, { bar: true });
+}
+
 /** POST /api/drinks (bar) with {id, names, available?, stock?} → Drink (201) */
 export function createDrink(drink) {
   return json("POST", "/api/drinks", { bar: true, body: drink });
@@ -190,7 +234,7 @@ export function updateDrink(id, changes) {
   return json("PATCH", `/api/drinks/${encodeURIComponent(id)}`, { bar: true, body: changes });
 }
 
-/** PATCH /api/event (bar) with {title?, welcome?, ordering?, message?, busy_limit?} → EventSettings */
+/** PATCH /api/event (bar) with {title?, welcome?, ordering?, message?, busy_limit?, ready_dim_minutes?, refused_words?} → EventSettings */
 export function updateEvent(changes) {
   return json("PATCH", "/api/event", { bar: true, body: changes });
 }
@@ -198,6 +242,11 @@ export function updateEvent(changes) {
 /** GET /api/event/key (bar) → {order_key: string|null}: what the poster's QR code carries */
 export function getEventKey() {
   return json("GET", "/api/event/key", { bar: true });
+}
+
+/** GET /api/event/words (bar) → {refused_words: [folded word…]} */
+export function getEventWords() {
+  return json("GET", "/api/event/words", { bar: true });
 }
 
 /** GET /api/stats (bar) */

@@ -1,6 +1,7 @@
-// The bar page (?bar): sign in once per tab with the bar token, then work the open queue,
-// kept live by polling the feed from the queue's own cursor. Tabs: queue, stock, event,
-// statistics.
+// The bar page (?bar): sign in once per tab with the bar token (or once per tablet with
+// "remember this tablet"), then work the open queue, kept live by polling the feed from the
+// queue's own cursor, also while the tab is hidden; the screen stays on while signed in
+// (Screen Wake Lock). Tabs: queue, stock, event, statistics.
 //
 // This module holds the page's one store, its actions and `render(state, previous)`, and
 // wires the parts: bar/signin.js (the token form), bar/queue.js (the queue, its filters and
@@ -14,17 +15,21 @@ import { t, onLanguageChange } from "./i18n.js";
 import { session, local } from "./storage.js";
 import { FeedPoller } from "./poller.js";
 import { applyDrinkEvent } from "./drinks.js";
+import { keepKnownName, publicName } from "./names.js";
 import { createStore } from "./store.js";
 import { OPEN } from "./rules.js";
 import { renderSignIn, signInMessage } from "./bar/signin.js";
-import { NEW_FOR_MS, queueActions, renderFilters, renderQueue, renderSide, updateAges } from "./bar/queue.js";
+import { NEW_FOR_MS, queueActions, renderFilters, renderQueue, renderSelection, renderSide, renderUndo, updateAges } from "./bar/queue.js";
 import { renderStock, stockActions } from "./bar/stock.js";
 import { eventActions, orderingLabel, renderEvent } from "./bar/event.js";
 import { renderStatsPanel, statsLoader } from "./bar/stats.js";
-import { beep, exportCsv, renderToolbar } from "./bar/toolbar.js";
+import { beep, exportCsv, renderToolbar, unlockAudio } from "./bar/toolbar.js";
+import { nameActions } from "./bar/names.js";
+import { purgeActions, renderPurge } from "./bar/purge.js";
 
 const KEY_TOKEN = "bar_token";
 const KEY_SOUND = "bar_sound";
+const KEY_COMPACT = "bar_compact";
 const TABS = ["queue", "stock", "event", "stats"];
 
 // ---------------------------------------------------------------- state
@@ -52,9 +57,12 @@ function withOrder(state, order, { at = null, isNew = false } = {}) {
       fresh = new Map(fresh);
       fresh.delete(order.id);
     }
-    return { ...state, orders, fresh };
+    return { ...state, orders, fresh, selected: withSet(state.selected, order.id, false) };
   }
-  const merged = { ...(existing || {}), ...order };
+  // A public event of an order whose name the bar hid carries no nickname: keep ours.
+  const merged = { ...(existing || {}), ...keepKnownName(order, existing) };
+  // Hidden before this tablet ever saw its name: "Guest #42" until the next reload.
+  if (merged.nickname == null) merged.nickname = publicName(merged);
   if (!merged.created_at) merged.created_at = at ?? Date.now();
   if (at) merged.updated_at = at;
   orders.set(order.id, merged);
@@ -67,13 +75,14 @@ const byPosition = (menu) => [...menu].sort((a, b) => a.position - b.position ||
 
 const actions = {
   /** The token opened the bar: the whole queue and the menu. */
-  opened: (state, { orders, menu, event }) => ({ ...state, signedIn: true, orders, menu, event, fresh: new Map(), busy: new Set(), confirm: null }),
+  opened: (state, { orders, menu, event }) => ({ ...state, signedIn: true, orders, menu, event, fresh: new Map(), busy: new Set(), selected: new Set(), lastMove: null, confirm: null }),
   signedOut: (state) => ({ ...state, signedIn: false, orders: new Map(), stats: null }),
   queue: (state, orders) => ({ ...state, orders }),
   menu: (state, { drinks, event }) => ({ ...state, menu: drinks, event }),
   /** The event's settings after our own change. */
   event: (state, event) => (state.event && state.event.version >= event.version ? state : { ...state, event }),
   eventSaving: (state, eventSaving) => ({ ...state, eventSaving }),
+  words: (state, words) => ({ ...state, words }),
   /** Feed events: order events move the queue, drink events the menu. */
   events: (state, events) => {
     let next = state;
@@ -95,20 +104,37 @@ const actions = {
     fresh.delete(order.id);
     return { ...next, fresh };
   },
+  /** A batch went through: the orders that moved. */
+  movedMany: (state, orders) => {
+    let next = state;
+    for (const order of orders) next = actions.moved(next, order);
+    return next;
+  },
   /** The server's current copy of an order (after a conflict), whatever its version. */
   current: (state, order) => {
     const orders = new Map(state.orders);
     if (OPEN.includes(order.status)) orders.set(order.id, { ...orders.get(order.id), ...order });
     else orders.delete(order.id);
-    return { ...state, orders };
+    const selected = OPEN.includes(order.status) ? state.selected : withSet(state.selected, order.id, false);
+    return { ...state, orders, selected };
   },
   gone: (state, id) => {
     if (!state.orders.has(id)) return state;
     const orders = new Map(state.orders);
     orders.delete(id);
-    return { ...state, orders };
+    return { ...state, orders, selected: withSet(state.selected, id, false) };
   },
   busy: (state, { id, busy }) => ({ ...state, busy: withSet(state.busy, id, busy) }),
+  busyMany: (state, { ids, busy }) => ({ ...state, busy: ids.reduce((set, id) => withSet(set, id, busy), state.busy) }),
+  /** Selection for a batch: toggles one order. */
+  select: (state, id) => (state.orders.has(id)
+    ? { ...state, selected: withSet(state.selected, id, !state.selected.has(id)) }
+    : state),
+  deselect: (state, ids) => ({ ...state, selected: ids.reduce((set, id) => withSet(set, id, false), state.selected) }),
+  compact: (state, compact) => ({ ...state, compact }),
+  /** This tablet's last single move, which it may take back for a minute. */
+  lastMove: (state, lastMove) => ({ ...state, lastMove }),
+  purge: (state, purge) => ({ ...state, purge }),
   confirm: (state, id) => (state.confirm === id ? state : { ...state, confirm: id }),
   /** New-order highlights older than NEW_FOR_MS end. */
   expireFresh: (state, now) => {
@@ -123,6 +149,7 @@ const actions = {
   sort: (state, sort) => ({ ...state, sort }),
   tab: (state, tab) => ({ ...state, tab }),
   sound: (state, sound) => ({ ...state, sound }),
+  audioReady: (state, audioReady) => (state.audioReady === audioReady ? state : { ...state, audioReady }),
   net: (state, net) => (state.net === net ? state : { ...state, net }),
   drink: (state, drink) => ({ ...state, menu: byPosition(state.menu.map((d) => (d.id === drink.id ? { ...d, ...drink } : d))) }),
   /** A drink the bar just added. */
@@ -138,10 +165,18 @@ const store = createStore({
   menu: [],
   event: null, // the event's settings (with the menu)
   eventSaving: false,
+  words: null, // the refused words (GET /api/event/words), null until loaded
   filter: { status: "all", drink: "" },
   sort: "time",
   tab: "queue",
-  sound: local.get(KEY_SOUND, false) === true,
+  // The new-order sound is on unless staff switched it off; browsers play it only after the
+  // first tap or key press on the page (`audioReady`).
+  sound: local.get(KEY_SOUND, true) !== false,
+  audioReady: false,
+  compact: local.get(KEY_COMPACT, false) === true,
+  selected: new Set(), // orders selected for a batch move
+  lastMove: null, // {order, at}: this tablet's last move to served, ready or cancelled
+  purge: null, // deleting the closed orders: null, "confirm", "running"
   fresh: new Map(), // id → time it arrived (highlight)
   busy: new Set(), // orders with a move under way
   confirm: null, // id of the order whose cancel waits for a second tap
@@ -155,6 +190,7 @@ let main;
 let els = null;
 let poller = null;
 let ageTimer = null;
+let wakeLock = null;
 
 const ctx = {
   store,
@@ -175,7 +211,9 @@ const ctx = {
 const queue = queueActions(ctx);
 const stock = stockActions(ctx);
 const eventForm = eventActions(ctx);
+const names = nameActions(ctx);
 const stats = statsLoader(ctx);
+const purge = purgeActions(ctx);
 
 // ---------------------------------------------------------------- sign-in
 
@@ -193,25 +231,45 @@ async function loadQueue() {
   return { orders, feed };
 }
 
-/** Tries the token; on success the bar opens and null is returned, else a message. */
-async function open(token) {
+/** The kept token: this tab's, else the one this tablet remembers. */
+function keptToken() {
+  return session.getRaw(KEY_TOKEN) || local.getRaw(KEY_TOKEN);
+}
+
+function forgetToken() {
+  session.remove(KEY_TOKEN);
+  local.remove(KEY_TOKEN);
+}
+
+/**
+ * Tries the token; on success the bar opens and null is returned, else a message. `remember`
+ * keeps the token on this tablet (localStorage) until sign-out; else only in this tab.
+ * `remember` null (a kept token) leaves it where it is.
+ */
+async function open(token, remember = null) {
   api.setBarToken(token);
   try {
     const [{ orders, feed }, menu] = await Promise.all([loadQueue(), api.getMenu()]);
-    session.setRaw(KEY_TOKEN, token);
+    if (remember !== null) {
+      forgetToken();
+      if (remember) local.setRaw(KEY_TOKEN, token);
+      else session.setRaw(KEY_TOKEN, token);
+    }
     store.dispatch("opened", { orders, menu: menu.drinks, event: menu.event });
     startBar(feed);
+    eventForm.loadWords();
     return null;
   } catch (error) {
     api.setBarToken(null);
-    if (error.status === 401) session.remove(KEY_TOKEN);
+    if (error.status === 401) forgetToken();
     return signInMessage(error);
   }
 }
 
 function signOut(message) {
-  session.remove(KEY_TOKEN);
+  forgetToken();
   api.setBarToken(null);
+  releaseWakeLock();
   poller?.stop();
   poller = null;
   stats.stop();
@@ -254,11 +312,48 @@ function onEvents(events) {
   }
 }
 
+// ---------------------------------------------------------------- a tablet that stays awake
+
+/** Keeps the screen on while the bar is open and visible (released by the browser when the
+ * tab is hidden; taken again when it is visible). Unsupported or refused: nothing happens. */
+async function keepAwake() {
+  if (wakeLock || !els || document.hidden || !navigator.wakeLock) return;
+  try {
+    const lock = await navigator.wakeLock.request("screen");
+    if (!els) {
+      lock.release();
+      return;
+    }
+    wakeLock = lock;
+    lock.addEventListener("release", () => {
+      if (wakeLock === lock) wakeLock = null;
+    });
+  } catch {
+    /* refused (battery saver, no permission): the screen may turn off, polling goes on */
+  }
+}
+
+function releaseWakeLock() {
+  const lock = wakeLock;
+  wakeLock = null;
+  lock?.release().catch(() => {});
+}
+
+/** The first tap or key press lets the page play sound (browsers block it before). */
+function onFirstInteraction() {
+  if (unlockAudio()) {
+    store.dispatch("audioReady", true);
+    for (const type of ["pointerdown", "keydown"]) document.removeEventListener(type, onFirstInteraction, true);
+  }
+}
+
 function startBar(feed) {
   build();
   render(store.state);
+  keepAwake();
   poller?.stop();
   poller = new FeedPoller({
+    whileHidden: true,
     cursor: feed,
     onEvents,
     onState: (s, error) => {
@@ -297,11 +392,14 @@ function build() {
     tabs: h("div", { class: "tabs", role: "tablist" }),
     panels: {},
     queue: h("ul", { class: "queue", "aria-labelledby": "queue-title" }),
+    selection: h("div", { class: "selection-bar", role: "region", "aria-labelledby": "selection-count", hidden: true }),
+    undo: h("div", { class: "undo-bar", hidden: true }),
     queueEmpty: h("p", { class: "queue-empty" }),
     filters: h("div", { class: "filters" }),
     side: h("div", { class: "side" }),
     stock: h("div", { class: "stock" }),
     event: h("div", { class: "event" }),
+    purge: h("div", { class: "purge-panel" }),
     stats: h("div", { class: "stats" }),
   };
   const tools = document.getElementById("topbar-tools");
@@ -320,12 +418,14 @@ function build() {
     h("div", { class: "queue-layout" },
       h("div", { class: "queue-main" },
         h("h1", { id: "queue-title", class: "visually-hidden" }),
+        els.undo,
         els.filters,
         els.queue,
-        els.queueEmpty),
+        els.queueEmpty,
+        els.selection),
       els.side));
   els.panels.stock.append(els.stock);
-  els.panels.event.append(els.event);
+  els.panels.event.append(els.event, els.purge);
   els.panels.stats.append(els.stats);
   const root = h("div", { class: "bar" }, els.tabs, els.announcer, ...Object.values(els.panels));
   root.addEventListener("click", onClick);
@@ -359,6 +459,40 @@ function onClick(event) {
       break;
     case "cancel":
       if (order) queue.askCancel(order);
+      break;
+    case "name-hidden":
+      if (order) names.toggle(order);
+      break;
+    case "select":
+      if (order) store.dispatch("select", order.id);
+      break;
+    case "undo":
+      queue.undo();
+      break;
+    case "select-none":
+      store.dispatch("deselect", [...state.selected]);
+      break;
+    case "batch-move":
+      queue.moveSelected(target.dataset.next);
+      break;
+    case "batch-cancel":
+      queue.askCancelSelected();
+      break;
+    case "start-all":
+      queue.startAll(target.dataset.drink);
+      break;
+    case "purge":
+      purge.ask();
+      break;
+    case "purge-keep":
+      purge.keep();
+      break;
+    case "purge-confirm":
+      purge.confirm();
+      break;
+    case "compact":
+      local.set(KEY_COMPACT, !state.compact);
+      store.dispatch("compact", !state.compact);
       break;
     case "filter-status":
       store.dispatch("filterStatus", target.dataset.status);
@@ -439,13 +573,17 @@ function onTabKey(event) {
 function render(state, previous = null) {
   if (!els || !state.signedIn) return;
   const changed = (...keys) => !previous || keys.some((key) => state[key] !== previous[key]);
-  if (changed("sound", "net")) renderToolbar(els, state);
+  if (changed("sound", "net", "audioReady")) renderToolbar(els, state);
   if (changed("tab", "orders", "event")) renderTabs(state);
-  if (changed("orders", "filter", "sort", "menu")) renderFilters(els.filters, state);
-  if (changed("orders", "filter", "sort", "menu", "busy", "confirm", "fresh")) renderQueue(els, state);
-  if (changed("orders", "filter", "menu")) renderSide(els.side, state);
+  if (changed("compact")) els.panels.queue.classList.toggle("is-compact", state.compact);
+  if (changed("orders", "filter", "sort", "menu", "compact")) renderFilters(els.filters, state);
+  if (changed("orders", "filter", "sort", "menu", "busy", "confirm", "fresh", "selected")) renderQueue(els, state);
+  if (changed("orders", "selected", "busy", "confirm")) renderSelection(els.selection, state);
+  if (changed("lastMove", "busy")) renderUndo(els.undo, state);
+  if (changed("orders", "filter", "menu", "busy")) renderSide(els.side, state);
   if (changed("menu", "saving")) renderStock(els.stock, state);
-  if (changed("event", "eventSaving")) renderEvent(els.event, state);
+  if (changed("event", "eventSaving", "words")) renderEvent(els.event, state);
+  if (changed("purge")) renderPurge(els.purge, state);
   if (changed("stats", "statsError", "menu")) renderStatsPanel(els.stats, state, { refresh: stats.load });
 }
 
@@ -475,11 +613,13 @@ export async function start(mainEl) {
   main = mainEl;
   document.body.classList.add("page-bar");
   store.subscribe(render);
+  document.addEventListener("visibilitychange", keepAwake);
+  for (const type of ["pointerdown", "keydown"]) document.addEventListener(type, onFirstInteraction, true);
   onLanguageChange(() => {
     if (els && poller) render(store.state);
     else if (!poller) renderSignIn(main, { open });
   });
-  const token = session.getRaw(KEY_TOKEN);
+  const token = keptToken();
   if (!token) {
     renderSignIn(main, { open });
     return;

@@ -144,8 +144,8 @@ export function languageSwitch() {
             lang: l.code,
             "aria-pressed": l.code === language ? "true" : "false",
             title: l.name,
-            // The name holds the visible code too (WCAG 2.5.3: speech users say what they see).
-            "aria-label": `${l.code.toUpperCase()} ${l.name}`,
+            // The name a screen reader says contains the visible code (WCAG 2.5.3).
+            "aria-label": `${l.name}, ${l.code.toUpperCase()}`,
             onclick: () => setLanguage(l.code),
           },
           l.code.toUpperCase(),

@@ -1,5 +1,6 @@
 // Entry point: loads the translations, puts the language switch in the header and starts the
-// view the query asks for: `?bar` the bar queue, `?qr` the poster, otherwise the visitor page.
+// view the query asks for: `?bar` the bar queue, `?qr` the poster, `?board` the counter
+// screen, otherwise the visitor page.
 
 import { initI18n, languageSwitch, onLanguageChange, t } from "./i18n.js";
 import { h, replace } from "./dom.js";
@@ -17,6 +18,7 @@ async function main() {
   let view;
   if (params.has("bar")) view = await import("./bar.js");
   else if (params.has("qr")) view = await import("./poster.js");
+  else if (params.has("board")) view = await import("./board.js");
   else view = await import("./visitor.js");
   // The tab's title in the page's language (the visitor page sets its own: "ready").
   const title = params.has("bar") ? "title.bar" : params.has("qr") ? "title.poster" : null;

@@ -1,8 +1,9 @@
 // The polite feed poller: one request every ~2 s while the page is visible, none while it is
-// hidden (or, when a view asks for it with `setHiddenInterval`, one every so many seconds,
-// as far as the browser lets timers of hidden pages run), exponential backoff with jitter
-// after errors, the cursor kept across requests (If-None-Match → 304, which costs no
-// rendering at all).
+// hidden (unless `whileHidden`: the bar keeps its queue current behind another tab or a dark
+// screen; or, when a view asks for it with `setHiddenInterval`, one every so many seconds, as
+// far as the browser lets timers of hidden pages run), exponential backoff with jitter after
+// errors, the cursor kept across requests (If-None-Match → 304, which costs no rendering at
+// all).
 
 import { getFeed, ApiError } from "./api.js";
 import { backoff } from "./backoff.js";
@@ -17,8 +18,9 @@ export class FeedPoller {
    * @param {(events: object[]) => void} o.onEvents   called only when there are events
    * @param {(state: "ok"|"error"|"offline", error?: ApiError) => void} [o.onState]
    * @param {() => Promise<string>} [o.onReset]  the cursor was refused (400): return a new one
+   * @param {boolean} [o.whileHidden]  keep polling while the page is hidden (the bar)
    */
-  constructor({ cursor, onEvents, onState = () => {}, onReset = null, interval = INTERVAL_MS }) {
+  constructor({ cursor, onEvents, onState = () => {}, onReset = null, interval = INTERVAL_MS, whileHidden = false }) {
     this.cursor = cursor;
     this.onEvents = onEvents;
     this.onState = onState;
@@ -29,11 +31,12 @@ export class FeedPoller {
     this.inFlight = false;
     this.running = false;
     this.state = "ok";
+    this.whileHidden = whileHidden;
     this.hiddenInterval = null;
     this.onVisibility = () => {
       if (!document.hidden) this.schedule(0);
-      else if (this.hiddenInterval === null) this.clear();
-      else this.schedule(this.hiddenInterval);
+      else if (this.paused) this.clear();
+      else if (!this.whileHidden) this.schedule(this.hiddenInterval);
     };
     this.onOnline = () => this.schedule(0);
   }
@@ -61,7 +64,7 @@ export class FeedPoller {
   }
 
   get pollsWhileHidden() {
-    return this.hiddenInterval !== null;
+    return this.whileHidden || this.hiddenInterval !== null;
   }
 
   /** Poll as soon as possible (e.g. right after one's own action). */
@@ -74,9 +77,14 @@ export class FeedPoller {
     this.timer = null;
   }
 
+  /** Whether the page may not poll now (hidden, and neither `whileHidden` nor a hidden interval). */
+  get paused() {
+    return document.hidden && !this.whileHidden && this.hiddenInterval === null;
+  }
+
   schedule(delay) {
     this.clear();
-    if (!this.running || (document.hidden && this.hiddenInterval === null)) return;
+    if (!this.running || this.paused) return;
     this.timer = setTimeout(() => this.tick(), delay);
   }
 
@@ -88,9 +96,9 @@ export class FeedPoller {
 
   async tick() {
     this.timer = null;
-    if (this.inFlight || !this.running || (document.hidden && this.hiddenInterval === null)) return;
+    if (this.inFlight || !this.running || this.paused) return;
     this.inFlight = true;
-    const interval = document.hidden ? this.hiddenInterval : this.interval;
+    const interval = document.hidden && !this.whileHidden ? this.hiddenInterval : this.interval;
     let next = interval * (0.9 + Math.random() * 0.2);
     try {
       const page = await getFeed({ cursor: this.cursor, limit: PAGE_LIMIT });

@@ -3,8 +3,10 @@
 // (set at the bar), or `?title=`; while ordering is paused or closed the poster says so.
 // When the bar requires an ordering key, the QR code carries it (`/?k=…`): the poster reads
 // it with the bar token (typed once per tab, as on ?bar) and follows a new key live.
-// State: one store (menu for drink names, the event, the key, ticker entries); `render(state)`
-// draws it.
+// Beside the code, a compact "Ready: 12 15 18" strip from GET /api/board (js/boardpoll.js),
+// so one screen can be poster and pickup display at a small event.
+// State: one store (menu for drink names, the event, the key, ticker entries, the ready
+// numbers); `render(state)` draws it.
 
 import * as api from "./api.js";
 import { h, replace } from "./dom.js";
@@ -15,10 +17,13 @@ import { createStore } from "./store.js";
 import { TickerView, tickerEntries } from "./ticker.js";
 import { qrSvg } from "./qr.js";
 import { session } from "./storage.js";
+import { BoardPoller } from "./boardpoll.js";
 
 const KEY_TOKEN = "bar_token"; // the bar page's key: one sign-in serves both in a tab
 
 const TICKER_MAX = 8;
+/** The most ready numbers the strip shows (the oldest first), then "+N". */
+const READY_MAX = 12;
 
 function visitorUrl() {
   const override = new URLSearchParams(location.search).get("url");
@@ -52,6 +57,11 @@ const actions = {
   key: (state, { orderKey = null, needToken = false, tokenError = "" }) => ({ ...state, orderKey, needToken, tokenError }),
   /** The last events before the page opened: the first fill of the ticker. */
   tail: (state, events) => ({ ...state, ticker: tickerEntries(state.ticker, events, TICKER_MAX) }),
+  /** A new board: the ready orders' numbers, oldest first, and how many are ready. */
+  board: (state, board) => ({
+    ...state,
+    ready: { numbers: board.orders.filter((o) => o.status === "ready").map((o) => o.number), total: board.total.ready },
+  }),
   events: (state, events) => {
     const ticker = tickerEntries(state.ticker, events, TICKER_MAX);
     return ticker === state.ticker ? state : { ...state, ticker };
@@ -69,6 +79,7 @@ export async function start(main) {
     needToken: false,
     tokenError: "",
     ticker: [],
+    ready: { numbers: [], total: 0 },
   }, actions);
 
   const ticker = new TickerView();
@@ -78,6 +89,7 @@ export async function start(main) {
     welcome: h("p", { class: "poster-welcome" }),
     ordering: h("p", { class: "poster-ordering", role: "status", "aria-live": "polite" }),
     steps: h("ol", { class: "poster-steps" }),
+    ready: h("p", { class: "poster-ready", role: "status", "aria-live": "polite" }),
     tickerTitle: h("h2", { id: "poster-ticker-title" }),
     qrBox: h("div", { class: "qr-box" }),
   };
@@ -86,7 +98,7 @@ export async function start(main) {
       h("section", { class: "poster-qr", "aria-labelledby": "poster-title-id" },
         h("div", { class: "poster-head" }, els.title, els.welcome, els.lead, els.ordering),
         els.qrBox,
-        els.steps),
+        h("div", { class: "poster-side" }, els.ready, els.steps)),
       h("aside", { class: "poster-ticker", "aria-labelledby": "poster-ticker-title" }, els.tickerTitle, ticker.el)));
 
   /** Draws `state`; `previous` null (first render, new language) redraws everything. */
@@ -113,9 +125,21 @@ export async function start(main) {
       || keyed !== Boolean(previous.event?.key_required)) {
       renderQr(state, keyed);
     }
+    if (!previous || state.ready !== previous.ready) renderReady(state.ready);
     const full = !previous || type === "tail" || state.menu !== previous.menu;
     ticker.render(state.ticker, state.menu, { full });
   }
+  /** "Ready: 12 15 18 +3", or nothing while no order is ready. */
+  function renderReady(ready) {
+    const shown = ready.numbers.slice(0, READY_MAX);
+    const more = ready.total - shown.length;
+    els.ready.hidden = ready.total === 0;
+    replace(els.ready,
+      h("span", { class: "poster-ready-label" }, t("poster.ready")),
+      shown.map((n) => h("span", { class: "poster-ready-number" }, String(n))),
+      more > 0 ? h("span", { class: "poster-ready-more" }, t("board.more", { count: more })) : null);
+  }
+
   /** The QR code (with the key when one is required), or the token form to read the key. */
   function renderQr(state, keyed) {
     if (keyed && state.needToken) {
@@ -172,6 +196,8 @@ export async function start(main) {
     .then(loadKey)
     .catch(() => {});
   loadMenu();
+
+  new BoardPoller({ onBoard: (board) => store.dispatch("board", board) }).start();
 
   const page = await retry(() => api.getFeed({ tail: 50 }));
   store.dispatch("tail", page.events);

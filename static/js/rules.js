@@ -18,7 +18,16 @@ export const NICKNAME_MAX_CHARS = 32;
 export const EVENT_TEXT_MAX_CHARS = { "title": 80, "welcome": 200, "message": 200 };
 /** The highest automatic-pause limit (orders waiting). */
 export const BUSY_LIMIT_MAX = 10000;
+/** The longest the counter screen leaves a ready order undimmed, in minutes. */
+export const READY_DIM_MINUTES_MAX = 120;
+/** The most refused words an event may have (each at most NICKNAME_MAX_CHARS). */
+export const REFUSED_WORDS_MAX = 200;
 /** The drawn icons (static/img/drinks/<icon>.svg), in the order the bar's picker shows them. */
 export const ICONS = ["espresso", "cappuccino", "latte", "tea", "hot-chocolate", "water", "sparkling-water", "cola", "lemonade", "juice", "fruit-juice", "smoothie", "beer", "alcohol-free-beer", "wine", "red-wine", "white-wine", "sparkling-wine", "cocktail", "mocktail", "spritz", "generic"];
 /** The largest picture the bar may upload, in bytes. */
 export const MAX_PICTURE_BYTES = 262144;
+/** The most orders one batch (PATCH /api/orders) moves. */
+export const BATCH_MAX_CHANGES = 100;
+/** Statuses whose last change the bar may take back (POST /api/orders/{id}/undo), and for how long (ms). */
+export const UNDOABLE = ["served", "ready", "cancelled"];
+export const UNDO_WINDOW_MS = 60000;

@@ -1,16 +1,19 @@
 // The live "Ana ordered Cappuccino" ticker, shared by the visitor page and the poster.
 //
 // `tickerEntries(entries, events, max)` is the pure part a view's store uses: the last `max`
-// placed/changed orders, newest first; cancelled ones leave. `TickerView.render(entries)` puts
+// placed/changed orders, newest first; cancelled ones leave; a name the bar hides becomes
+// "Guest #42" where it stands. `TickerView.render(entries)` puts
 // them on screen incrementally (a new order is one inserted node, a dropped one one removed
 // node) so that the aria-live log announces only what is new.
 
 import { h } from "./dom.js";
 import { t, tNodes, drinkName, formatTime } from "./i18n.js";
+import { publicName } from "./names.js";
 
 /**
  * The ticker after feed `events` (oldest first): a new array when something changed, else
- * the same `entries`. Entries are `{id, nickname, drink, at}`, newest first.
+ * the same `entries`. Entries are `{id, number, nickname, drink, at}`, newest first
+ * (`nickname` null while the bar hides it).
  */
 export function tickerEntries(entries, events, max) {
   let next = entries;
@@ -19,9 +22,14 @@ export function tickerEntries(entries, events, max) {
     if (!order) continue;
     if (event.kind === "placed" || event.kind === "changed") {
       next = [
-        { id: order.id, nickname: order.nickname, drink: order.drink, at: event.at },
+        { id: order.id, number: order.number, nickname: order.nickname, drink: order.drink, at: event.at },
         ...next.filter((e) => e.id !== order.id),
       ];
+    } else if (event.kind === "moderated") {
+      // The bar hid the name (or showed it again): the entry changes where it stands.
+      if (next.some((e) => e.id === order.id && e.nickname !== order.nickname)) {
+        next = next.map((e) => (e.id === order.id ? { ...e, nickname: order.nickname } : e));
+      }
     } else if (event.kind === "cancelled" && next.some((e) => e.id === order.id)) {
       next = next.filter((e) => e.id !== order.id);
     }
@@ -63,7 +71,7 @@ export class TickerView {
       let next = this.list.firstChild;
       for (const entry of entries) {
         const shown = this.items.get(entry.id);
-        if (shown && shown.dataset.at === String(entry.at)) {
+        if (shown && shown.dataset.at === String(entry.at) && shown.dataset.name === publicName(entry)) {
           if (shown !== next) this.list.insertBefore(shown, next);
           next = shown.nextSibling;
         } else {
@@ -81,12 +89,13 @@ export class TickerView {
   }
 
   item(entry, drink) {
+    const name = publicName(entry);
     const li = h(
       "li",
-      { class: "ticker-item", dataset: { id: entry.id, at: entry.at } },
+      { class: "ticker-item", dataset: { id: entry.id, at: entry.at, name } },
       h("span", { class: "ticker-text" },
         tNodes("ticker.ordered", {
-          name: h("strong", { class: "nick", dir: "auto" }, entry.nickname),
+          name: h("strong", { class: `nick ${entry.nickname == null ? "nick-hidden" : ""}`, dir: "auto" }, name),
           drink: h("span", { class: "ticker-drink" }, drink),
         }),
       ),

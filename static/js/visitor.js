@@ -22,6 +22,7 @@ import { FeedPoller } from "./poller.js";
 import { backoff, retry, sleep } from "./backoff.js";
 import { createStore } from "./store.js";
 import { TickerView, tickerEntries } from "./ticker.js";
+import { keepKnownName } from "./names.js";
 import { drinkPicture, applyDrinkEvent } from "./drinks.js";
 import { STATUSES, OPEN, NEXT, VISITOR_MAY_CHANGE, NICKNAME_MAX_CHARS } from "./rules.js";
 import * as pwa from "./pwa.js";
@@ -157,7 +158,8 @@ const actions = {
       if (event.kind === "drink" && event.drink) {
         if (menu) menu = menu.map((d) => (d.id === event.drink.id ? applyDrinkEvent(d, event.drink) : d));
       } else if (event.order && next.order && event.order.id === next.order.id && event.order.version > next.order.version) {
-        next = withOrder(next, { ...event.order, updated_at: event.at });
+        // A name the bar hid from public screens arrives as null: the visitor keeps theirs.
+        next = withOrder(next, { ...keepKnownName(event.order, next.order), updated_at: event.at });
       }
     }
     const ticker = tickerEntries(state.ticker, events, TICKER_MAX);
@@ -694,6 +696,11 @@ function refused(error, pending) {
         outcome.nicknameError = "nickname.invalid";
         outcome.notice = null;
       }
+      break;
+    case "nickname-refused":
+      // A word the bar refuses is in the nickname: say so at the field.
+      outcome.nicknameError = "nickname.refused";
+      outcome.notice = null;
       break;
     case "unknown-drink":
       outcome.notice = { key: "notice.unknown_drink", params: { drink }, kind: "error" };

@@ -45,6 +45,14 @@ async fn move_to(app: &TestApp, order: Value, target: &str) -> Value {
     order
 }
 
+async fn patch_batch(app: &TestApp, changes: Value) -> reqwest::Response {
+    app.bar(Method::PATCH, "/api/orders")
+        .json(&json!({ "changes": changes }))
+        .send()
+        .await
+        .expect("PATCH orders")
+}
+
 async fn patch_drink(app: &TestApp, drink: &str, body: Value) -> reqwest::Response {
     app.bar(Method::PATCH, &format!("/api/drinks/{drink}"))
         .json(&body)
@@ -91,6 +99,16 @@ fn bar_requests() -> Vec<(Method, &'static str, Option<Value>)> {
             Some(json!({"status": "preparing", "version": 1})),
         ),
         (Method::DELETE, "/api/orders?before=1", None),
+        (
+            Method::POST,
+            "/api/orders/1/undo",
+            Some(json!({"version": 1})),
+        ),
+        (
+            Method::PATCH,
+            "/api/orders",
+            Some(json!({"changes": [{"id": 1, "status": "preparing", "version": 1}]})),
+        ),
         (
             Method::PATCH,
             "/api/drinks/beer",
@@ -877,8 +895,8 @@ async fn purge_needs_a_valid_before() {
 async fn wrong_methods_on_bar_routes_are_405_with_allow() {
     let app = spawn_app().await;
     let cases = [
-        (Method::PUT, "/api/orders", "POST, DELETE"),
-        (Method::GET, "/api/orders", "POST, DELETE"),
+        (Method::PUT, "/api/orders", "POST, DELETE, PATCH"),
+        (Method::GET, "/api/orders", "POST, DELETE, PATCH"),
         (Method::GET, "/api/orders/1", "DELETE, PATCH"),
         (Method::POST, "/api/orders/1", "DELETE, PATCH"),
         (Method::GET, "/api/drinks/tea", "PATCH"),
@@ -901,4 +919,387 @@ async fn wrong_methods_on_bar_routes_are_405_with_allow() {
         let response = app.bar(Method::PATCH, path).send().await.expect("PATCH");
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
     }
+}
+
+#[tokio::test]
+async fn a_batch_moves_each_order_at_its_version_and_reports_every_refusal_with_its_reason() {
+    let app = spawn_app().await;
+    let (a, _) = place(&app, "Ana", "espresso").await;
+    let (b, _) = place(&app, "Ben", "espresso").await;
+    let (c, _) = place(&app, "Cleo", "espresso").await;
+    let (d, _) = place(&app, "Dan", "tea").await;
+    // Another tablet started Cleo's espresso after this tablet saw it.
+    move_to(&app, c.clone(), "preparing").await;
+    let cursor = feed_start(&app).await;
+    let response = patch_batch(
+        &app,
+        json!([
+            {"id": id_of(&b), "status": "preparing", "version": 1},
+            {"id": id_of(&a), "status": "preparing", "version": 1},
+            {"id": id_of(&c), "status": "preparing", "version": 1},
+            {"id": id_of(&d), "status": "served", "version": 1},
+            {"id": 999_999, "status": "preparing", "version": 1},
+        ]),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let outcome = json(response).await;
+    let moved: Vec<(i64, &str, i64)> = outcome["moved"]
+        .as_array()
+        .expect("moved")
+        .iter()
+        .map(|o| {
+            (
+                id_of(o),
+                o["status"].as_str().unwrap_or_default(),
+                version_of(o),
+            )
+        })
+        .collect();
+    assert_eq!(
+        moved,
+        [(id_of(&a), "preparing", 2), (id_of(&b), "preparing", 2)],
+        "the two current ones moved, in id order"
+    );
+    let conflicts = outcome["conflicts"].as_array().expect("conflicts");
+    assert_eq!(conflicts.len(), 3, "{outcome}");
+    assert_eq!(conflicts[0]["id"], id_of(&c));
+    assert_eq!(conflicts[0]["type"], "/problems/version-conflict");
+    assert_eq!(conflicts[0]["order"]["status"], "preparing");
+    assert_eq!(conflicts[0]["order"]["version"], 2);
+    assert_eq!(conflicts[1]["id"], id_of(&d));
+    assert_eq!(conflicts[1]["type"], "/problems/illegal-transition");
+    assert!(
+        conflicts[1]["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("placed")),
+        "the reason names the current status: {}",
+        conflicts[1]
+    );
+    assert_eq!(conflicts[1]["order"]["status"], "placed");
+    assert_eq!(conflicts[2]["id"], 999_999);
+    assert_eq!(conflicts[2]["type"], "/problems/order-not-found");
+    assert_eq!(conflicts[2]["order"], Value::Null);
+    // Nothing refused was written; each move wrote its own event.
+    assert_eq!(order_row(&app, id_of(&c)).await, ("preparing".into(), 2));
+    assert_eq!(order_row(&app, id_of(&d)).await, ("placed".into(), 1));
+    let (events, _) = feed_until(&app, &cursor, 2).await;
+    let moved_ids: Vec<i64> = events
+        .iter()
+        .map(|e| {
+            assert_eq!(e["kind"], "status");
+            id_of(&e["order"])
+        })
+        .collect();
+    assert_eq!(moved_ids, [id_of(&a), id_of(&b)]);
+    assert_eq!(app.count("order_events").await, 4 + 1 + 2);
+}
+
+#[tokio::test]
+async fn a_batch_cancel_gives_every_portion_back() {
+    let app = spawn_app().await;
+    assert_eq!(
+        patch_drink(&app, "tea", json!({"stock": 2})).await.status(),
+        200
+    );
+    let (a, _) = place(&app, "Ana", "tea").await;
+    let (b, _) = place(&app, "Ben", "tea").await;
+    assert_eq!(menu_drink(&app, "tea").await["stock"], 0);
+    let response = patch_batch(
+        &app,
+        json!([
+            {"id": id_of(&a), "status": "cancelled", "version": 1},
+            {"id": id_of(&b), "status": "cancelled", "version": 1},
+        ]),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let outcome = json(response).await;
+    assert_eq!(outcome["moved"].as_array().map(Vec::len), Some(2));
+    assert_eq!(outcome["conflicts"], json!([]));
+    assert_eq!(menu_drink(&app, "tea").await["stock"], 2);
+}
+
+#[tokio::test]
+async fn bad_batches_are_problems_that_name_the_field_and_change_nothing() {
+    let app = spawn_app().await;
+    let (order, _) = place(&app, "Ana", "tea").await;
+    let id = id_of(&order);
+    let cases = [
+        (json!({}), 422, Some("changes")),
+        (json!({"changes": []}), 422, Some("changes")),
+        (
+            json!({"changes": [{"id": id, "status": "preparing"}]}),
+            422,
+            Some("changes[0].version"),
+        ),
+        (
+            json!({"changes": [{"id": "1", "status": "preparing", "version": 1}]}),
+            422,
+            Some("changes[0].id"),
+        ),
+        (
+            json!({"changes": [{"id": -1, "status": "preparing", "version": 1}]}),
+            422,
+            Some("changes[0].id"),
+        ),
+        (
+            json!({"changes": [{"id": id, "status": "done", "version": 1}]}),
+            422,
+            Some("changes[0].status"),
+        ),
+        (
+            json!({"changes": [
+                {"id": id, "status": "preparing", "version": 1},
+                {"id": id, "status": "cancelled", "version": 1}
+            ]}),
+            422,
+            Some("changes[1].id"),
+        ),
+        (
+            json!([{"id": id, "status": "preparing", "version": 1}]),
+            400,
+            None,
+        ),
+    ];
+    for (body, status, field) in cases {
+        let response = app
+            .bar(Method::PATCH, "/api/orders")
+            .json(&body)
+            .send()
+            .await
+            .expect("PATCH");
+        assert_eq!(response.status().as_u16(), status, "{body}");
+        assert!(is_problem(&response));
+        assert_eq!(json(response).await["field"].as_str(), field, "{body}");
+    }
+    let too_many: Vec<Value> = (1..=101)
+        .map(|id| json!({"id": id, "status": "preparing", "version": 1}))
+        .collect();
+    let response = patch_batch(&app, json!(too_many)).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json(response).await["field"], "changes");
+    let plain = app
+        .bar(Method::PATCH, "/api/orders")
+        .header("content-type", "text/plain")
+        .body(r#"{"changes":[]}"#)
+        .send()
+        .await
+        .expect("PATCH");
+    assert_eq!(plain.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(order_row(&app, id).await, ("placed".into(), 1));
+    assert_eq!(app.count("order_events").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_tablets_batching_the_same_orders_at_once_move_each_order_once_and_never_deadlock() {
+    let app = spawn_app().await;
+    let mut orders = Vec::new();
+    for n in 0..6 {
+        orders.push(place(&app, &format!("Race {n}"), "espresso").await.0);
+    }
+    let change = |status: &str| -> Vec<Value> {
+        orders
+            .iter()
+            .map(|o| json!({"id": id_of(o), "status": status, "version": 1}))
+            .collect()
+    };
+    // The second tablet lists them the other way round: rows are still locked in id order.
+    let mut reversed = change("cancelled");
+    reversed.reverse();
+    let (first, second) = tokio::join!(
+        patch_batch(&app, json!(change("preparing"))),
+        patch_batch(&app, json!(reversed))
+    );
+    assert_eq!(first.status(), StatusCode::OK);
+    assert_eq!(second.status(), StatusCode::OK);
+    let (first, second) = (json(first).await, json(second).await);
+    let count = |v: &Value, key: &str| v[key].as_array().map_or(0, Vec::len);
+    assert_eq!(count(&first, "moved") + count(&second, "moved"), 6);
+    assert_eq!(count(&first, "conflicts") + count(&second, "conflicts"), 6);
+    for conflict in [&first, &second]
+        .iter()
+        .flat_map(|v| v["conflicts"].as_array().cloned().unwrap_or_default())
+    {
+        assert_eq!(conflict["type"], "/problems/version-conflict", "{conflict}");
+    }
+    for o in &orders {
+        let (status, version) = order_row(&app, id_of(o)).await;
+        assert_eq!(version, 2, "order {} moved exactly once", id_of(o));
+        assert!(status == "preparing" || status == "cancelled");
+    }
+}
+
+async fn undo(app: &TestApp, id: i64, version: i64) -> reqwest::Response {
+    app.bar(Method::POST, &format!("/api/orders/{id}/undo"))
+        .json(&json!({ "version": version }))
+        .send()
+        .await
+        .expect("POST undo")
+}
+
+#[tokio::test]
+async fn the_bar_takes_back_a_mistaken_served_and_ready_and_the_feed_says_undone() {
+    let app = spawn_app().await;
+    let (order, _) = place(&app, "Ana", "tea").await;
+    let id = id_of(&order);
+    let served = move_to(&app, order, "served").await;
+    let cursor = feed_start(&app).await;
+    let response = undo(&app, id, version_of(&served)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let ready = json(response).await;
+    assert_eq!(ready["status"], "ready");
+    assert_eq!(ready["version"], 5);
+    assert_eq!(ready["served_at"], Value::Null);
+    assert!(ready["ready_at"].as_i64().is_some(), "ready keeps its time");
+    let (events, _) = feed_until(&app, &cursor, 1).await;
+    assert_eq!(events[0]["kind"], "undone");
+    assert_eq!(events[0]["order"]["status"], "ready");
+    assert_eq!(events[0]["order"]["version"], 5);
+    // Only the last change, once: ready does not go back again to preparing.
+    let again = undo(&app, id, 5).await;
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    let problem = json(again).await;
+    assert_eq!(problem["type"], "/problems/undo-refused");
+    assert_eq!(problem["order"]["status"], "ready");
+    // Ready again → served is a normal move, then it can be taken back once more.
+    let served = json(patch_status(&app, id, "served", version_of(&ready)).await).await;
+    assert_eq!(served["status"], "served");
+    assert_eq!(
+        json(undo(&app, id, version_of(&served)).await).await["status"],
+        "ready"
+    );
+    // ready → preparing for a freshly readied order.
+    let (other, _) = place(&app, "Ben", "tea").await;
+    let other_ready = move_to(&app, other, "ready").await;
+    let back = json(undo(&app, id_of(&other_ready), version_of(&other_ready)).await).await;
+    assert_eq!(
+        (back["status"].as_str(), back["ready_at"].is_null()),
+        (Some("preparing"), true)
+    );
+}
+
+#[tokio::test]
+async fn a_cancel_by_the_bar_is_taken_back_only_while_a_portion_can_be_taken_again() {
+    let app = spawn_app().await;
+    assert_eq!(
+        patch_drink(&app, "tea", json!({"stock": 1})).await.status(),
+        200
+    );
+    let (order, _) = place(&app, "Ana", "tea").await;
+    let id = id_of(&order);
+    let preparing = move_to(&app, order, "preparing").await;
+    let cancelled = json(patch_status(&app, id, "cancelled", version_of(&preparing)).await).await;
+    assert_eq!(
+        menu_drink(&app, "tea").await["stock"],
+        1,
+        "the portion came back"
+    );
+    // Someone else takes the last portion: the cancel cannot be taken back.
+    let (_, _) = place(&app, "Ben", "tea").await;
+    let refused = undo(&app, id, version_of(&cancelled)).await;
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    let problem = json(refused).await;
+    assert_eq!(problem["type"], "/problems/undo-refused");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("sold out"))
+    );
+    assert_eq!(order_row(&app, id).await, ("cancelled".into(), 3));
+    // With a portion again, it goes back to where it was and takes the portion.
+    assert_eq!(
+        patch_drink(&app, "tea", json!({"stock": 1})).await.status(),
+        200
+    );
+    let back = undo(&app, id, version_of(&cancelled)).await;
+    assert_eq!(back.status(), StatusCode::OK);
+    let back = json(back).await;
+    assert_eq!(
+        (back["status"].as_str(), back["cancelled_at"].is_null()),
+        (Some("preparing"), true)
+    );
+    assert_eq!(menu_drink(&app, "tea").await["stock"], 0);
+}
+
+#[tokio::test]
+async fn what_cannot_be_undone_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
+    // A visitor's own cancel is theirs.
+    let (order, visitor) = place(&app, "Ana", "tea").await;
+    let id = id_of(&order);
+    assert_eq!(cancel_order(&app, &visitor, id).await.status(), 200);
+    let refused = json(undo(&app, id, 2).await).await;
+    assert_eq!(refused["type"], "/problems/undo-refused");
+    // A placed or preparing order has nothing to take back.
+    let (fresh, _) = place(&app, "Ben", "tea").await;
+    assert_eq!(
+        undo(&app, id_of(&fresh), 1).await.status(),
+        StatusCode::CONFLICT
+    );
+    let preparing = move_to(&app, fresh, "preparing").await;
+    assert_eq!(
+        undo(&app, id_of(&preparing), version_of(&preparing))
+            .await
+            .status(),
+        StatusCode::CONFLICT
+    );
+    // A stale version is a version conflict; an unknown order is 404.
+    let ready =
+        json(patch_status(&app, id_of(&preparing), "ready", version_of(&preparing)).await).await;
+    assert_eq!(ready["status"], "ready");
+    let stale = undo(&app, id_of(&ready), version_of(&ready) - 1).await;
+    assert_eq!(json(stale).await["type"], "/problems/version-conflict");
+    assert_eq!(
+        json(undo(&app, 999_999, 1).await).await["type"],
+        "/problems/order-not-found"
+    );
+    // Served, and the visitor ordered again: the old order is not reopened.
+    let (mine, carla) = place(&app, "Carla", "water").await;
+    let served = move_to(&app, mine, "served").await;
+    assert_eq!(
+        place_as(&app, &carla, "Carla", "tea").await.status(),
+        StatusCode::CREATED
+    );
+    let again = json(undo(&app, id_of(&served), version_of(&served)).await).await;
+    assert_eq!(again["type"], "/problems/undo-refused");
+    assert!(
+        again["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("ordered again"))
+    );
+    // Too late: a minute after the change.
+    app.db
+        .client()
+        .await
+        .execute(
+            "UPDATE orders SET updated_at = updated_at - interval '61 seconds' WHERE id = $1",
+            &[&id_of(&ready)],
+        )
+        .await
+        .expect("age the change");
+    let late = json(undo(&app, id_of(&ready), version_of(&ready)).await).await;
+    assert!(
+        late["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("60 seconds")),
+        "{late}"
+    );
+    // Bad bodies name the field.
+    for (body, status, field) in [
+        (json!({}), 422, Some("version")),
+        (json!({"version": 0}), 422, Some("version")),
+        (json!([1]), 400, None),
+    ] {
+        let response = app
+            .bar(Method::POST, &format!("/api/orders/{}/undo", id_of(&ready)))
+            .json(&body)
+            .send()
+            .await
+            .expect("POST undo");
+        assert_eq!(response.status().as_u16(), status, "{body}");
+        assert_eq!(json(response).await["field"].as_str(), field, "{body}");
+    }
+    assert_eq!(order_row(&app, id_of(&ready)).await, ("ready".into(), 3));
+    assert_eq!(order_row(&app, id_of(&served)).await, ("served".into(), 4));
 }

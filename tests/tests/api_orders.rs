@@ -228,7 +228,7 @@ async fn unknown_routes_are_404_and_wrong_methods_405_with_allow() {
         .await
         .expect("PUT");
     assert_eq!(put.status(), StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(put.headers()["allow"], "POST, DELETE");
+    assert_eq!(put.headers()["allow"], "POST, DELETE, PATCH");
     let post_menu = app
         .http
         .post(app.url("/api/menu"))

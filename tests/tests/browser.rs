@@ -165,6 +165,58 @@ async fn visitor_sees_ready_after_the_bar_advances_the_order() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_starts_exactly_the_waiting_espressos_and_reports_what_another_tablet_changed() {
+    let Some(app) = run_scenario("bar_batch").await else {
+        return;
+    };
+    let count = |sql: &'static str| count_where(&app, sql);
+    assert_eq!(
+        count("SELECT count(*) FROM orders WHERE nickname = 'Ana' AND status = 'cancelled' AND version = 2")
+            .await,
+        1,
+        "the espresso the other tablet cancelled stays cancelled"
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM orders WHERE nickname IN ('Ben', 'Cleo', 'Dora') AND status = 'preparing' AND version = 2")
+            .await,
+        3,
+        "each waiting espresso moved once"
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM orders WHERE nickname IN ('Tom', 'Tina') AND status = 'preparing' AND version = 2")
+            .await,
+        2,
+        "the selected teas moved once"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remembered_tablet_stays_awake_keeps_polling_while_hidden_and_purges_after_the_event() {
+    run_scenario("bar_tablet").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn undoing_a_mistaken_served_brings_the_order_back_to_ready_on_the_bar_and_the_phone() {
+    let Some(app) = run_scenario("bar_undo").await else {
+        return;
+    };
+    let ready = count_where(
+        &app,
+        "SELECT count(*) FROM orders WHERE nickname = 'Ana' AND status = 'ready' AND served_at IS NULL",
+    )
+    .await;
+    assert_eq!(
+        ready, 1,
+        "the order is ready again, its served time cleared"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axe_finds_no_serious_or_critical_violation_on_the_bar_page() {
+    run_scenario("bar_a11y").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hostile_nickname_is_text_everywhere_and_runs_nothing() {
     let Some(app) = run_scenario("xss").await else {
         return;
@@ -175,6 +227,38 @@ async fn a_hostile_nickname_is_text_everywhere_and_runs_nothing() {
     )
     .await;
     assert_eq!(stored, 1, "the nickname is stored as typed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_board_follows_an_order_through_the_bar_passes_axe_and_never_scrolls() {
+    let Some(app) = run_scenario("board").await else {
+        return;
+    };
+    let served = count_where(
+        &app,
+        "SELECT count(*) FROM orders WHERE nickname = 'Ana' AND status = 'served'",
+    )
+    .await;
+    assert_eq!(served, 1, "the order went all the way to served");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hidden_nickname_leaves_an_open_board_and_poster_and_a_refused_word_is_explained() {
+    let Some(app) = run_scenario("moderation").await else {
+        return;
+    };
+    let hidden = count_where(
+        &app,
+        "SELECT count(*) FROM order_events WHERE kind = 'moderated'",
+    )
+    .await;
+    assert_eq!(hidden, 2, "hidden once, shown once");
+    let refused = count_where(
+        &app,
+        "SELECT count(*) FROM orders WHERE nickname = 'Super-ÏDIOT'",
+    )
+    .await;
+    assert_eq!(refused, 0, "the refused nickname was never placed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

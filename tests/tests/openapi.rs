@@ -21,6 +21,7 @@ const BAR: &str = "bar";
 const PUBLIC: &str = "public";
 const NO_DATABASE: &str = "no database";
 const UNMIGRATED: &str = "unmigrated";
+const PUSH: &str = "push";
 
 /// Every (operation, documented status) of the spec and the test that provokes it. A status
 /// with several causes (503: no database, not migrated, no bar token) is listed once per
@@ -60,6 +61,24 @@ const PROVOKED: &[(&str, u16, &str)] = &[
     ("setOrderStatus", 422, BAR),
     ("setOrderStatus", 503, BAR),
     ("setOrderStatus", 503, UNMIGRATED),
+    ("undoOrderStatus", 200, BAR),
+    ("undoOrderStatus", 400, BAR),
+    ("undoOrderStatus", 401, BAR),
+    ("undoOrderStatus", 404, BAR),
+    ("undoOrderStatus", 409, BAR),
+    ("undoOrderStatus", 413, BAR),
+    ("undoOrderStatus", 415, BAR),
+    ("undoOrderStatus", 422, BAR),
+    ("undoOrderStatus", 503, BAR),
+    ("undoOrderStatus", 503, UNMIGRATED),
+    ("setOrdersStatus", 200, BAR),
+    ("setOrdersStatus", 400, BAR),
+    ("setOrdersStatus", 401, BAR),
+    ("setOrdersStatus", 413, BAR),
+    ("setOrdersStatus", 415, BAR),
+    ("setOrdersStatus", 422, BAR),
+    ("setOrdersStatus", 503, BAR),
+    ("setOrdersStatus", 503, UNMIGRATED),
     ("updateDrink", 200, BAR),
     ("updateDrink", 400, BAR),
     ("updateDrink", 401, BAR),
@@ -108,6 +127,20 @@ const PROVOKED: &[(&str, u16, &str)] = &[
     ("getEventKey", 401, BAR),
     ("getEventKey", 503, BAR),
     ("getEventKey", 503, UNMIGRATED),
+    ("getEventWords", 200, BAR),
+    ("getEventWords", 401, BAR),
+    ("getEventWords", 503, BAR),
+    ("getEventWords", 503, UNMIGRATED),
+    ("hideName", 200, BAR),
+    ("hideName", 401, BAR),
+    ("hideName", 404, BAR),
+    ("hideName", 503, BAR),
+    ("hideName", 503, UNMIGRATED),
+    ("showName", 200, BAR),
+    ("showName", 401, BAR),
+    ("showName", 404, BAR),
+    ("showName", 503, BAR),
+    ("showName", 503, UNMIGRATED),
     ("placeOrder", 403, BAR),
     ("getQueue", 200, BAR),
     ("getQueue", 400, BAR),
@@ -130,6 +163,25 @@ const PROVOKED: &[(&str, u16, &str)] = &[
     ("getFeed", 400, PUBLIC),
     ("getFeed", 503, NO_DATABASE),
     ("getFeed", 503, UNMIGRATED),
+    ("getBoard", 200, PUBLIC),
+    ("getBoard", 304, PUBLIC),
+    ("getBoard", 400, PUBLIC),
+    ("getBoard", 503, NO_DATABASE),
+    ("getBoard", 503, UNMIGRATED),
+    ("getPushKey", 200, PUSH),
+    ("getPushKey", 503, PUSH),
+    ("subscribePush", 204, PUSH),
+    ("subscribePush", 400, PUSH),
+    ("subscribePush", 404, PUSH),
+    ("subscribePush", 413, PUSH),
+    ("subscribePush", 415, PUSH),
+    ("subscribePush", 422, PUSH),
+    ("subscribePush", 503, PUSH),
+    ("unsubscribePush", 204, PUSH),
+    ("unsubscribePush", 400, PUSH),
+    ("unsubscribePush", 404, PUSH),
+    ("unsubscribePush", 503, NO_DATABASE),
+    ("unsubscribePush", 503, UNMIGRATED),
 ];
 
 /// Documented statuses no test can provoke through the real app, and why.
@@ -139,6 +191,8 @@ const NOT_PROVOKED: &[(&str, u16, &str)] = &[
     ("getMine", 500, BUG),
     ("purgeOrders", 500, BUG),
     ("setOrderStatus", 500, BUG),
+    ("setOrdersStatus", 500, BUG),
+    ("undoOrderStatus", 500, BUG),
     ("updateDrink", 500, BUG),
     ("updateEvent", 500, BUG),
     ("getEventKey", 500, BUG),
@@ -151,6 +205,13 @@ const NOT_PROVOKED: &[(&str, u16, &str)] = &[
     ("getMenu", 500, BUG),
     ("getHealth", 500, BUG),
     ("getFeed", 500, BUG),
+    ("getBoard", 500, BUG),
+    ("getEventWords", 500, BUG),
+    ("hideName", 500, BUG),
+    ("showName", 500, BUG),
+    ("getPushKey", 500, BUG),
+    ("subscribePush", 500, BUG),
+    ("unsubscribePush", 500, BUG),
 ];
 
 /// Why no test provokes a 500: every failure the suite can cause (no database, an
@@ -1009,6 +1070,50 @@ async fn bar_endpoints_answer_as_the_spec_documents() {
         .await;
     assert_eq!(key.status, 200);
     let key = key.json["order_key"].as_str().expect("a key").to_string();
+
+    // Moderation: the refused words, hiding a name and showing it again, 404s.
+    let words = "/api/event/words";
+    let set = cov
+        .send(
+            event,
+            app.bar(Method::PATCH, event)
+                .json(&json!({"refused_words": ["Zut"], "ready_dim_minutes": 3})),
+        )
+        .await;
+    assert_eq!(
+        (set.status, set.json["ready_dim_minutes"].clone()),
+        (200, json!(3))
+    );
+    let listed = cov.send(words, app.bar(Method::GET, words)).await;
+    assert_eq!(listed.json, json!({"refused_words": ["zut"]}));
+    let hidden_path = "/api/orders/{id}/name-hidden";
+    let name_hidden = format!("{path}/name-hidden");
+    let hidden = cov
+        .send(hidden_path, app.bar(Method::PUT, &name_hidden))
+        .await;
+    assert_eq!(
+        (hidden.status, hidden.json["name_hidden"].clone()),
+        (200, json!(true))
+    );
+    let shown = cov
+        .send(hidden_path, app.bar(Method::DELETE, &name_hidden))
+        .await;
+    assert_eq!(
+        (shown.status, shown.json["name_hidden"].clone()),
+        (200, json!(false))
+    );
+    for method in [Method::PUT, Method::DELETE] {
+        for (url, problem) in [
+            (
+                "/api/orders/999999/name-hidden",
+                "/problems/order-not-found",
+            ),
+            ("/api/orders/abc/name-hidden", "/problems/not-found"),
+        ] {
+            let missing = cov.send(hidden_path, app.bar(method.clone(), url)).await;
+            assert_eq!((missing.status, missing.problem_type()), (404, problem));
+        }
+    }
     let without_key = cov
         .send(
             "/api/orders",
@@ -1215,6 +1320,150 @@ async fn bar_endpoints_answer_as_the_spec_documents() {
         .await;
     assert_eq!(refused.status, 400);
 
+    // Batches: 200 with moves and refusals, 400, 413, 415, 422.
+    let second = cov
+        .send(
+            "/api/orders",
+            post_order(
+                &app,
+                &order_body(&new_visitor(), "Ben", "tea", &new_request_id()),
+            ),
+        )
+        .await;
+    let batch = cov
+        .send(
+            "/api/orders",
+            app.bar(Method::PATCH, "/api/orders")
+                .json(&json!({"changes": [
+                    {"id": id_of(&second.json), "status": "preparing", "version": 1},
+                    {"id": id, "status": "preparing", "version": 1},
+                    {"id": 999_999, "status": "ready", "version": 1},
+                ]})),
+        )
+        .await;
+    assert_eq!(batch.status, 200);
+    assert_eq!(batch.json["moved"].as_array().map(Vec::len), Some(1));
+    assert_eq!(batch.json["conflicts"].as_array().map(Vec::len), Some(2));
+    let cancel_second = cov
+        .send(
+            "/api/orders",
+            app.bar(Method::PATCH, "/api/orders")
+                .json(&json!({"changes": [
+                    {"id": id_of(&second.json), "status": "cancelled", "version": 2},
+                ]})),
+        )
+        .await;
+    assert_eq!(cancel_second.json["moved"][0]["status"], "cancelled");
+    for (request, status) in [
+        (
+            app.bar(Method::PATCH, "/api/orders")
+                .header("content-type", "application/json")
+                .body("{"),
+            400,
+        ),
+        (
+            app.bar(Method::PATCH, "/api/orders")
+                .json(&oversized_json()),
+            413,
+        ),
+        (
+            app.bar(Method::PATCH, "/api/orders")
+                .header("content-type", "text/plain")
+                .body("{}"),
+            415,
+        ),
+        (
+            app.bar(Method::PATCH, "/api/orders")
+                .json(&json!({"changes": []})),
+            422,
+        ),
+        (
+            app.bar(Method::PATCH, "/api/orders")
+                .json(&json!({"changes": [{"id": 1, "status": "ready"}]})),
+            422,
+        ),
+    ] {
+        assert_eq!(cov.send("/api/orders", request).await.status, status);
+    }
+
+    // Undo: 200 (Ben's cancel taken back), 409 (twice), 404, 400, 413, 415, 422.
+    let undo_path = format!("/api/orders/{}/undo", id_of(&second.json));
+    let undo = "/api/orders/{id}/undo";
+    let undone = cov
+        .send(
+            undo,
+            app.bar(Method::POST, &undo_path)
+                .json(&json!({"version": 3})),
+        )
+        .await;
+    assert_eq!(
+        (undone.status, undone.json["status"].clone()),
+        (200, json!("preparing"))
+    );
+    let twice = cov
+        .send(
+            undo,
+            app.bar(Method::POST, &undo_path)
+                .json(&json!({"version": 4})),
+        )
+        .await;
+    assert_eq!(
+        (twice.status, twice.problem_type()),
+        (409, "/problems/undo-refused")
+    );
+    let stale = cov
+        .send(
+            undo,
+            app.bar(Method::POST, &undo_path)
+                .json(&json!({"version": 1})),
+        )
+        .await;
+    assert_eq!(
+        (stale.status, stale.problem_type()),
+        (409, "/problems/version-conflict")
+    );
+    for (request, status) in [
+        (
+            app.bar(Method::POST, "/api/orders/999999/undo")
+                .json(&json!({"version": 1})),
+            404,
+        ),
+        (
+            app.bar(Method::POST, &undo_path)
+                .header("content-type", "application/json")
+                .body("{"),
+            400,
+        ),
+        (
+            app.bar(Method::POST, &undo_path).json(&oversized_json()),
+            413,
+        ),
+        (
+            app.bar(Method::POST, &undo_path)
+                .header("content-type", "text/plain")
+                .body("{}"),
+            415,
+        ),
+        (
+            app.bar(Method::POST, &undo_path)
+                .json(&json!({"version": 0})),
+            422,
+        ),
+    ] {
+        assert_eq!(cov.send(undo, request).await.status, status);
+    }
+    // Ben's tea, cancelled again for the purge below.
+    let recancel = cov
+        .send(
+            "/api/orders",
+            app.bar(Method::PATCH, "/api/orders")
+                .json(&json!({"changes": [
+                    {"id": id_of(&second.json), "status": "cancelled", "version": 4},
+                ]})),
+        )
+        .await;
+    assert_eq!(recancel.json["moved"][0]["status"], "cancelled");
+
     // Purge: 200, 400.
     let purged = cov
         .send(
@@ -1222,7 +1471,7 @@ async fn bar_endpoints_answer_as_the_spec_documents() {
             app.bar(Method::DELETE, "/api/orders?before=253402300799999"),
         )
         .await;
-    assert_eq!(purged.json, json!({"purged": 2}));
+    assert_eq!(purged.json, json!({"purged": 3}));
     for query in ["", "?before=-1", "?before=soon"] {
         let refused = cov
             .send(
@@ -1234,8 +1483,21 @@ async fn bar_endpoints_answer_as_the_spec_documents() {
     }
 
     // 401 on every bar operation, with and without a (wrong) token.
-    let bar_operations: [(Method, &str, &str, Option<Value>); 9] = [
+    let name_hidden_url = format!("{path}/name-hidden");
+    let bar_operations: [(Method, &str, &str, Option<Value>); 14] = [
+        (
+            Method::POST,
+            "/api/orders/{id}/undo",
+            "/api/orders/1/undo",
+            Some(json!({"version": 1})),
+        ),
         (Method::DELETE, "/api/orders", "/api/orders?before=1", None),
+        (
+            Method::PATCH,
+            "/api/orders",
+            "/api/orders",
+            Some(json!({"changes": [{"id": 1, "status": "ready", "version": 1}]})),
+        ),
         (
             Method::PATCH,
             order,
@@ -1257,6 +1519,19 @@ async fn bar_endpoints_answer_as_the_spec_documents() {
             Some(json!({"ordering": "closed"})),
         ),
         (Method::GET, "/api/event/key", "/api/event/key", None),
+        (Method::GET, "/api/event/words", "/api/event/words", None),
+        (
+            Method::PUT,
+            "/api/orders/{id}/name-hidden",
+            &name_hidden_url,
+            None,
+        ),
+        (
+            Method::DELETE,
+            "/api/orders/{id}/name-hidden",
+            &name_hidden_url,
+            None,
+        ),
         (
             Method::POST,
             drinks,
@@ -1398,10 +1673,121 @@ async fn public_endpoints_answer_as_the_spec_documents() {
         assert_eq!(refused.status, 400, "{query}");
     }
 
+    // Board: the open orders, 304 while nothing changed, 400 for any parameter.
+    let board = "/api/board";
+    let first = cov.send(board, app.http.get(app.url(board))).await;
+    assert_eq!(first.json["total"]["waiting"], 1);
+    let etag = first.header("etag").expect("an ETag").to_string();
+    let unchanged = cov
+        .send(
+            board,
+            app.http.get(app.url(board)).header("if-none-match", etag),
+        )
+        .await;
+    assert_eq!(unchanged.status, 304);
+    let refused = cov
+        .send(board, app.http.get(app.url("/api/board?limit=5")))
+        .await;
+    assert_eq!(refused.status, 400);
+
     cov.assert_provoked(PUBLIC);
 }
 
 /// One request per operation, valid enough to reach the database.
+#[tokio::test]
+async fn push_endpoints_answer_as_the_spec_documents() {
+    let app = app_builder()
+        .variable("vapid_key", "QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI")
+        .spawn()
+        .await;
+    let mut cov = Coverage::default();
+    let push = "/api/orders/{id}/push";
+    let key = cov
+        .send("/api/push", app.http.get(app.url("/api/push")))
+        .await;
+    assert_eq!(key.status, 200);
+    let p256dh = key.json["public_key"].as_str().expect("a key").to_string();
+    let ana = new_visitor();
+    let placed = cov
+        .send(
+            "/api/orders",
+            post_order(&app, &order_body(&ana, "Ana", "tea", &new_request_id())),
+        )
+        .await;
+    let url = format!("/api/orders/{}/push", id_of(&placed.json));
+    let subscription = json!({"endpoint": "https://fcm.googleapis.com/fcm/send/x",
+                              "expirationTime": null,
+                              "keys": {"p256dh": p256dh, "auth": "AAAAAAAAAAAAAAAAAAAAAA"}});
+    let put = |visitor: &str| app.http.put(app.url(&url)).header("X-Visitor-Id", visitor);
+    let stored = cov.send(push, put(&ana).json(&subscription)).await;
+    assert_eq!(stored.status, 204);
+    let stranger = cov
+        .send(push, put(&new_visitor()).json(&subscription))
+        .await;
+    assert_eq!(stranger.problem_type(), "/problems/order-not-found");
+    let no_header = cov
+        .send(push, app.http.put(app.url(&url)).json(&subscription))
+        .await;
+    assert_eq!(no_header.status, 400);
+    let malformed = cov
+        .send(
+            push,
+            put(&ana)
+                .header("content-type", "application/json")
+                .body("{"),
+        )
+        .await;
+    assert_eq!(malformed.problem_type(), "/problems/malformed-json");
+    let too_large = cov.send(push, put(&ana).json(&oversized_json())).await;
+    assert_eq!(too_large.status, 413);
+    let not_json = cov
+        .send(
+            push,
+            put(&ana).header("content-type", "text/plain").body("x"),
+        )
+        .await;
+    assert_eq!(not_json.status, 415);
+    let mut elsewhere = subscription.clone();
+    elsewhere["endpoint"] = json!("https://push.example.com/x");
+    let invalid = cov.send(push, put(&ana).json(&elsewhere)).await;
+    assert_eq!(
+        (invalid.status, invalid.json["field"].clone()),
+        (422, json!("endpoint"))
+    );
+    let delete = |visitor: &str, url: &str| {
+        app.http
+            .delete(app.url(url))
+            .header("X-Visitor-Id", visitor)
+    };
+    let dropped = cov.send(push, delete(&ana, &url)).await;
+    assert_eq!(dropped.status, 204);
+    let bad_header = cov.send(push, delete("nope", &url)).await;
+    assert_eq!(bad_header.status, 400);
+    let no_such = cov.send(push, delete(&ana, "/api/orders/abc/push")).await;
+    assert_eq!(no_such.problem_type(), "/problems/not-found");
+
+    let unconfigured = spawn_app().await;
+    let key = cov
+        .send(
+            "/api/push",
+            unconfigured.http.get(unconfigured.url("/api/push")),
+        )
+        .await;
+    assert_eq!(key.problem_type(), "/problems/push-not-configured");
+    let put = cov
+        .send(
+            push,
+            unconfigured
+                .http
+                .put(unconfigured.url("/api/orders/1/push"))
+                .header("X-Visitor-Id", &ana)
+                .json(&subscription),
+        )
+        .await;
+    assert_eq!(put.problem_type(), "/problems/push-not-configured");
+    cov.assert_provoked(PUSH);
+}
+
 fn one_request_per_operation(app: &TestApp) -> Vec<(&'static str, reqwest::RequestBuilder)> {
     let visitor = new_visitor();
     vec![
@@ -1412,6 +1798,16 @@ fn one_request_per_operation(app: &TestApp) -> Vec<(&'static str, reqwest::Reque
         (
             "/api/orders",
             app.bar(Method::DELETE, "/api/orders?before=1"),
+        ),
+        (
+            "/api/orders",
+            app.bar(Method::PATCH, "/api/orders")
+                .json(&json!({"changes": [{"id": 1, "status": "ready", "version": 1}]})),
+        ),
+        (
+            "/api/orders/{id}/undo",
+            app.bar(Method::POST, "/api/orders/1/undo")
+                .json(&json!({"version": 1})),
         ),
         (
             "/api/orders/{id}",
@@ -1435,6 +1831,16 @@ fn one_request_per_operation(app: &TestApp) -> Vec<(&'static str, reqwest::Reque
                 .json(&json!({"ordering": "open"})),
         ),
         ("/api/event/key", app.bar(Method::GET, "/api/event/key")),
+        ("/api/event/words", app.bar(Method::GET, "/api/event/words")),
+        (
+            "/api/orders/{id}/name-hidden",
+            app.bar(Method::PUT, "/api/orders/1/name-hidden"),
+        ),
+        (
+            "/api/orders/{id}/name-hidden",
+            app.bar(Method::DELETE, "/api/orders/1/name-hidden"),
+        ),
+        ("/api/board", app.http.get(app.url("/api/board"))),
         (
             "/api/drinks",
             app.bar(Method::POST, "/api/drinks")
@@ -1465,6 +1871,12 @@ fn one_request_per_operation(app: &TestApp) -> Vec<(&'static str, reqwest::Reque
         ("/api/queue", app.bar(Method::GET, "/api/queue")),
         ("/api/stats", app.bar(Method::GET, "/api/stats")),
         ("/api/health", app.http.get(app.url("/api/health"))),
+        (
+            "/api/orders/{id}/push",
+            app.http
+                .delete(app.url("/api/orders/1/push"))
+                .header("X-Visitor-Id", &visitor),
+        ),
         (
             "/api/feed",
             app.http.get(app.url(&format!(

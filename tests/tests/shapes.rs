@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use drinks_core::api::FeedEvent;
 use drinks_core::shapes::{self, Placed};
-use drinks_core::{DomainError, FeedCursor, OrderStatus, sql};
+use drinks_core::{DomainError, FeedCursor, OrderStatus, push, sql};
 use e2e::TestDatabase;
 use tokio_postgres::Client;
 use tokio_postgres::types::ToSql;
@@ -43,6 +43,7 @@ async fn place(db: &Client, visitor: Uuid, nickname: &str, drink: &str) -> Optio
             &changeable(),
             &OrderStatus::sql_list(&OrderStatus::WAITING),
             &None::<&str>,
+            &drinks_core::moderation::fold(nickname),
         ],
     )
     .await
@@ -105,6 +106,80 @@ async fn every_write_outcome_decodes_into_its_type() {
     assert!(preparing.preparing_at.is_some());
     assert!(status(OrderStatus::Ready, 2).await.is_err(), "stale");
     assert!(status(OrderStatus::Served, 3).await.is_err(), "illegal");
+
+    // A batch: one move, one stale version, one order that does not exist.
+    let ben = Uuid::new_v4();
+    let Ok(Placed::Created(second)) =
+        shapes::place_outcome(place(&c, ben, "Ben", "tea").await.as_deref(), "tea")
+    else {
+        panic!("expected Ben's order");
+    };
+    let body = serde_json::json!({"changes": [
+        {"id": second.id, "status": "preparing", "version": 1},
+        {"id": order.id, "status": "ready", "version": 1},
+        {"id": 999_999, "status": "ready", "version": 1},
+    ]});
+    let asked = drinks_core::api::StatusChanges::from_json(body.to_string().as_bytes())
+        .expect("a valid batch");
+    let param = asked.changes_param().expect("the changes as JSON");
+    let got = json(&c, sql::SET_STATUSES, &[&param]).await;
+    let batch = shapes::batch_outcome(got.as_deref(), &asked).expect("a batch outcome");
+    assert_eq!(batch.moved.len(), 1);
+    assert_eq!(batch.moved[0].id, second.id);
+    let refused: Vec<(i64, &str)> = batch
+        .conflicts
+        .iter()
+        .map(|c| (c.id, c.kind.as_str()))
+        .collect();
+    assert_eq!(
+        refused,
+        [
+            (order.id, "/problems/version-conflict"),
+            (999_999, "/problems/order-not-found")
+        ]
+    );
+
+    // Undo: Ben's start cannot be taken back (a refusal with the order); his cancel can.
+    let undo = |id: i64, version: i32| {
+        let c = &c;
+        async move {
+            let got = json(
+                c,
+                sql::UNDO_STATUS,
+                &[
+                    &id,
+                    &version,
+                    &OrderStatus::sql_list(&OrderStatus::BAR_UNDOABLE),
+                    &drinks_core::domain::UNDO_WINDOW_MS,
+                    &open(),
+                ],
+            )
+            .await;
+            shapes::undo_outcome(got.as_deref())
+        }
+    };
+    assert!(matches!(
+        undo(second.id, 2).await,
+        Err(drinks_core::ApiError::Domain(
+            DomainError::UndoRefused { .. }
+        ))
+    ));
+    let from = OrderStatus::sql_list(&OrderStatus::reachable_from(OrderStatus::Cancelled));
+    let cancelled = json(
+        &c,
+        sql::SET_STATUS,
+        &[&second.id, &"cancelled", &2_i32, &from],
+    )
+    .await;
+    let cancelled = shapes::status_outcome(cancelled.as_deref(), OrderStatus::Cancelled)
+        .expect("cancelled by the bar");
+    let back = undo(second.id, cancelled.version)
+        .await
+        .expect("taken back");
+    assert_eq!(
+        (back.status, back.cancelled_at),
+        (OrderStatus::Preparing, None)
+    );
 
     let locked = shapes::place_outcome(place(&c, ana, "Ana", "tea").await.as_deref(), "tea");
     assert!(locked.is_err());
@@ -236,6 +311,8 @@ async fn every_write_outcome_decodes_into_its_type() {
                     &busy.is_some(),
                     &busy.flatten(),
                     &None::<&str>,
+                    &None::<i32>,
+                    &None::<&str>,
                 ],
             )
             .await
@@ -282,14 +359,19 @@ async fn every_write_outcome_decodes_into_its_type() {
             &true,
             &None::<i32>,
             &Some("new"),
+            &Some(4_i32),
+            &Some(r#"["zut"]"#),
         ],
     )
     .await;
-    assert!(
-        shapes::event_settings(keyed.as_deref())
-            .expect("settings")
-            .key_required
-    );
+    let keyed_settings = shapes::event_settings(keyed.as_deref()).expect("settings");
+    assert!(keyed_settings.key_required);
+    assert_eq!(keyed_settings.ready_dim_minutes, 4);
+    same_fields("the settings", &keyed, "", &keyed_settings);
+    let words = json(&c, sql::EVENT_WORDS, &[]).await;
+    let words_decoded = shapes::event_words(words.as_deref()).expect("words");
+    assert_eq!(words_decoded.refused_words, ["zut"]);
+    same_fields("the refused words", &words, "", &words_decoded);
     let key_json = json(&c, sql::EVENT_KEY, &[]).await;
     let key = shapes::event_key(key_json.as_deref()).expect("key");
     same_fields("the ordering key", &key_json, "", &key);
@@ -316,6 +398,44 @@ async fn every_read_decodes_into_its_type() {
         .expect("a feed position");
     place(&c, ana, "Ana", "tea").await;
 
+    let board_params = |etags: String| {
+        let c = &c;
+        async move {
+            let waiting = OrderStatus::sql_list(&OrderStatus::WAITING);
+            json(c, sql::BOARD, &[&etags, &waiting, &"ready", &100_i64]).await
+        }
+    };
+    let board_json = board_params(String::new()).await;
+    let board = shapes::board(board_json.as_deref()).expect("board");
+    let shown = board
+        .board
+        .as_ref()
+        .expect("a board for a client without one");
+    assert_eq!((shown.total.waiting, shown.orders.len()), (1, 1));
+    assert_eq!(shown.orders[0].nickname.as_deref(), Some("Ana"));
+    same_fields("the board", &board_json, "/board", shown);
+    same_fields(
+        "a board order",
+        &board_json,
+        "/board/orders/0",
+        &shown.orders[0],
+    );
+    // The ETag is the settled feed position: once it stands still, the client that has it
+    // gets no board (other tests' transactions may delay settling: poll with a deadline).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let first = shapes::board(board_params(String::new()).await.as_deref()).expect("board");
+        let tag = first.etag.trim_matches('"').to_string();
+        let again = shapes::board(board_params(tag).await.as_deref()).expect("board");
+        if again.etag == first.etag {
+            assert_eq!(again.board, None, "the client has it");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the board's ETag never stood still"
+        );
+    }
     let menu_json = json(&c, sql::MENU, &[]).await;
     let answer = shapes::menu(menu_json.as_deref()).expect("menu");
     let menu = &answer.menu;
@@ -401,6 +521,26 @@ async fn every_read_decodes_into_its_type() {
         &tail_json,
         "/events/0/event/order",
         order,
+    );
+
+    // Hiding the name: the order says so, the board and the feed show no nickname.
+    let ana_id = order.id;
+    let hidden_json = json(&c, sql::SET_NAME_HIDDEN, &[&ana_id, &true]).await;
+    let hidden = shapes::name_hidden_outcome(hidden_json.as_deref()).expect("hidden");
+    assert!(hidden.name_hidden && hidden.nickname == "Ana");
+    same_fields("a hidden order", &hidden_json, "", &hidden);
+    let board = shapes::board(board_params(String::new()).await.as_deref()).expect("board");
+    assert_eq!(board.board.expect("a board").orders[0].nickname, None);
+    let missing = json(&c, sql::SET_NAME_HIDDEN, &[&(ana_id + 100), &true]).await;
+    assert!(shapes::name_hidden_outcome(missing.as_deref()).is_err());
+
+    let tail = json(&c, sql::FEED_TAIL, &[&10_i64]).await;
+    let tail = shapes::feed_page(tail.as_deref(), &FeedCursor::beginning()).expect("tail");
+    let placed = &typed(&tail.events)[0];
+    let placed = placed.order.as_ref().expect("an order event");
+    assert_eq!(
+        (placed.nickname.as_deref(), placed.name_hidden),
+        (None, true)
     );
 }
 
@@ -490,7 +630,10 @@ fn keys(value: &impl serde::Serialize) -> Vec<String> {
 /// field on both sides, and every field the spec requires is one the type always has.
 #[test]
 fn the_decoded_types_and_the_openapi_schemas_have_the_same_fields() {
-    use drinks_core::api::{EventDrink, EventKind, EventOrder, Menu, MenuItem, MyOrders, Purged};
+    use drinks_core::api::{
+        BatchConflict, BatchOutcome, Board, BoardOrder, BoardTotals, EventDrink, EventKind,
+        EventOrder, Menu, MenuItem, MyOrders, Purged,
+    };
     use drinks_core::event::{EventSettings, Texts};
     let text = std::fs::read_to_string(e2e::workspace_root().join("docs/openapi.yaml"))
         .expect("docs/openapi.yaml");
@@ -499,6 +642,7 @@ fn the_decoded_types_and_the_openapi_schemas_have_the_same_fields() {
         id: 1,
         number: 1,
         nickname: "Ana".into(),
+        name_hidden: false,
         drink: "tea".into(),
         status: OrderStatus::Served,
         version: 5,
@@ -526,10 +670,20 @@ fn the_decoded_types_and_the_openapi_schemas_have_the_same_fields() {
     let event_order = EventOrder {
         id: 1,
         number: 1,
-        nickname: "Ana".into(),
+        nickname: Some("Ana".into()),
+        name_hidden: false,
         drink: "tea".into(),
         status: OrderStatus::Placed,
         version: 1,
+    };
+    let board_order = BoardOrder {
+        id: 1,
+        number: 1,
+        nickname: None,
+        drink: "tea".into(),
+        status: OrderStatus::Ready,
+        since: 1,
+        version: 3,
     };
     let event_drink = EventDrink {
         id: "tea".into(),
@@ -544,6 +698,7 @@ fn the_decoded_types_and_the_openapi_schemas_have_the_same_fields() {
         message: Texts::default(),
         busy_limit: None,
         key_required: false,
+        ready_dim_minutes: 5,
         version: 1,
         updated_at: 1,
     };
@@ -573,6 +728,41 @@ fn the_decoded_types_and_the_openapi_schemas_have_the_same_fields() {
         ),
         ("MyOrders", keys(&MyOrders { orders: vec![] })),
         ("Purged", keys(&Purged { purged: 0 })),
+        ("BoardOrder", keys(&board_order)),
+        (
+            "Board",
+            keys(&Board {
+                now: 1,
+                ready_dim_minutes: 5,
+                total: BoardTotals {
+                    waiting: 1,
+                    ready: 0,
+                },
+                orders: vec![board_order.clone()],
+            }),
+        ),
+        (
+            "EventWords",
+            keys(&drinks_core::moderation::EventWords {
+                refused_words: vec![],
+            }),
+        ),
+        (
+            "BatchOutcome",
+            keys(&BatchOutcome {
+                moved: vec![],
+                conflicts: vec![],
+            }),
+        ),
+        (
+            "BatchConflict",
+            keys(&BatchConflict {
+                id: 1,
+                kind: "/problems/order-not-found".into(),
+                detail: String::new(),
+                order: None,
+            }),
+        ),
     ];
     for (schema, fields) in cases {
         let (properties, required) = spec_fields(&spec, schema);
@@ -584,4 +774,140 @@ fn the_decoded_types_and_the_openapi_schemas_have_the_same_fields() {
             assert!(fields.contains(r), "{schema}: the spec requires {r}");
         }
     }
+}
+
+#[tokio::test]
+async fn the_push_statements_hand_the_subscription_only_to_a_change_to_ready() {
+    let db = TestDatabase::create(true).await;
+    let c = db.client().await;
+    let ana = Uuid::new_v4();
+    let placed = shapes::place_outcome(place(&c, ana, "Ana", "tea").await.as_deref(), "tea");
+    let Ok(Placed::Created(order)) = placed else {
+        panic!("expected a new order, got {placed:?}");
+    };
+    let endpoint = "https://fcm.googleapis.com/fcm/send/x";
+    let save = |visitor: Uuid| {
+        let c = &c;
+        async move {
+            json(
+                c,
+                sql::SAVE_PUSH_SUBSCRIPTION,
+                &[&order.id, &visitor, &open(), &endpoint, &"p256dh", &"auth"],
+            )
+            .await
+        }
+    };
+    assert!(shapes::push_saved(save(Uuid::new_v4()).await.as_deref()).is_err());
+    shapes::push_saved(save(ana).await.as_deref()).expect("stored");
+
+    let notifying = |to: OrderStatus, version: i32| {
+        let c = &c;
+        async move {
+            let from = OrderStatus::sql_list(&OrderStatus::reachable_from(to));
+            let got = json(
+                c,
+                sql::SET_STATUS_NOTIFYING,
+                &[
+                    &order.id,
+                    &to.as_str(),
+                    &version,
+                    &from,
+                    &push::NOTIFY_ON.as_str(),
+                ],
+            )
+            .await;
+            (got.clone(), shapes::status_notifying(got.as_deref(), to))
+        }
+    };
+    let (_, preparing) = notifying(OrderStatus::Preparing, 1).await;
+    let (preparing, none) = preparing.expect("moved on");
+    assert_eq!((preparing.status, none), (OrderStatus::Preparing, None));
+    let (_, stale) = notifying(OrderStatus::Ready, 1).await;
+    assert!(stale.is_err(), "a stale change hands nothing over");
+    let (answer, ready) = notifying(OrderStatus::Ready, 2).await;
+    let (ready, subscription) = ready.expect("moved on");
+    assert_eq!(ready.status, OrderStatus::Ready);
+    let subscription = subscription.expect("the subscription");
+    assert_eq!(subscription.endpoint, endpoint);
+    same_fields("SET_STATUS_NOTIFYING", &answer, "/push", &subscription);
+    same_fields("SET_STATUS_NOTIFYING", &answer, "/written/order", &ready);
+
+    let recorded = json(
+        &c,
+        sql::RECORD_PUSH,
+        &[&order.id, &endpoint, &false, &"delivered 201"],
+    )
+    .await;
+    assert_eq!(recorded.as_deref(), Some(r#"{"recorded" : 1}"#));
+    let gone = json(
+        &c,
+        sql::RECORD_PUSH,
+        &[&order.id, &endpoint, &true, &"gone 410"],
+    )
+    .await;
+    assert_eq!(gone.as_deref(), Some(r#"{"recorded" : 1}"#));
+    let deleted = json(&c, sql::DELETE_PUSH_SUBSCRIPTION, &[&order.id, &ana]).await;
+    assert_eq!(deleted.as_deref(), Some(r#"{"deleted" : 0}"#));
+}
+
+#[tokio::test]
+async fn a_batch_hands_over_the_subscriptions_of_exactly_the_orders_it_moved_to_ready() {
+    let db = TestDatabase::create(true).await;
+    let c = db.client().await;
+    let mut orders = Vec::new();
+    for name in ["Ana", "Ben"] {
+        let visitor = Uuid::new_v4();
+        let placed = shapes::place_outcome(place(&c, visitor, name, "tea").await.as_deref(), "tea");
+        let Ok(Placed::Created(order)) = placed else {
+            panic!("expected a new order, got {placed:?}");
+        };
+        orders.push((order, visitor));
+    }
+    // Only Ana's order has a subscription.
+    let (ana, ana_visitor) = &orders[0];
+    let endpoint = "https://fcm.googleapis.com/fcm/send/batch";
+    let saved = json(
+        &c,
+        sql::SAVE_PUSH_SUBSCRIPTION,
+        &[&ana.id, ana_visitor, &open(), &endpoint, &"p256dh", &"auth"],
+    )
+    .await;
+    shapes::push_saved(saved.as_deref()).expect("stored");
+
+    let batch = |to: &str, version: i32| {
+        let c = &c;
+        let body = serde_json::json!({"changes": orders
+            .iter()
+            .map(|(o, _)| serde_json::json!({"id": o.id, "status": to, "version": version}))
+            .collect::<Vec<_>>()});
+        async move {
+            let asked = drinks_core::api::StatusChanges::from_json(body.to_string().as_bytes())
+                .expect("a valid batch");
+            let param = asked.changes_param().expect("the changes as JSON");
+            let got = json(
+                c,
+                sql::SET_STATUSES_NOTIFYING,
+                &[&param, &push::NOTIFY_ON.as_str()],
+            )
+            .await;
+            (got.clone(), shapes::batch_notifying(got.as_deref(), &asked))
+        }
+    };
+    let (_, started) = batch("preparing", 1).await;
+    let (started, none) = started.expect("a batch outcome");
+    assert_eq!((started.moved.len(), none.len()), (2, 0));
+    let (_, stale) = batch("ready", 1).await;
+    let (stale, none) = stale.expect("a batch outcome");
+    assert_eq!(
+        (stale.moved.len(), none.len()),
+        (0, 0),
+        "stale: nothing moved"
+    );
+    let (answer, ready) = batch("ready", 2).await;
+    let (ready, notify) = ready.expect("a batch outcome");
+    assert_eq!(ready.moved.len(), 2);
+    assert_eq!(notify.len(), 1, "{answer:?}");
+    assert_eq!(notify[0].0.id, ana.id);
+    assert_eq!(notify[0].0.status, OrderStatus::Ready);
+    assert_eq!(notify[0].1.endpoint, endpoint);
 }

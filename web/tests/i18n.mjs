@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import {
-  APP_URL, NARROW, PHONE, TABLET, scenario, newPage, barSignIn, screenshot, assert,
+  APP_URL, NARROW, PHONE, TABLET, scenario, newPage, barSignIn, apiOrder, screenshot, assert,
   assertEqual, assertNoProblems, log, waitUntil,
 } from "./lib.mjs";
 
@@ -98,7 +98,7 @@ await scenario("translated pages; 320 px", async (browser) => {
   pages.push(bar.page);
   await barSignIn(bar.page);
   await bar.page.locator("#tab-queue", { hasText: locale.de["bar.tab.queue"] }).waitFor();
-  for (const tab of ["stock", "stats", "queue"]) {
+  for (const tab of ["stock", "event", "stats", "queue"]) {
     await bar.page.click(`#tab-${tab}`);
     await bar.page.waitForTimeout(tab === "stats" ? 800 : 100);
     assertEqual(JSON.stringify(await rawKeysShown(bar.page)), "[]", `bar ${tab} (de): no raw keys`);
@@ -108,6 +108,15 @@ await scenario("translated pages; 320 px", async (browser) => {
   await poster.page.goto(`${APP_URL}/?qr`);
   await poster.page.locator("h1.poster-title", { hasText: locale.it["poster.title"] }).waitFor();
   assertEqual(JSON.stringify(await rawKeysShown(poster.page)), "[]", "poster (it): no raw keys");
+
+  // The counter screen in French, with an order on it.
+  await apiOrder("Zoé", "tea");
+  const board = await newPage(browser, { viewport: { width: 1280, height: 720 }, locale: "fr-FR", name: "board-fr" });
+  pages.push(board.page);
+  await board.page.goto(`${APP_URL}/?board`);
+  await board.page.locator(".board-ready .board-heading", { hasText: locale.fr["board.ready"] }).waitFor();
+  await board.page.locator(".board-tile", { hasText: "Zoé" }).waitFor();
+  assertEqual(JSON.stringify(await rawKeysShown(board.page)), "[]", "board (fr): no raw keys");
 
   // 320 px wide: every page, longest language first.
   for (const l of ["de", "fr", "it", "en"]) {

@@ -59,8 +59,8 @@ export async function launch() {
  * A fresh browser context (own storage, like a separate device) and a page in it, with
  * console errors, page errors and dialogs recorded; `page.problems` lists them.
  */
-export async function newPage(browser, { viewport = PHONE, locale = "en-US", name = "page" } = {}) {
-  const context = await browser.newContext({ viewport, locale, deviceScaleFactor: 1 });
+export async function newPage(browser, { viewport = PHONE, locale = "en-US", name = "page", contextOptions = {} } = {}) {
+  const context = await browser.newContext({ viewport, locale, deviceScaleFactor: 1, ...contextOptions });
   const page = await context.newPage();
   page.problems = [];
   page.dialogs = [];

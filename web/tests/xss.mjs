@@ -1,5 +1,5 @@
-// A hostile nickname is text everywhere: the visitor page, the poster's ticker and the bar
-// queue show it literally, no element is created from it and nothing runs.
+// A hostile nickname is text everywhere: the visitor page, the poster's ticker, the bar
+// queue and the counter screen show it literally, no element is created from it and nothing runs.
 
 import {
   APP_URL, PHONE, TABLET, scenario, newPage, order, waitForOrderNumber, barSignIn, apiOrder,
@@ -51,9 +51,16 @@ await scenario("hostile nickname shows as text everywhere and runs nothing", asy
   await noInjectedElements(bar.page, "bar");
   await screenshot(bar.page, "xss-bar-tablet");
 
+  const board = await newPage(browser, { viewport: { width: 1280, height: 720 }, name: "board" });
+  await board.page.goto(`${APP_URL}/?board`);
+  const boardNick = board.page.locator(".board-tile .board-name", { hasText: NASTY });
+  await boardNick.first().waitFor({ timeout: 10000 });
+  assertEqual(await boardNick.first().textContent(), NASTY, "the board shows the nickname as text");
+  await noInjectedElements(board.page, "board");
+
   await v.waitForTimeout(500);
-  const dialogs = [...v.dialogs, ...poster.page.dialogs, ...bar.page.dialogs];
+  const dialogs = [...v.dialogs, ...poster.page.dialogs, ...bar.page.dialogs, ...board.page.dialogs];
   assertEqual(dialogs.length, 0, `no alert ran (${dialogs.join(", ")})`);
-  assertNoProblems(v, poster.page, bar.page);
+  assertNoProblems(v, poster.page, bar.page, board.page);
   log("nicknames stayed text");
 });

@@ -1,7 +1,8 @@
 //! `cargo xtask bench [ARGS]`: builds the components, finds (or starts) PostgreSQL the way
 //! `up` and `test` do, then runs the benchmark binary (crate `bench`) optimised, passing it
 //! the server's admin URL. Extra arguments go to the benchmark (e.g. `--scale 0.3`).
-//! Results land in docs/bench/ (results.json, results.svg, plans.txt).
+//! Results land in docs/bench/ (results.json, results.svg, plans.txt). The development host
+//! binary is built the same way first: phase 7 runs it as replica processes behind nginx.
 
 use std::path::Path;
 
@@ -19,6 +20,14 @@ const NATIVE_RELEASE: &[(&str, &str)] = &[
 
 pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     build(root)?;
+    step("cargo build --release -p devhost (the replicas of phase 7)");
+    let mut host = cargo();
+    host.current_dir(root)
+        .args(["build", "--release", "-p", "devhost"]);
+    for (name, value) in NATIVE_RELEASE {
+        host.env(name, value);
+    }
+    run_command(&mut host)?;
     let runtime = tokio::runtime::Runtime::new()?;
     step("database");
     let server = runtime.block_on(db::find_or_start(root, db::Purpose::Tests))?;

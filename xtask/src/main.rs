@@ -1,8 +1,9 @@
 //! `cargo xtask <command>`: the project's chores, in Rust so they run the same everywhere.
 //!
 //! - `build`: the components for wasm32-wasip2 (adding the target if missing).
-//! - `up [--listen ADDR] [--direct-mounts]`: build, find or start PostgreSQL, migrate, serve
-//!   on 127.0.0.1:3000.
+//! - `up [--listen ADDR] [--direct-mounts] [--replicas N]`: build, find or start PostgreSQL,
+//!   migrate, serve on 127.0.0.1:3000 (with `--replicas`: N `devhost serve` processes
+//!   behind nginx there).
 //! - `migrate --database-url URL`: apply the migrations with the migrate component on the
 //!   development host (what `spin up -f migrate/spin.toml` does with Spin's command trigger).
 //! - `test`: everything CI runs: fmt check, clippy -D warnings, build, all tests.
@@ -43,6 +44,10 @@ enum Task {
         /// Serve static/ itself rather than a copy taken at start (edits show at once).
         #[arg(long)]
         direct_mounts: bool,
+        /// Serve with N development host processes behind nginx (round robin) on the
+        /// listen address (loopback only) instead of one in-process host; needs nginx.
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..=16))]
+        replicas: Option<u16>,
     },
     /// Apply the migrations to a database with the migrate component on the development
     /// host (the fallback for `spin up -f migrate/spin.toml` without the trigger-command
@@ -54,6 +59,8 @@ enum Task {
     },
     /// Everything CI runs: fmt, clippy, build, unit + e2e tests.
     Test,
+    /// Print a new VAPID private key for the Spin variable `vapid_key` (Web Push).
+    VapidKey,
     /// Load benchmark on the development host; writes docs/bench/.
     Bench {
         /// Passed to the bench binary, e.g. --scale 0.3 --rush-secs 10.
@@ -93,9 +100,11 @@ fn run(task: Task) -> anyhow::Result<()> {
         Task::Up {
             listen,
             direct_mounts,
-        } => up(&root, &listen, direct_mounts),
+            replicas,
+        } => up(&root, &listen, direct_mounts, replicas),
         Task::Migrate { database_url } => migrate(&root, &database_url),
         Task::Test => test(&root),
+        Task::VapidKey => new_vapid_key().map(|key| println!("{key}")),
         Task::Bench { args } => bench::run(&root, &args),
         Task::Schemathesis(options) => schemathesis::run(&root, None, &options),
     }
@@ -211,8 +220,16 @@ fn migrate(root: &Path, url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn up(root: &Path, listen: &str, direct_mounts: bool) -> anyhow::Result<()> {
+fn up(root: &Path, listen: &str, direct_mounts: bool, replicas: Option<u16>) -> anyhow::Result<()> {
     build(root)?;
+    if replicas.is_some() {
+        anyhow::ensure!(
+            !direct_mounts,
+            "--direct-mounts serves one host's mounts; not with --replicas"
+        );
+        step("build the development host binary (cargo build -p devhost)");
+        run_command(cargo().current_dir(root).args(["build", "-p", "devhost"]))?;
+    }
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
         step("database");
@@ -227,6 +244,7 @@ fn up(root: &Path, listen: &str, direct_mounts: bool) -> anyhow::Result<()> {
             println!("    migrate: {line}");
         }
         let token = dev_bar_token(root)?;
+        let vapid_key = dev_vapid_key(root)?;
         let (db_host, db_port) = devhost::dburl::host_and_port(&url);
         let mut variables = devhost::VariableSource::from_environment();
         for (name, value) in [
@@ -234,6 +252,7 @@ fn up(root: &Path, listen: &str, direct_mounts: bool) -> anyhow::Result<()> {
             ("db_host", db_host),
             ("db_port", db_port.to_string()),
             ("bar_token", token.clone()),
+            ("vapid_key", vapid_key),
         ] {
             variables.overrides.entry(name.to_string()).or_insert(value);
         }
@@ -246,19 +265,54 @@ fn up(root: &Path, listen: &str, direct_mounts: bool) -> anyhow::Result<()> {
         let listen = listen
             .parse()
             .with_context(|| format!("--listen {listen}: expected ADDR:PORT"))?;
-        let host = devhost::spawn(&engine, &options, listen).await?;
-        let base = format!("http://{}", host.addr);
-        println!("\nDrink Orders is running:");
-        println!("    visitors   {base}/");
-        println!("    bar        {base}/?bar     (bar token: {token})");
-        println!("    poster     {base}/?qr");
-        println!("Press Ctrl-C to stop.\n");
+        let Some(n) = replicas else {
+            let host = devhost::spawn(&engine, &options, listen).await?;
+            print_urls(&format!("http://{}", host.addr), &token);
+            tokio::signal::ctrl_c().await?;
+            println!("stopping...");
+            host.stop().await?;
+            drop(server);
+            return Ok(());
+        };
+        let listen: std::net::SocketAddr = listen;
+        anyhow::ensure!(
+            listen.ip().is_loopback(),
+            "--replicas serves on a loopback address only (nginx on {listen} was asked for)"
+        );
+        let replica_options = devhost::replicas::ReplicaOptions {
+            binary: root.join("target/debug/devhost"),
+            root: root.to_path_buf(),
+            manifest: options.manifest.clone(),
+            variables: options.variables.overrides.clone().into_iter().collect(),
+            cache_dir: Some(root.join("target/devhost-cache")),
+            replicas: usize::from(n),
+            listen,
+            rust_log: std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
+        };
+        let set = tokio::task::spawn_blocking(move || {
+            devhost::replicas::Replicas::start(replica_options)
+        })
+        .await??;
+        for (i, addr) in set.replica_addrs().iter().enumerate() {
+            println!("    replica {i}  http://{addr}");
+        }
+        println!("    logs       {}", set.log_dir().display());
+        print_urls(&format!("http://{}", set.addr), &token);
         tokio::signal::ctrl_c().await?;
         println!("stopping...");
-        host.stop().await?;
+        tokio::task::spawn_blocking(move || set.stop()).await?;
         drop(server);
         Ok(())
     })
+}
+
+fn print_urls(base: &str, token: &str) {
+    println!("\nDrink Orders is running:");
+    println!("    visitors   {base}/");
+    println!("    bar        {base}/?bar     (bar token: {token})");
+    println!("    poster     {base}/?qr");
+    println!("    board      {base}/?board");
+    println!("Press Ctrl-C to stop.\n");
 }
 
 /// The local bar token: `SPIN_VARIABLE_BAR_TOKEN` if set, else one generated once and kept
@@ -283,6 +337,40 @@ fn dev_bar_token(root: &Path) -> anyhow::Result<String> {
     std::fs::create_dir_all(file.parent().expect("has parent"))?;
     std::fs::write(&file, &token)?;
     Ok(token)
+}
+
+/// The local VAPID key (Web Push): `SPIN_VARIABLE_VAPID_KEY` if set, else one generated once
+/// and kept in target/dev/vapid-key, so that browsers' subscriptions stay valid across
+/// restarts.
+fn dev_vapid_key(root: &Path) -> anyhow::Result<String> {
+    if let Ok(key) = std::env::var("SPIN_VARIABLE_VAPID_KEY")
+        && !key.is_empty()
+    {
+        return Ok(key);
+    }
+    let file = root.join("target/dev/vapid-key");
+    if let Ok(key) = std::fs::read_to_string(&file)
+        && !key.trim().is_empty()
+    {
+        return Ok(key.trim().to_string());
+    }
+    let key = new_vapid_key()?;
+    std::fs::create_dir_all(file.parent().expect("has parent"))?;
+    std::fs::write(&file, &key)?;
+    Ok(key)
+}
+
+/// A fresh VAPID private key (base64url P-256 scalar) from the operating system's random
+/// source.
+fn new_vapid_key() -> anyhow::Result<String> {
+    loop {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("random bytes: {e}"))?;
+        // Out of range (zero or above the group order): astronomically rare; draw again.
+        if let Ok(key) = drinks_core::push::VapidKey::from_bytes(&bytes) {
+            return Ok(key.to_variable());
+        }
+    }
 }
 
 fn test(root: &Path) -> anyhow::Result<()> {
@@ -335,8 +423,22 @@ mod tests {
             .expect("parses");
         assert!(matches!(
             cli.command,
-            Task::Up { listen, direct_mounts: false } if listen == "127.0.0.1:4000"
+            Task::Up { listen, direct_mounts: false, replicas: None } if listen == "127.0.0.1:4000"
         ));
+    }
+
+    #[test]
+    fn up_takes_a_number_of_replicas_from_1_to_16() {
+        let cli = Cli::try_parse_from(["cargo xtask", "up", "--replicas", "3"]).expect("parses");
+        assert!(matches!(
+            cli.command,
+            Task::Up {
+                replicas: Some(3),
+                ..
+            }
+        ));
+        assert!(Cli::try_parse_from(["cargo xtask", "up", "--replicas", "0"]).is_err());
+        assert!(Cli::try_parse_from(["cargo xtask", "up", "--replicas", "17"]).is_err());
     }
 
     #[test]

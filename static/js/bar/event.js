@@ -2,12 +2,14 @@
 // open, paused or closed (with a message for guests), and the automatic pause while the
 // bar is busy; saved with PATCH /api/event. Guests' phones and the poster follow within one
 // poll. While the form has unsaved edits, live updates leave it alone. The ordering key
-// (required, new, none) is changed at once by its own buttons.
+// (required, new, none) is changed at once by its own buttons. The counter screen's dimming
+// time and the refused words (nicknames containing one are refused; GET /api/event/words,
+// bar only) are saved with the rest.
 
 import * as api from "../api.js";
 import { h, replace, toast } from "../dom.js";
 import { t, LANGUAGES } from "../i18n.js";
-import { EVENT_TEXT_MAX_CHARS, BUSY_LIMIT_MAX } from "../rules.js";
+import { EVENT_TEXT_MAX_CHARS, BUSY_LIMIT_MAX, NICKNAME_MAX_CHARS, READY_DIM_MINUTES_MAX, REFUSED_WORDS_MAX } from "../rules.js";
 
 const STATES = ["open", "paused", "closed"];
 const TEXTS = ["title", "welcome", "message"];
@@ -95,6 +97,30 @@ export function renderEvent(el, state) {
           "aria-describedby": "event-busy-hint",
         }),
         h("p", { id: "event-busy-hint", class: "muted" }, t("bar.event.busy_hint"))),
+      h("div", { class: "event-dim" },
+        h("label", { for: "event-dim-minutes" }, t("bar.event.dim")),
+        h("input", {
+          type: "number",
+          id: "event-dim-minutes",
+          min: 1,
+          max: READY_DIM_MINUTES_MAX,
+          step: 1,
+          inputmode: "numeric",
+          value: event.ready_dim_minutes ?? 5,
+          "aria-describedby": "event-dim-hint",
+        }),
+        h("p", { id: "event-dim-hint", class: "muted" }, t("bar.event.dim_hint"))),
+      h("div", { class: "event-words" },
+        h("label", { for: "event-refused-words" }, t("bar.event.words")),
+        h("textarea", {
+          id: "event-refused-words",
+          rows: 4,
+          spellcheck: "false",
+          disabled: state.words === null,
+          dataset: state.words === null ? {} : { loaded: "" },
+          "aria-describedby": "event-words-hint",
+        }, state.words === null ? "" : state.words.join("\n")),
+        h("p", { id: "event-words-hint", class: "muted" }, t("bar.event.words_hint"))),
       h("button", { type: "submit", class: "button" }, t("bar.event.save"))),
     keySection(event, state.eventSaving));
 }
@@ -119,6 +145,20 @@ function readForm(form) {
     return { error: "bar.event.invalid_busy", field: busy };
   }
   body.busy_limit = limit;
+  const dim = form.querySelector("#event-dim-minutes");
+  const minutes = Number(dim.value.trim());
+  if (!Number.isInteger(minutes) || minutes < 1 || minutes > READY_DIM_MINUTES_MAX) {
+    return { error: "bar.event.invalid_dim", field: dim };
+  }
+  body.ready_dim_minutes = minutes;
+  const words = form.querySelector("#event-refused-words");
+  if (words.dataset.loaded !== undefined) {
+    const list = words.value.split(/[\n,]/).map((w) => w.trim()).filter(Boolean);
+    if (list.length > REFUSED_WORDS_MAX || list.some((w) => [...w].length > NICKNAME_MAX_CHARS)) {
+      return { error: "bar.event.invalid_words", field: words };
+    }
+    body.refused_words = list;
+  }
   return { body };
 }
 
@@ -143,7 +183,18 @@ export function eventActions(ctx) {
     }
   }
 
+  /** The refused words (bar only), as the server folded them. */
+  async function loadWords() {
+    try {
+      const { refused_words: words } = await api.getEventWords();
+      store.dispatch("words", words);
+    } catch (failure) {
+      if (failure.status === 401) ctx.signOut(t("bar.signin.expired"));
+    }
+  }
+
   return {
+    loadWords,
     /** A key button: `new` (require a fresh key) or `none`. */
     async key(change) {
       if (await save({ order_key: change })) toast(t("bar.event.key_saved"));
@@ -162,7 +213,10 @@ export function eventActions(ctx) {
         toast(t(error), { kind: "error" });
         return;
       }
-      if (await save(body, () => delete form.dataset.dirty)) toast(t("bar.event.saved"));
+      if (await save(body, () => delete form.dataset.dirty)) {
+        toast(t("bar.event.saved"));
+        if (body.refused_words) loadWords();
+      }
     },
   };
 }

@@ -1,12 +1,14 @@
 // Bar page, queue: the open orders with filters and sort, one-tap status moves, cancel with a
-// second tap, the "waiting per drink" and "sold out" cards. Rendering reads the store's state;
-// the moves talk to the API and dispatch what came back.
+// second tap, batch moves (selected orders, or "start all" of a drink; one PATCH /api/orders),
+// the compact layout, the "waiting per drink" and "sold out" cards. Rendering reads the
+// store's state; the moves talk to the API and dispatch what came back.
 
 import * as api from "../api.js";
 import { h, replace, toast, formatDuration } from "../dom.js";
 import { t, drinkName, statusName, formatTime } from "../i18n.js";
 import { drinkPicture } from "../drinks.js";
-import { OPEN, NEXT, BAR_MAY_CANCEL } from "../rules.js";
+import { OPEN, NEXT, BAR_MAY_CANCEL, BATCH_MAX_CHANGES, UNDOABLE, UNDO_WINDOW_MS } from "../rules.js";
+import { hiddenBadge, nameToggle } from "./names.js";
 
 /** How long a new order is highlighted. */
 export const NEW_FOR_MS = 20000;
@@ -69,8 +71,15 @@ export function renderFilters(el, state) {
     h("div", { class: "chips", role: "group", "aria-label": t("bar.filter.status") }, statusButtons),
     h("div", { class: "selects" },
       h("div", { class: "select-field" }, h("label", { for: "filter-drink" }, t("bar.filter.drink")), drinkSelect),
-      h("div", { class: "select-field" }, h("label", { for: "sort-by" }, t("bar.sort.label")), sortSelect)));
-  if (focused === "filter-drink" || focused === "sort-by") document.getElementById(focused)?.focus();
+      h("div", { class: "select-field" }, h("label", { for: "sort-by" }, t("bar.sort.label")), sortSelect)),
+    h("button", {
+      type: "button",
+      id: "compact-toggle",
+      class: "chip compact-toggle",
+      dataset: { action: "compact" },
+      "aria-pressed": String(state.compact),
+    }, t("bar.compact")));
+  if (["filter-drink", "sort-by", "compact-toggle"].includes(focused)) document.getElementById(focused)?.focus();
 }
 
 function age(order) {
@@ -83,17 +92,26 @@ function orderRow(state, order) {
   const confirming = state.confirm === order.id;
   const isNew = state.fresh.has(order.id) && Date.now() - state.fresh.get(order.id) < NEW_FOR_MS;
   const who = `#${order.number} ${order.nickname}`;
+  const selected = state.selected.has(order.id);
   return h("li", {
-    class: `order-row status-${order.status} ${isNew ? "is-new" : ""} ${busy ? "is-busy" : ""}`,
+    class: `order-row status-${order.status} ${isNew ? "is-new" : ""} ${busy ? "is-busy" : ""} ${selected ? "is-selected" : ""}`,
     dataset: { id: order.id, status: order.status },
   },
+  h("button", {
+    type: "button",
+    class: "row-select",
+    dataset: { action: "select", id: order.id },
+    "aria-pressed": String(selected),
+    "aria-label": t("bar.select_label", { who }),
+  }),
   h("div", { class: "row-number" }, `#${order.number}`),
   drinkPicture(state.menu.find((d) => d.id === order.drink) ?? order.drink, { className: "row-picture", size: 48 }),
   h("div", { class: "row-main" },
     h("span", { class: "row-nick nick", dir: "auto" }, order.nickname),
     h("span", { class: "row-drink" }, menuName(state, order.drink)),
     h("span", { class: `badge badge-${order.status}` }, statusName(order.status)),
-    isNew ? h("span", { class: "badge badge-new" }, t("bar.new")) : null),
+    isNew ? h("span", { class: "badge badge-new" }, t("bar.new")) : null,
+    hiddenBadge(order)),
   h("div", { class: "row-time" },
     h("time", { datetime: new Date(order.created_at ?? Date.now()).toISOString() }, formatTime(order.created_at)),
     h("span", { class: "row-age", dataset: { since: order.created_at ?? "" } }, age(order))),
@@ -111,12 +129,14 @@ function orderRow(state, order) {
       dataset: { action: "cancel", id: order.id },
       disabled: busy,
       "aria-label": confirming ? t("bar.action_label.confirm_cancel", { who }) : t("bar.action_label.cancel", { who }),
-    }, confirming ? t("bar.action.confirm_cancel") : t("bar.action.cancel")) : null));
+    }, confirming ? t("bar.action.confirm_cancel") : t("bar.action.cancel")) : null,
+    nameToggle(order, busy)));
 }
 
 export function renderQueue(els, state) {
   const focusedRow = document.activeElement?.closest?.(".order-row")?.dataset.id;
-  const focusedClass = document.activeElement?.classList?.contains("button-danger") ? ".button-danger" : ".row-actions .button";
+  const active = document.activeElement?.classList;
+  const focusedClass = active?.contains("button-danger") ? ".button-danger" : active?.contains("row-select") ? ".row-select" : ".row-actions .button";
   const title = document.getElementById("queue-title");
   if (title) title.textContent = t("bar.queue_title");
   const list = visibleOrders(state);
@@ -144,17 +164,14 @@ export function renderSide(el, state) {
     .filter((r) => r.waiting > 0 || r.ready > 0)
     .sort((a, b) => b.waiting - a.waiting || menuName(state, a.drink).localeCompare(menuName(state, b.drink)));
   const soldOut = state.menu.filter((d) => d.sold_out);
-  // Each count carries its status for screen readers, so the button's name is what it shows
-  // (no aria-label that would differ from the visible text).
   const countsOf = (r) => OPEN.map((status) =>
-    h("span", { class: `count count-${status}`, title: statusName(status) },
-      String(r[status]), h("span", { class: "visually-hidden" }, ` ${statusName(status)}`)));
+    h("span", { class: `count count-${status}`, title: statusName(status) }, String(r[status])));
   replace(el,
     h("section", { class: "card batch", "aria-labelledby": "batch-title" },
       h("h2", { id: "batch-title" }, t("bar.batch.title")),
       rows.length === 0
         ? h("p", { class: "muted" }, t("bar.batch.empty"))
-        : h("ul", { class: "batch-list" }, rows.map((r) => h("li", {},
+        : h("ul", { class: "batch-list" }, rows.map((r) => h("li", { class: "batch-row" },
           h("button", {
             type: "button",
             class: "batch-item",
@@ -162,8 +179,19 @@ export function renderSide(el, state) {
             "aria-pressed": String(state.filter.drink === r.drink),
           },
           drinkPicture(state.menu.find((d) => d.id === r.drink) ?? r.drink, { className: "batch-picture", size: 36 }),
-          h("span", { class: "batch-name" }, menuName(state, r.drink)),
-          h("span", { class: "batch-counts" }, countsOf(r)))))),
+          // Named by its content (axe: label-content-name-mismatch): the visible name for the
+          // eye, the whole sentence for a screen reader.
+          h("span", { class: "batch-name", "aria-hidden": "true" }, menuName(state, r.drink)),
+          h("span", { class: "visually-hidden" }, t("bar.batch.label", { drink: menuName(state, r.drink), placed: r.placed, preparing: r.preparing, ready: r.ready })),
+          h("span", { class: "batch-counts", "aria-hidden": "true" }, countsOf(r))),
+          r.placed > 0 ? h("button", {
+            type: "button",
+            class: "button action-preparing start-all",
+            dataset: { action: "start-all", drink: r.drink },
+            disabled: placedOf(state, r.drink).every((o) => state.busy.has(o.id)),
+          },
+          t("bar.batch.start_all", { n: r.placed }),
+          h("span", { class: "visually-hidden" }, ` ${t("bar.batch.start_all_label", { drink: menuName(state, r.drink) })}`)) : null))),
       h("p", { class: "batch-legend muted", "aria-hidden": "true" },
         OPEN.flatMap((status, i) => [i > 0 ? " " : null, h("span", { class: `count count-${status}` }, statusName(status))]))),
     h("section", { class: "card soldout-card", "aria-labelledby": "soldout-title" },
@@ -172,6 +200,77 @@ export function renderSide(el, state) {
         ? h("p", { class: "muted" }, t("bar.soldout.none"))
         : h("ul", { class: "soldout-list" }, soldOut.map((d) => h("li", {}, drinkName(d.id, d)))),
       h("button", { type: "button", class: "link-button", dataset: { action: "manage-stock" } }, t("bar.soldout.manage"))));
+}
+
+/** "#12 is now Served · Undo" for a minute after this tablet's last single move. */
+export function renderUndo(el, state) {
+  const last = state.lastMove;
+  el.hidden = !last;
+  if (!last) {
+    el.replaceChildren();
+    return;
+  }
+  const { order } = last;
+  const hadFocus = el.contains(document.activeElement);
+  replace(el,
+    h("p", { class: "undo-text" }, t("bar.undo.text", { number: order.number, status: statusName(order.status) })),
+    h("button", {
+      type: "button",
+      class: "button button-secondary undo-button",
+      dataset: { action: "undo" },
+      disabled: state.busy.has(order.id),
+      "aria-label": t("bar.undo.label", { number: order.number }),
+    }, t("bar.undo.button")));
+  if (hadFocus) el.querySelector("button")?.focus();
+}
+
+/** The batch bar under the queue: what the selected orders can do, with one tap each. */
+export function renderSelection(el, state) {
+  const chosen = selectedOrders(state);
+  el.hidden = chosen.length === 0;
+  if (chosen.length === 0) {
+    el.replaceChildren();
+    return;
+  }
+  const focused = document.activeElement?.closest?.(".selection-bar") ? document.activeElement.dataset.next ?? document.activeElement.dataset.action : null;
+  const busy = chosen.some((o) => state.busy.has(o.id));
+  const moves = [...new Set(OPEN.map((status) => NEXT[status]).filter(Boolean))];
+  const cancellable = chosen.filter((o) => BAR_MAY_CANCEL.includes(o.status)).length;
+  const confirming = state.confirm === "selection";
+  replace(el,
+    h("p", { id: "selection-count", class: "selection-count" }, t("bar.selection.count", { n: chosen.length })),
+    h("div", { class: "selection-actions" },
+      moves.map((next) => {
+        const n = chosen.filter((o) => NEXT[o.status] === next).length;
+        return h("button", {
+          type: "button",
+          class: `button action-${next}`,
+          dataset: { action: "batch-move", next },
+          disabled: busy || n === 0,
+          title: t(`bar.selection.move_label.${next}`, { n }),
+        }, `${t(`bar.action.${next}`)} (${n})`);
+      }),
+      h("button", {
+        type: "button",
+        class: `button button-danger ${confirming ? "confirming" : ""}`,
+        dataset: { action: "batch-cancel" },
+        disabled: busy || cancellable === 0,
+        title: t(confirming ? "bar.selection.confirm_cancel_label" : "bar.selection.cancel_label", { n: cancellable }),
+      }, confirming ? t("bar.action.confirm_cancel") : `${t("bar.action.cancel")} (${cancellable})`),
+      h("button", { type: "button", class: "button button-secondary", dataset: { action: "select-none" } }, t("bar.selection.clear"))));
+  if (focused) {
+    (el.querySelector(`[data-next="${focused}"]`) || el.querySelector(`[data-action="${focused}"]`))?.focus();
+  }
+}
+
+/** The selected orders that are still in the queue, oldest first. */
+function selectedOrders(state) {
+  return [...state.selected].map((id) => state.orders.get(id)).filter(Boolean).sort((a, b) => a.id - b.id);
+}
+
+/** The orders of a drink still waiting to be started, oldest first. */
+function placedOf(state, drink) {
+  return [...state.orders.values()].filter((o) => o.drink === drink && o.status === "placed").sort((a, b) => a.id - b.id);
 }
 
 // ---------------------------------------------------------------- moves
@@ -213,10 +312,50 @@ export function queueActions(ctx) {
     try {
       const updated = await api.setOrderStatus(order.id, status, order.version);
       store.dispatch("moved", updated);
+      if (UNDOABLE.includes(updated.status)) remember(updated);
       if (status === "ready") ctx.announce(t("bar.announce_ready", { number: updated.number }));
     } catch (error) {
       writeFailed(error, order);
     } finally {
+      store.dispatch("busy", { id: order.id, busy: false });
+      ctx.pollNow();
+    }
+  }
+
+  let undoTimer = null;
+
+  /** Offers to take back this move for the window the server allows. */
+  function remember(order) {
+    clearTimeout(undoTimer);
+    store.dispatch("lastMove", { order, at: Date.now() });
+    undoTimer = setTimeout(() => store.dispatch("lastMove", null), UNDO_WINDOW_MS - 1000);
+  }
+
+  /** Takes back the last move (the server checks the version and the rule). */
+  async function undo() {
+    const last = store.state.lastMove;
+    if (!last || store.state.busy.has(last.order.id)) return;
+    const { order } = last;
+    store.dispatch("busy", { id: order.id, busy: true });
+    try {
+      const back = await api.undoOrderStatus(order.id, order.version);
+      store.dispatch("moved", back);
+      ctx.announce(t("bar.undo.done", { number: back.number, status: statusName(back.status) }));
+      toast(t("bar.undo.done", { number: back.number, status: statusName(back.status) }));
+      ctx.flash(back.id);
+    } catch (error) {
+      if (error.status === 401) {
+        ctx.signOut(t("bar.signin.expired"));
+        return;
+      }
+      if (error.problem?.order) store.dispatch("current", error.problem.order);
+      toast(error.transient ? t("bar.offline_action") : t("bar.undo.refused", {
+        number: order.number,
+        detail: error.problem?.detail || error.status,
+      }), { kind: "warning", timeout: 8000 });
+    } finally {
+      clearTimeout(undoTimer);
+      store.dispatch("lastMove", null);
       store.dispatch("busy", { id: order.id, busy: false });
       ctx.pollNow();
     }
@@ -235,5 +374,72 @@ export function queueActions(ctx) {
     document.querySelector(`.queue [data-id="${order.id}"] .button-danger`)?.focus();
   }
 
-  return { advance, askCancel };
+  /**
+   * Moves `orders` to `status` with one request per BATCH_MAX_CHANGES orders (normally one);
+   * each order is checked against the version shown. What moved is merged; what another
+   * tablet changed meanwhile is shown as it is now, flashed, and listed in one toast.
+   */
+  async function moveMany(orders, status) {
+    const list = orders.filter((o) => !store.state.busy.has(o.id));
+    if (list.length === 0) return;
+    const ids = list.map((o) => o.id);
+    store.dispatch("busyMany", { ids, busy: true });
+    const moved = [];
+    const conflicts = [];
+    try {
+      for (let i = 0; i < list.length; i += BATCH_MAX_CHANGES) {
+        const chunk = list.slice(i, i + BATCH_MAX_CHANGES);
+        const answer = await api.setOrdersStatus(chunk.map((o) => ({ id: o.id, status, version: o.version })));
+        moved.push(...answer.moved);
+        conflicts.push(...answer.conflicts);
+      }
+    } catch (error) {
+      if (error.status === 401) {
+        ctx.signOut(t("bar.signin.expired"));
+        return;
+      }
+      toast(error.transient ? t("bar.offline_action") : t("bar.failed", { detail: error.problem?.detail || error.status }), { kind: "error" });
+    } finally {
+      store.dispatch("busyMany", { ids, busy: false });
+    }
+    store.dispatch("movedMany", moved);
+    store.dispatch("deselect", [...moved.map((o) => o.id), ...conflicts.map((c) => c.id)]);
+    if (moved.length > 0) ctx.announce(t(`bar.batch.moved.${status}`, { n: moved.length }));
+    if (conflicts.length > 0) {
+      const shown = new Map(list.map((o) => [o.id, o]));
+      const items = conflicts.map((c) => {
+        const number = c.order?.number ?? shown.get(c.id)?.number ?? c.id;
+        if (c.order) store.dispatch("current", c.order);
+        else store.dispatch("gone", c.id);
+        ctx.flash(c.id);
+        return c.order ? t("bar.batch.now", { number, status: statusName(c.order.status) }) : t("bar.batch.gone_item", { number });
+      });
+      toast(t("bar.batch.not_moved", { n: conflicts.length, orders: items.join(", ") }), { kind: "warning", timeout: 9000 });
+    }
+    ctx.pollNow();
+  }
+
+  /** The batch bar's move: every selected order whose next status is `next`. */
+  function moveSelected(next) {
+    moveMany(selectedOrders(store.state).filter((o) => NEXT[o.status] === next), next);
+  }
+
+  /** Cancel of the selection: armed by the first tap, done by the second. */
+  function askCancelSelected() {
+    clearTimeout(confirmTimer);
+    if (store.state.confirm === "selection") {
+      store.dispatch("confirm", null);
+      moveMany(selectedOrders(store.state).filter((o) => BAR_MAY_CANCEL.includes(o.status)), "cancelled");
+      return;
+    }
+    store.dispatch("confirm", "selection");
+    confirmTimer = setTimeout(() => store.dispatch("confirm", null), CONFIRM_MS);
+  }
+
+  /** "Start all" of the waiting-per-drink card: every placed order of the drink. */
+  function startAll(drink) {
+    moveMany(placedOf(store.state, drink), "preparing");
+  }
+
+  return { advance, askCancel, moveSelected, askCancelSelected, startAll, undo };
 }

@@ -1,4 +1,5 @@
-// Bar page, sign-in: the token form (once per tab) and what a failed attempt says.
+// Bar page, sign-in: the token form (once per tab, or once per tablet with "remember this
+// tablet") and what a failed attempt says.
 
 import { h, replace } from "../dom.js";
 import { t } from "../i18n.js";
@@ -12,8 +13,8 @@ export function signInMessage(error) {
 }
 
 /**
- * Shows the sign-in form in `main`. `open(token)` tries the token and resolves to null when
- * the bar opened, else to the message to show.
+ * Shows the sign-in form in `main`. `open(token, remember)` tries the token and resolves to
+ * null when the bar opened, else to the message to show.
  */
 export function renderSignIn(main, { message = "", open }) {
   document.body.classList.add("page-bar");
@@ -26,6 +27,7 @@ export function renderSignIn(main, { message = "", open }) {
     "aria-describedby": "bar-token-error",
   });
   const error = h("p", { id: "bar-token-error", class: "field-error", role: "alert" }, message || "");
+  const remember = h("input", { id: "bar-remember", type: "checkbox", "aria-describedby": "bar-remember-hint" });
   const button = h("button", { type: "submit", class: "button" }, t("bar.signin.submit"));
   const refuse = (text) => {
     error.textContent = text;
@@ -40,6 +42,10 @@ export function renderSignIn(main, { message = "", open }) {
     h("label", { for: "bar-token", class: "field-label" }, t("bar.signin.label")),
     input,
     error,
+    h("div", { class: "check-field" },
+      remember,
+      h("label", { for: "bar-remember" }, t("bar.signin.remember"))),
+    h("p", { id: "bar-remember-hint", class: "field-hint" }, t("bar.signin.remember_hint")),
     h("div", { class: "signin-actions" }, button));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -47,7 +53,7 @@ export function renderSignIn(main, { message = "", open }) {
     if (!token) return refuse(t("bar.signin.empty"));
     button.disabled = true;
     error.textContent = "";
-    const result = await open(token);
+    const result = await open(token, remember.checked);
     button.disabled = false;
     if (result) {
       input.select();

@@ -1,5 +1,5 @@
 // Bar page, toolbar: the connection state, the sound switch (a Web Audio beep for new
-// orders, off by default), the CSV export and sign-out.
+// orders, on by default; it plays once staff touched the page), the CSV export and sign-out.
 
 import * as api from "../api.js";
 import { h, toast } from "../dom.js";
@@ -8,7 +8,7 @@ import { t } from "../i18n.js";
 let audio = null;
 
 export function renderToolbar(els, state) {
-  els.soundButton.textContent = state.sound ? t("bar.sound_on") : t("bar.sound_off");
+  els.soundButton.textContent = !state.sound ? t("bar.sound_off") : state.audioReady ? t("bar.sound_on") : t("bar.sound_waiting");
   els.soundButton.setAttribute("aria-pressed", String(state.sound));
   els.csvButton.textContent = t("bar.csv");
   els.signOutButton.textContent = t("bar.signout");
@@ -33,6 +33,20 @@ export async function exportCsv(button, ctx) {
     toast(t("bar.csv_failed"), { kind: "error" });
   } finally {
     button.disabled = false;
+  }
+}
+
+/**
+ * Called on a tap or key press: makes (or resumes) the audio context, which browsers allow
+ * only then. True when sound can play from now on.
+ */
+export function unlockAudio() {
+  try {
+    audio = audio || new AudioContext();
+    if (audio.state === "suspended") audio.resume().catch(() => {});
+    return true;
+  } catch {
+    return false; /* no audio here */
   }
 }
 
