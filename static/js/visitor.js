@@ -119,6 +119,8 @@ const actions = {
   /** `push`: "idle" | "asking" | "on" | "install" | "denied" | "unsupported" | "unavailable". */
   push: (state, { push, orderId = state.pushOrder }) =>
     (state.push === push && state.pushOrder === orderId ? state : { ...state, push, pushOrder: orderId }),
+  /** Whether this server sends push (GET /api/push; false on 503/404): null until asked. */
+  pushServer: (state, pushServer) => (state.pushServer === pushServer ? state : { ...state, pushServer }),
   awake: (state, awake) => (state.awake === awake ? state : { ...state, awake }),
   order: (state, order) => withOrder(state, order),
   net: (state, net) => (state.net === net ? state : { ...state, net }),
@@ -185,6 +187,7 @@ const store = createStore({
   tickerFilled: false,
   push: "idle", // see the push action
   pushOrder: null, // the order id notifications are on for
+  pushServer: null, // see the pushServer action
   awake: "off", // the screen wake lock: "on" | "off" | "unsupported"
 }, actions);
 
@@ -309,7 +312,7 @@ function render(state, previous = null) {
     ticker.render(state.ticker, state.menu || [], { full });
   }
   if (changed("order", "pending")) renderTitle(state);
-  if (changed("order", "pending", "push", "pushOrder", "awake")) renderAlerts(state);
+  if (changed("order", "pending", "push", "pushOrder", "pushServer", "awake")) renderAlerts(state);
 }
 
 /** The event's title and welcome line, and why ordering is stopped while it is. */
@@ -477,8 +480,10 @@ function renderAlerts(state) {
       h("button", { type: "button", class: "link-button", dataset: { action: "notify-off" } }, t("alerts.turn_off")));
     return;
   }
-  let push;
-  if (state.push === "idle" || state.push === "asking") {
+  let push = null; // nothing to offer before GET /api/push answered, nor when it said 503/404
+  if (!state.pushServer) {
+    /* the no-push mode: the fallbacks only */
+  } else if (state.push === "idle" || state.push === "asking") {
     push = h("button", {
       type: "button",
       class: "button button-secondary notify-button",
@@ -592,6 +597,7 @@ function fallbacks(state, previous) {
   const active = waiting(state) && !pushOn(state);
   screenAwake.set(active);
   poller?.setHiddenInterval(active ? HIDDEN_POLL_MS : null);
+  if (waiting(state) && state.pushServer === null) serverPushKey().catch(() => {});
   // Notifications were on for the last order: a new order gets them too, without asking again.
   const saved = local.get(KEY_PUSH);
   if (state.order && state.order.id !== previous?.order?.id && waiting(state) && saved &&
@@ -796,7 +802,11 @@ async function enableNotifications({ quiet = false } = {}) {
     return;
   }
   try {
-    const { public_key: publicKey } = await api.getPushKey();
+    const publicKey = await serverPushKey();
+    if (publicKey === null) {
+      store.dispatch("push", { push: "idle" });
+      return;
+    }
     const subscription = await pwa.pushSubscription(publicKey);
     await api.setOrderPush(visitorId, order.id, subscription);
     local.set(KEY_PUSH, { orderId: order.id });
@@ -806,6 +816,25 @@ async function enableNotifications({ quiet = false } = {}) {
     console.warn("push notifications unavailable:", error);
     store.dispatch("push", { push: "unavailable" });
   }
+}
+
+/** GET /api/push once (when the order card first appears): the VAPID key, or null when this
+ * server sends no push (503 push-not-configured, 404), then the page offers no "notify me". */
+let pushKey = null;
+function serverPushKey() {
+  pushKey ??= api.getPushKey().then(({ public_key: key }) => {
+    store.dispatch("pushServer", true);
+    return key;
+  }, (error) => {
+    if (error instanceof api.ApiError && (error.status === 503 || error.status === 404)) {
+      store.dispatch("pushServer", false);
+      return null;
+    }
+    pushKey = null; // not an answer (offline, 5xx): offer the button, ask again on a tap
+    store.dispatch("pushServer", true);
+    throw error;
+  });
+  return pushKey;
 }
 
 async function disableNotifications() {

@@ -164,5 +164,24 @@ await scenario("the visitor page installs, notifies and works offline", async (b
   await screenshot(fresh.page, "visitor-offline-reload-phone");
   await fresh.context.setOffline(false);
   await fresh.page.locator(".status-card.status-placed").waitFor({ timeout: 30000 });
-  assertNoProblems(page, fresh.page);
+
+  // A server without push (GET /api/push → 503): asked once, no "notify me", the fallbacks.
+  const plain = await newPage(browser, { viewport: PHONE, name: "no-push" });
+  let keyRequests = 0;
+  await plain.page.route("**/api/push", (route) => {
+    keyRequests += 1;
+    return route.fulfill({
+      status: 503, contentType: "application/problem+json",
+      body: JSON.stringify({ type: "/problems/push-not-configured", title: "Push is not configured", status: 503 }),
+    });
+  });
+  await plain.page.goto(`${APP_URL}/`);
+  await order(plain.page, "Ohne Push", "tea");
+  await plain.page.locator(".status-card.status-placed").waitFor();
+  await plain.page.locator(".alerts-fallbacks").waitFor();
+  await waitUntil("GET /api/push", () => keyRequests > 0);
+  await plain.page.waitForTimeout(500);
+  assertEqual(await plain.page.locator(".alerts button.notify-button, .alerts .alerts-push").count(), 0, "no notification offer without push on the server");
+  assertEqual(keyRequests, 1, "GET /api/push asked once");
+  assertNoProblems(page, fresh.page, plain.page);
 });
