@@ -170,7 +170,8 @@ pub fn if_none_match_param(if_none_match: Option<&str>) -> String {
         else {
             break;
         };
-        if !tag.is_empty() && !tag.contains(',') {
+        // `"*"` is a quoted tag, not the wildcard (and never one of ours): left out too.
+        if !tag.is_empty() && !tag.contains(',') && tag != "*" {
             tags.push(tag);
         }
         rest = after;
@@ -527,6 +528,9 @@ mod tests {
     fn the_entity_tags_of_if_none_match_go_to_the_board_statement_unquoted() {
         assert_eq!(if_none_match_param(None), "");
         assert_eq!(if_none_match_param(Some(r#""b12.34""#)), "b12.34");
+        // A quoted "*" is an entity tag, not the wildcard: it matches nothing of ours.
+        assert_eq!(if_none_match_param(Some(r#"W/"*""#)), "");
+        assert!(!etag_matches(Some(r#"W/"*""#), r#""b12.34""#));
         assert_eq!(
             if_none_match_param(Some(r#"W/"b1.2", "b3.4" ,*"#)),
             "b1.2,b3.4,*"
