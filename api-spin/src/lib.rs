@@ -9,9 +9,12 @@
 //! - [`respond`]: JSON and download responses, and the one place an error is logged and
 //!   turned into problem+json.
 //! - [`stream`]: answers through the `response-outparam`, a body written while it is
-//!   produced (the CSV export) that stops when the client has gone away.
+//!   produced (the CSV export) that stops when the client has gone away, or work that runs
+//!   after the answer was sent (a push notification).
+//! - [`outbound`]: outbound HTTP requests with bounded timeouts; random bytes and the time.
 
 pub mod db;
+pub mod outbound;
 mod request;
 pub mod respond;
 pub mod route;
@@ -19,7 +22,7 @@ pub mod stream;
 
 pub use request::{Request, variable};
 pub use route::{Param, PathParams, Route, Routes};
-pub use stream::{Reply, Sent, Streamed};
+pub use stream::{After, Reply, Sent, Streamed};
 
 use drinks_core::ApiError;
 use spin_sdk::http::{IncomingRequest, Response, ResponseOutparam};
@@ -29,7 +32,7 @@ pub fn serve(incoming: IncomingRequest, table: &Routes) -> Response {
     let req = Request::new(incoming);
     respond::respond(route::dispatch(&req, table).and_then(|reply| match reply {
         Reply::Full(response) => Ok(response),
-        Reply::Streamed(_) => Err(ApiError::internal(
+        Reply::Streamed(_) | Reply::Then(..) => Err(ApiError::internal(
             "a streaming route in a component served without its response-outparam",
         )),
     }))

@@ -17,6 +17,15 @@ pub fn json(status: u16, body: Vec<u8>) -> Response {
         .build()
 }
 
+/// 204 No Content.
+pub fn no_content() -> Response {
+    Response::builder()
+        .status(204)
+        .header("cache-control", "no-store")
+        .body(Vec::new())
+        .build()
+}
+
 /// A 200 download, not cached, whose body is written while it is produced, chunk by chunk
 /// (the CSV export).
 pub fn download_stream(content_type: &str, disposition: &str, chunks: Chunks) -> Reply {

@@ -24,6 +24,20 @@ pub type Chunks = Box<dyn Iterator<Item = Result<Vec<u8>, ApiError>>>;
 pub enum Reply {
     Full(Response),
     Streamed(Streamed),
+    /// A whole response, then work that runs after it was sent (the client has its answer
+    /// while this runs: Spin sends the response when the outparam is set and its body
+    /// finished, and the instance runs on until the handler returns).
+    Then(Response, After),
+}
+
+/// Work after the response (the bar's status change notifying the visitor's phone).
+pub type After = Box<dyn FnOnce()>;
+
+impl Reply {
+    /// `response`, then `after` once it has been sent.
+    pub fn then(response: Response, after: impl FnOnce() + 'static) -> Self {
+        Reply::Then(response, Box::new(after))
+    }
 }
 
 impl From<Response> for Reply {
@@ -54,6 +68,11 @@ pub enum Sent {
 pub fn send(reply: Reply, out: ResponseOutparam) -> Sent {
     match reply {
         Reply::Full(response) => send_full(response, out),
+        Reply::Then(response, after) => {
+            let sent = send_full(response, out);
+            after();
+            sent
+        }
         Reply::Streamed(Streamed {
             status,
             headers,

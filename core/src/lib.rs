@@ -14,6 +14,7 @@ pub mod migrations;
 pub mod moderation;
 pub mod picture;
 pub mod problem;
+pub mod push;
 pub mod shapes;
 pub mod sql;
 pub mod stats;

@@ -167,6 +167,8 @@ pub enum InfraError {
     Contention,
     #[error("the bar token is not configured")]
     BarTokenNotConfigured,
+    #[error("Web Push is not configured")]
+    PushNotConfigured,
     /// A bug or an impossible answer: the cause says what.
     #[error(transparent)]
     Internal(BoxError),
@@ -511,6 +513,14 @@ impl InfraError {
                     .into(),
             )
             .field("bar_token"),
+            InfraError::PushNotConfigured => Problem::new(
+                503,
+                "push-not-configured",
+                "Notifications are not configured",
+                "the Spin variable vapid_key is empty or unset; set it to enable notifications"
+                    .into(),
+            )
+            .field("vapid_key"),
             InfraError::Internal(_) => Problem::new(
                 500,
                 "internal",

@@ -230,6 +230,29 @@ pub fn batch_outcome(json: Option<&str>, asked: &StatusChanges) -> Result<BatchO
     Ok(outcome)
 }
 
+/// [`crate::sql::SET_STATUS_NOTIFYING`]: the order as [`status_outcome`] decides, and the
+/// push subscription to notify (only when the order reached the notifying status).
+pub fn status_notifying(
+    json: Option<&str>,
+    to: OrderStatus,
+) -> Result<(Order, Option<crate::push::StoredSubscription>), ApiError> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Notifying {
+        written: Box<serde_json::value::RawValue>,
+        push: Option<crate::push::StoredSubscription>,
+    }
+    let answer: Notifying = decode(required(json)?)?;
+    let order = status_outcome(Some(answer.written.get()), to)?;
+    Ok((order, answer.push))
+}
+
+/// [`crate::sql::SAVE_PUSH_SUBSCRIPTION`]: no row = not this visitor's open order.
+pub fn push_saved(json: Option<&str>) -> Result<(), ApiError> {
+    json.map(|_| ())
+        .ok_or_else(|| DomainError::OrderNotFound.into())
+}
+
 /// [`crate::sql::UPDATE_DRINK`]: the drink as it is now; no row = no such drink.
 pub fn drink_outcome(json: Option<&str>) -> Result<MenuItem, ApiError> {
     decode(json.ok_or(DomainError::DrinkNotFound)?)

@@ -83,7 +83,7 @@ pub const CANCEL_ORDER: &str = "select cancel_order($1::int8, $2::uuid, $3::text
 /// Parameters: `$1` order id (int8), `$2` new status (text), `$3` the version the client
 /// saw (int4), `$4` the statuses the order may be in for this change, comma-separated
 /// (text; from `StatusChange::from_statuses_param`), `$5` the bar's reason for a cancel
-/// (text or null; `BarStatusChange::reason_param`, only with `cancelled`; migration 0008
+/// (text or null; `BarStatusChange::reason_param`, only with `cancelled`; migration 0009
 /// stores it, and every other move or an undo clears it).
 ///
 /// Returns `{"outcome", "order"}`: `changed` (the order as it is now), `not_found`,
@@ -119,6 +119,81 @@ pub const UNDO_STATUS: &str =
 /// result as [`SET_STATUS`] answers it. A refused change writes nothing and does not stop
 /// the others. Rows are locked in id order, so two tablets' batches never deadlock.
 pub const SET_STATUSES: &str = "select set_orders_status($1::text)::text";
+/// [`SET_STATUS`] for `PATCH /api/orders/{id}`, which also hands order-fn the order's push
+/// subscription when the change notifies the visitor (docs/ARCHITECTURE.md, "Web Push").
+///
+/// Parameters: `$1`–`$4` as [`SET_STATUS`]; `$5` the status whose reaching notifies
+/// (`push::NOTIFY_ON`); `$6` the bar's reason for a cancel, as `$5` of [`SET_STATUS`].
+///
+/// Returns `{"written": <what SET_STATUS returns>, "push": null | {"endpoint", "p256dh",
+/// "auth"}}`: the subscription only when the order was changed to `$5`. order-fn answers
+/// with `written` alone; the subscription never leaves the component.
+pub const SET_STATUS_NOTIFYING: &str = "
+select json_build_object(
+    'written', w,
+    'push', (select json_build_object('endpoint', ps.endpoint, 'p256dh', ps.p256dh, 'auth', ps.auth)
+             from push_subscriptions ps
+             where ps.order_id = $1::int8 and $2::text = $5::text and (w ->> 'outcome') = 'changed')
+)::text
+from set_order_status($1::int8, $2::text, $3::int4, $4::text, $6::text) w
+";
+
+/// The visitor stores the browser's push subscription for their open order, replacing an
+/// earlier one of the order.
+///
+/// Parameters: `$1` order id (int8), `$2` visitor id (uuid), `$3` the open statuses,
+/// comma-separated (text; `OrderStatus::OPEN`), `$4` endpoint, `$5` p256dh, `$6` auth (text).
+///
+/// Returns `{"order_id"}`; no row when the order is not this visitor's open order (nothing
+/// written).
+pub const SAVE_PUSH_SUBSCRIPTION: &str = "
+insert into push_subscriptions as ps (order_id, endpoint, p256dh, auth)
+select o.id, $4::text, $5::text, $6::text
+from orders o
+where o.id = $1::int8 and o.visitor_id = $2::uuid and o.status = any (string_to_array($3::text, ','))
+on conflict (order_id) do update
+set endpoint = excluded.endpoint, p256dh = excluded.p256dh, auth = excluded.auth,
+    created_at = now(), last_outcome = null, last_push_at = null
+returning json_build_object('order_id', ps.order_id)::text
+";
+
+/// The visitor drops the push subscription of their order (none: nothing happens).
+///
+/// Parameters: `$1` order id (int8), `$2` visitor id (uuid).
+///
+/// Returns `{"deleted": 0 | 1}`.
+pub const DELETE_PUSH_SUBSCRIPTION: &str = "
+with gone as (
+    delete from push_subscriptions ps
+    using orders o
+    where ps.order_id = $1::int8 and o.id = ps.order_id and o.visitor_id = $2::uuid
+    returning 1
+)
+select json_build_object('deleted', count(*))::text from gone
+";
+
+/// After a push (the status change has been answered): records its outcome on the
+/// subscription it was sent to, or deletes the subscription the push service no longer
+/// knows (404/410). A subscription replaced meanwhile (another endpoint) is left alone.
+///
+/// Parameters: `$1` order id (int8), `$2` endpoint (text), `$3` whether it is gone (bool),
+/// `$4` the outcome (text, e.g. `delivered 201`, `failed timeout`).
+///
+/// Returns `{"recorded": 0 | 1}`.
+pub const RECORD_PUSH: &str = "
+with gone as (
+    delete from push_subscriptions
+    where order_id = $1::int8 and endpoint = $2::text and $3::bool
+    returning 1
+),
+kept as (
+    update push_subscriptions
+    set last_outcome = $4::text, last_push_at = now()
+    where order_id = $1::int8 and endpoint = $2::text and not $3::bool
+    returning 1
+)
+select json_build_object('recorded', (select count(*) from gone) + (select count(*) from kept))::text
+";
 
 /// The bar switches a drink on or off, sets its stock, renames, moves or retires it (the
 /// triggers write the `drink` and `menu` events).
@@ -530,12 +605,16 @@ select json_build_object('migration', coalesce(max(version), 0))::text from sche
 mod tests {
     use super::*;
 
-    const ALL: [(&str, &str); 25] = [
+    const ALL: [(&str, &str); 29] = [
         ("PLACE_ORDER", PLACE_ORDER),
         ("CANCEL_ORDER", CANCEL_ORDER),
         ("SET_STATUS", SET_STATUS),
         ("SET_STATUSES", SET_STATUSES),
         ("UNDO_STATUS", UNDO_STATUS),
+        ("SET_STATUS_NOTIFYING", SET_STATUS_NOTIFYING),
+        ("SAVE_PUSH_SUBSCRIPTION", SAVE_PUSH_SUBSCRIPTION),
+        ("DELETE_PUSH_SUBSCRIPTION", DELETE_PUSH_SUBSCRIPTION),
+        ("RECORD_PUSH", RECORD_PUSH),
         ("UPDATE_DRINK", UPDATE_DRINK),
         ("INSERT_DRINK", INSERT_DRINK),
         ("SET_PICTURE", SET_PICTURE),
@@ -642,6 +721,35 @@ mod tests {
             .map(|s| s.as_str())
             .collect();
         assert_eq!(statuses, open);
+    }
+
+    /// The trigger that drops a closing order's push subscription lists exactly the
+    /// statuses outside `OrderStatus::OPEN` (a trigger's condition cannot take a parameter).
+    #[test]
+    fn closing_an_order_drops_its_subscription_for_exactly_the_closed_statuses() {
+        let migration = crate::migrations::MIGRATIONS
+            .iter()
+            .find(|m| {
+                m.sql
+                    .contains("create trigger orders_close_push_subscription")
+            })
+            .expect("the migration of push subscriptions");
+        let trigger = &migration.sql[migration
+            .sql
+            .find("create trigger orders_close_push_subscription")
+            .expect("the trigger")..];
+        let list = &trigger[trigger.find("new.status in (").expect("a status list") + 15..];
+        let list = &list[..list.find(')').expect("closing parenthesis")];
+        let statuses: Vec<&str> = list
+            .split(',')
+            .map(|s| s.trim().trim_matches('\''))
+            .collect();
+        let closed: Vec<&str> = crate::OrderStatus::ALL
+            .iter()
+            .filter(|s| !crate::OrderStatus::OPEN.contains(s))
+            .map(|s| s.as_str())
+            .collect();
+        assert_eq!(statuses, closed);
     }
 
     /// Each statement answers one JSON value as text (decoded by `shapes`), except the one

@@ -13,6 +13,7 @@ pub mod cluster;
 pub mod dburl;
 pub mod manifest;
 pub mod outbound;
+mod outbound_http;
 pub mod pg;
 pub mod routes;
 pub mod server;

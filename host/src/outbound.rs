@@ -1,12 +1,15 @@
-//! `allowed_outbound_hosts` for PostgreSQL addresses, as Spin enforces it: a component may
-//! only open connections whose scheme, host and port match an entry of its list.
+//! `allowed_outbound_hosts`, as Spin enforces it: a component may only open connections
+//! (PostgreSQL, HTTP) whose scheme, host and port match an entry of its list. A host
+//! `*.example.com` matches any subdomain of example.com (not itself), as Spin's
+//! `HostConfig::AnySubdomain` (spinframework/spin v3.6.3
+//! crates/outbound-networking-config/src/allowed_hosts.rs).
 
 use anyhow::{Context, bail};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AllowedHost {
     scheme: String,
-    /// `None` means `*`.
+    /// `None` means `*`; `*.example.com` is kept as written.
     host: Option<String>,
     /// `None` means `*`.
     port: Option<u16>,
@@ -54,11 +57,34 @@ impl AllowedHost {
         if host.is_empty() {
             bail!("allowed host {entry:?} has no host");
         }
+        if host != "*" && host.trim_start_matches("*.").contains('*') {
+            bail!(
+                "allowed host {entry:?}: wildcards are allowed only as subdomains (*.example.com)"
+            );
+        }
         Ok(Self {
             scheme: scheme.to_string(),
             host: (host != "*").then(|| host.to_ascii_lowercase()),
             port,
         })
+    }
+}
+
+impl AllowedHost {
+    /// Whether the host part matches `host` (case-insensitive; IPv6 brackets ignored).
+    fn host_matches(&self, host: &str) -> bool {
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        match self.host.as_deref() {
+            None => true,
+            Some(pattern) => match pattern.strip_prefix('*') {
+                // `*.example.com`: the suffix with its dot, as Spin compares.
+                Some(suffix) => host.to_ascii_lowercase().ends_with(suffix),
+                None => pattern
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .eq_ignore_ascii_case(host),
+            },
+        }
     }
 }
 
@@ -89,11 +115,20 @@ impl AllowedHosts {
             (allowed.scheme == "postgres"
                 || allowed.scheme == "postgresql"
                 || allowed.scheme == "*")
-                && allowed.host.as_deref().is_none_or(|h| {
-                    h.trim_start_matches('[')
-                        .trim_end_matches(']')
-                        .eq_ignore_ascii_case(host)
-                })
+                && allowed.host_matches(host)
+                && allowed.port.is_none_or(|p| p == port)
+        })
+    }
+
+    /// Whether an outbound HTTP request to `scheme://host[:port]` may be sent (the port
+    /// defaults to the scheme's, 80 or 443), as Spin's `check_url`.
+    pub fn allows_url(&self, scheme: &str, host: &str, port: Option<u16>) -> bool {
+        let Some(port) = port.or_else(|| default_port(scheme)) else {
+            return false;
+        };
+        self.0.iter().any(|allowed| {
+            (allowed.scheme == scheme || allowed.scheme == "*")
+                && allowed.host_matches(host)
                 && allowed.port.is_none_or(|p| p == port)
         })
     }
@@ -128,6 +163,29 @@ mod tests {
     fn wildcards_match_any_host_or_port() {
         let a = AllowedHosts::parse(&["postgres://*:*"]).expect("valid");
         assert!(a.allows_postgres("postgres://db.example.com:21699/x"));
+    }
+
+    #[test]
+    fn an_http_url_needs_its_scheme_host_and_port_listed() {
+        let a = AllowedHosts::parse(&["https://fcm.googleapis.com", "http://127.0.0.1:8080"])
+            .expect("valid");
+        assert!(a.allows_url("https", "fcm.googleapis.com", None));
+        assert!(a.allows_url("https", "FCM.googleapis.com", Some(443)));
+        assert!(!a.allows_url("http", "fcm.googleapis.com", None));
+        assert!(!a.allows_url("https", "fcm.googleapis.com", Some(8443)));
+        assert!(a.allows_url("http", "127.0.0.1", Some(8080)));
+        assert!(!a.allows_url("http", "127.0.0.1", None));
+        assert!(!a.allows_url("https", "example.com", None));
+    }
+
+    #[test]
+    fn a_subdomain_wildcard_matches_subdomains_only_as_in_spin() {
+        let a = AllowedHosts::parse(&["https://*.notify.windows.com"]).expect("valid");
+        assert!(a.allows_url("https", "wns2-par02p.notify.windows.com", None));
+        assert!(a.allows_url("https", "a.b.notify.windows.com", None));
+        assert!(!a.allows_url("https", "notify.windows.com", None));
+        assert!(!a.allows_url("https", "evilnotify.windows.com", None));
+        assert!(AllowedHost::parse("https://a*.example.com").is_err());
     }
 
     #[test]

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
-use wasmtime_wasi_http::bindings::http::types::ErrorCode;
 use wasmtime_wasi_http::body::HyperOutgoingBody;
 use wasmtime_wasi_http::types::{HostFutureIncomingResponse, OutgoingRequestConfig};
 use wasmtime_wasi_http::{HttpResult, WasiHttpCtx, WasiHttpView};
@@ -51,15 +50,26 @@ impl WasiHttpView for HostState {
         &mut self.table
     }
 
-    /// No component of this app makes outbound HTTP requests, and none lists an HTTP
-    /// host in `allowed_outbound_hosts`: refuse, as Spin would.
+    /// Spin's outbound HTTP (`crate::outbound_http`): the request runs in its own task; a
+    /// host outside `allowed_outbound_hosts` is refused there, with the error the guest then
+    /// gets from the response future.
     fn send_request(
         &mut self,
-        _request: hyper::Request<HyperOutgoingBody>,
-        _config: OutgoingRequestConfig,
+        request: hyper::Request<HyperOutgoingBody>,
+        config: OutgoingRequestConfig,
     ) -> HttpResult<HostFutureIncomingResponse> {
-        tracing::warn!(component = %self.component.id, "refused outbound HTTP request");
-        Err(ErrorCode::HttpRequestDenied.into())
+        let component = self.component.clone();
+        Ok(HostFutureIncomingResponse::pending(
+            wasmtime_wasi::runtime::spawn(async move {
+                Ok(crate::outbound_http::send(
+                    &component.id,
+                    &component.allowed_hosts,
+                    request,
+                    config,
+                )
+                .await)
+            }),
+        ))
     }
 }
 

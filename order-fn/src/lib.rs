@@ -1,5 +1,6 @@
 //! order-fn: every write of an order, a drink or the event's settings (each with its feed events, written by the
-//! database's triggers in the same transaction). One module per endpoint.
+//! database's triggers in the same transaction), and the visitor's push subscription. One
+//! module per endpoint; `notify` sends the push message after the bar's move to `ready`.
 
 mod batch;
 mod cancel;
@@ -7,15 +8,17 @@ mod drink;
 mod event;
 mod moderation;
 mod new_drink;
+mod notify;
 mod picture;
 mod place;
 mod purge;
+mod push;
 mod status;
 mod undo;
 
 use api_spin::{Param, Route, Routes};
 use drinks_core::{DrinkId, OrderId};
-use spin_sdk::http::{IncomingRequest, Method, Response};
+use spin_sdk::http::{IncomingRequest, Method, ResponseOutparam};
 use spin_sdk::http_component;
 
 /// spin.toml routes `/api/orders/...`, `/api/drinks/...` and `/api/event` here.
@@ -37,8 +40,9 @@ const ROUTE_TABLE: &[Route] = &[
     Route::new(Method::Patch, "/api/orders", batch::endpoint),
     // Visitor (`X-Visitor-Id`): cancel one's own placed order.
     Route::new(Method::Delete, "/api/orders/{id}", cancel::endpoint),
-    // Bar: `{status, version}`, move the order on or cancel it.
-    Route::new(Method::Patch, "/api/orders/{id}", status::endpoint),
+    // Bar: `{status, version}`, move the order on or cancel it (a move to `ready` then
+    // notifies the visitor's subscription, after the answer).
+    Route::streaming(Method::Patch, "/api/orders/{id}", status::endpoint),
     // Bar: hide the order's nickname from public screens; DELETE: show it again.
     Route::new(
         Method::Put,
@@ -52,6 +56,11 @@ const ROUTE_TABLE: &[Route] = &[
     ),
     // Bar: `{version}`, take back the order's last status change (within a minute).
     Route::new(Method::Post, "/api/orders/{id}/undo", undo::endpoint),
+    // Visitor (`X-Visitor-Id`): the browser's push subscription for one's open order.
+    Route::new(Method::Put, "/api/orders/{id}/push", push::subscribe),
+    Route::new(Method::Delete, "/api/orders/{id}/push", push::unsubscribe),
+    // Public: the VAPID public key browsers subscribe with.
+    Route::new(Method::Get, "/api/push", push::public_key),
     // Bar: `{id, names, available?, stock?}`, a new drink at the end of the menu.
     Route::new(Method::Post, "/api/drinks", new_drink::endpoint),
     // Bar: `{available?, stock?, names?, position?, retired?}`.
@@ -73,8 +82,10 @@ const ROUTE_TABLE: &[Route] = &[
 ];
 
 /// Takes the `IncomingRequest`, not spin-sdk's `Request`: the body stays with the host
-/// until an endpoint that takes one reads it, bounded.
+/// until an endpoint that takes one reads it, bounded. Answers through the
+/// `ResponseOutparam`, so that work after the answer (a push notification) runs after the
+/// client has it.
 #[http_component]
-fn handle(req: IncomingRequest) -> Response {
-    api_spin::serve(req, ROUTES)
+fn handle(req: IncomingRequest, out: ResponseOutparam) {
+    api_spin::serve_streaming(req, out, ROUTES);
 }

@@ -25,6 +25,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub mod api;
+pub mod stand_in;
 
 /// The repository root.
 pub fn workspace_root() -> PathBuf {
@@ -299,6 +300,8 @@ pub struct TestAppBuilder {
     request_timeout: Option<std::time::Duration>,
     max_instance_memory: Option<usize>,
     direct_mounts: bool,
+    /// Extra `allowed_outbound_hosts` entries per component (a derived manifest).
+    outbound: Vec<(String, String)>,
 }
 
 impl Default for TestAppBuilder {
@@ -312,6 +315,7 @@ impl Default for TestAppBuilder {
             request_timeout: None,
             max_instance_memory: None,
             direct_mounts: false,
+            outbound: Vec::new(),
         }
     }
 }
@@ -377,6 +381,70 @@ impl TestAppBuilder {
         self
     }
 
+    /// Serve the manifest with one more `allowed_outbound_hosts` entry for `component`
+    /// (e.g. `http://127.0.0.1:PORT` for a stand-in of an external service): the app runs
+    /// from a copy of the manifest with that entry added, its paths made absolute.
+    pub fn allow_outbound(mut self, component: &str, entry: &str) -> Self {
+        self.outbound
+            .push((component.to_string(), entry.to_string()));
+        self
+    }
+
+    /// The manifest to serve: the configured one, or a derived copy with the extra
+    /// outbound hosts (in target/e2e-manifests/, named uniquely).
+    fn manifest_to_serve(&self) -> anyhow::Result<PathBuf> {
+        if self.outbound.is_empty() {
+            return Ok(self.manifest.clone());
+        }
+        let base = self
+            .manifest
+            .parent()
+            .context("the manifest has a directory")?
+            .to_path_buf();
+        let text = std::fs::read_to_string(&self.manifest)
+            .with_context(|| format!("reading {}", self.manifest.display()))?;
+        let mut manifest: toml::Table = text.parse().context("parsing the manifest")?;
+        let components = manifest
+            .get_mut("component")
+            .and_then(|c| c.as_table_mut())
+            .context("the manifest has components")?;
+        for (_, component) in components.iter_mut() {
+            let Some(component) = component.as_table_mut() else {
+                continue;
+            };
+            if let Some(toml::Value::String(source)) = component.get_mut("source") {
+                *source = base.join(&*source).display().to_string();
+            }
+            if let Some(toml::Value::Array(files)) = component.get_mut("files") {
+                for file in files.iter_mut() {
+                    if let Some(toml::Value::String(source)) =
+                        file.as_table_mut().and_then(|f| f.get_mut("source"))
+                    {
+                        *source = base.join(&*source).display().to_string();
+                    }
+                }
+            }
+        }
+        for (name, entry) in &self.outbound {
+            let component = components
+                .get_mut(name)
+                .and_then(|c| c.as_table_mut())
+                .with_context(|| format!("no component {name}"))?;
+            let hosts = component
+                .entry("allowed_outbound_hosts")
+                .or_insert_with(|| toml::Value::Array(Vec::new()));
+            if let toml::Value::Array(hosts) = hosts {
+                hosts.push(toml::Value::String(entry.clone()));
+            }
+        }
+        let dir = workspace_root().join("target/e2e-manifests");
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        let path = dir.join(format!("{}.toml", uuid::Uuid::new_v4().simple()));
+        std::fs::write(&path, toml::to_string(&manifest)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+        Ok(path)
+    }
+
     pub async fn spawn(self) -> TestApp {
         let db = match &self.database_url {
             Some(url) => TestDatabase::external(url),
@@ -391,6 +459,10 @@ impl TestAppBuilder {
         if let Some(token) = &self.bar_token {
             overrides.insert("bar_token".to_string(), token.clone());
         }
+        let manifest = self
+            .manifest_to_serve()
+            .expect("the manifest with the test's outbound hosts");
+        let manifest_path = manifest.clone();
         overrides.extend(self.variables);
         let (addr, server) = match spin_binary() {
             Some(spin) => {
@@ -398,7 +470,7 @@ impl TestAppBuilder {
                 let addr = SocketAddr::from(([127, 0, 0, 1], port));
                 let command = SpinCommand::new(
                     &spin,
-                    &self.manifest,
+                    &manifest,
                     port,
                     &overrides,
                     self.max_instance_memory,
@@ -413,7 +485,7 @@ impl TestAppBuilder {
             }
             None => {
                 let options = AppOptions {
-                    manifest: self.manifest,
+                    manifest,
                     variables: VariableSource {
                         overrides,
                         read_environment: false,
@@ -446,6 +518,12 @@ impl TestAppBuilder {
             },
             db,
             host: Some(server),
+            // Only a derived copy is removed, never the configured manifest itself.
+            _manifest: if self.outbound.is_empty() {
+                None
+            } else {
+                Some(RemoveOnDrop(manifest_path))
+            },
         }
     }
 }
@@ -460,6 +538,17 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub db: TestDatabase,
     host: Option<Server>,
+    /// A derived manifest (`allow_outbound`), removed after the server stopped.
+    _manifest: Option<RemoveOnDrop>,
+}
+
+/// A file removed when dropped.
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 /// The app of this repository (spin.toml) on a fresh, migrated database.

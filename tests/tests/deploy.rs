@@ -911,7 +911,7 @@ fn the_ingress_sends_every_path_to_the_spinapp_service_on_port_80() {
 // spin.toml: least privilege
 
 #[test]
-fn only_the_api_components_may_reach_postgres_and_only_at_db_host_and_db_port() {
+fn only_the_api_components_may_reach_postgres_and_only_order_fn_the_push_services() {
     let manifest = spin_toml("spin.toml");
     for (name, component) in components(&manifest) {
         let hosts: Vec<&str> = component
@@ -919,7 +919,16 @@ fn only_the_api_components_may_reach_postgres_and_only_at_db_host_and_db_port() 
             .and_then(|h| h.as_array())
             .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
             .unwrap_or_default();
-        if API_COMPONENTS.contains(&name.as_str()) {
+        if name == "order-fn" {
+            // And the browsers' push services, exactly (Web Push after a move to `ready`).
+            let mut expected = vec![PG_ALLOWED_HOST.to_string()];
+            expected.extend(
+                drinks_core::push::PUSH_SERVICES
+                    .iter()
+                    .map(|host| format!("https://{host}")),
+            );
+            assert_eq!(hosts, expected, "{name}'s allowed_outbound_hosts");
+        } else if API_COMPONENTS.contains(&name.as_str()) {
             assert_eq!(hosts, [PG_ALLOWED_HOST], "{name}'s allowed_outbound_hosts");
         } else {
             assert!(

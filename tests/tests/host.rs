@@ -473,3 +473,149 @@ async fn each_open_is_a_clean_session_from_the_pool() {
         .await;
     assert_ne!(body["rows"][0][0], "DbValue::Str(\"leaky\")", "{body}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Outbound HTTP (wasi:http/outgoing-handler) as Spin 3.6.3 sends it
+// (spinframework/spin v3.6.3 crates/factor-outbound-http/src/wasi.rs).
+
+/// The probe may reach `http://127.0.0.1:{{ http_port }}` (tests/fixtures/probe.toml).
+async fn probe_with_http_port(port: u16) -> e2e::TestApp {
+    probe_builder()
+        .variable("http_port", &port.to_string())
+        .spawn()
+        .await
+}
+
+#[tokio::test]
+async fn an_allowed_http_host_is_reached_with_the_guests_request() {
+    let service = e2e::stand_in::StandIn::start(e2e::stand_in::Behaviour::Status(202)).await;
+    let app = probe_with_http_port(service.addr.port()).await;
+    let url = format!("{}/hello?x=1", service.origin());
+    let body = json(app.get(&format!("/probe/http?url={url}")).await).await;
+    assert_eq!(body["status"], 202, "{body}");
+    let received = service.wait_for(1, Duration::from_secs(5)).await;
+    assert_eq!(received[0].method, "GET");
+    assert_eq!(received[0].path, "/hello?x=1");
+    // Spin removes the guest's Host header; the client writes the authority's.
+    assert_eq!(
+        received[0].header("host"),
+        Some(service.addr.to_string().as_str())
+    );
+}
+
+/// A host outside `allowed_outbound_hosts` is refused when the response is awaited
+/// (`prepare_request` runs in the response future): spin-sdk's `send` fails with
+/// `SendError::Http(ErrorCode::HttpRequestDenied)`, and nothing is sent.
+#[tokio::test]
+async fn a_host_outside_allowed_outbound_hosts_is_refused_with_http_request_denied() {
+    let service = e2e::stand_in::StandIn::start(e2e::stand_in::Behaviour::Status(200)).await;
+    let app = probe_with_http_port(service.addr.port()).await;
+    let other_port = format!("http://127.0.0.1:{}/", service.addr.port() + 1);
+    let body = json(app.get(&format!("/probe/http?url={other_port}")).await).await;
+    assert_eq!(
+        body["error"], "Http(ErrorCode::HttpRequestDenied)",
+        "{body}"
+    );
+    let https = format!("https://{}/", service.addr);
+    let body = json(app.get(&format!("/probe/http?url={https}")).await).await;
+    assert_eq!(
+        body["error"], "Http(ErrorCode::HttpRequestDenied)",
+        "{body}"
+    );
+    let closed = format!("{}/", service.origin());
+    let body = json(app.get(&format!("/closed/http?url={closed}")).await).await;
+    assert_eq!(
+        body["error"], "Http(ErrorCode::HttpRequestDenied)",
+        "{body}"
+    );
+    // With request options the refusal comes the same way: from the future, not `handle`.
+    let body = json(
+        app.get(&format!("/probe/http?url={other_port}&first_byte_ms=1000"))
+            .await,
+    )
+    .await;
+    assert_eq!(body, json!({"error": "ErrorCode::HttpRequestDenied"}));
+    assert!(service.received().is_empty());
+}
+
+#[tokio::test]
+async fn a_service_that_never_answers_fails_at_the_first_byte_timeout() {
+    let service = e2e::stand_in::StandIn::start(e2e::stand_in::Behaviour::Hang).await;
+    let app = probe_with_http_port(service.addr.port()).await;
+    let started = Instant::now();
+    let url = format!("{}/slow", service.origin());
+    let body = json(
+        app.get(&format!("/probe/http?url={url}&first_byte_ms=300"))
+            .await,
+    )
+    .await;
+    assert_eq!(body, json!({"error": "ErrorCode::ConnectionReadTimeout"}));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_port_nobody_listens_on_is_connection_refused() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let app = probe_with_http_port(port).await;
+    let url = format!("http://127.0.0.1:{port}/");
+    let body = json(
+        app.get(&format!("/probe/http?url={url}&connect_ms=2000"))
+            .await,
+    )
+    .await;
+    assert_eq!(body, json!({"error": "ErrorCode::ConnectionRefused"}));
+}
+
+/// HTTPS is verified against the roots Spin trusts by default (webpki-roots, Mozilla's): a
+/// server whose certificate no public CA signed fails the handshake with
+/// `TLS-protocol-error` (spinframework/spin v3.6.3 crates/factor-outbound-http/src/wasi.rs,
+/// `connect_tls`), and the request never reaches it.
+#[tokio::test]
+async fn an_https_server_with_a_certificate_no_public_ca_signed_is_refused() {
+    let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()])
+        .expect("a self-signed certificate");
+    let key = rustls::pki_types::PrivateKeyDer::try_from(certified.signing_key.serialize_der())
+        .expect("its key");
+    let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("TLS versions")
+    .with_no_client_auth()
+    .with_single_cert(vec![certified.cert.der().clone()], key)
+    .expect("server config");
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    let handshakes = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let completed = handshakes.clone();
+    let server = tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            if acceptor.accept(stream).await.is_ok() {
+                completed.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+    });
+    let app = probe_builder()
+        .variable("https_port", &port.to_string())
+        .spawn()
+        .await;
+    let url = format!("https://127.0.0.1:{port}/");
+    let body = json(
+        app.get(&format!("/probe/http?url={url}&connect_ms=2000"))
+            .await,
+    )
+    .await;
+    assert_eq!(body, json!({"error": "ErrorCode::TlsProtocolError"}));
+    assert_eq!(handshakes.load(std::sync::atomic::Ordering::SeqCst), 0);
+    server.abort();
+}

@@ -21,6 +21,7 @@ const BAR: &str = "bar";
 const PUBLIC: &str = "public";
 const NO_DATABASE: &str = "no database";
 const UNMIGRATED: &str = "unmigrated";
+const PUSH: &str = "push";
 
 /// Every (operation, documented status) of the spec and the test that provokes it. A status
 /// with several causes (503: no database, not migrated, no bar token) is listed once per
@@ -167,6 +168,20 @@ const PROVOKED: &[(&str, u16, &str)] = &[
     ("getBoard", 400, PUBLIC),
     ("getBoard", 503, NO_DATABASE),
     ("getBoard", 503, UNMIGRATED),
+    ("getPushKey", 200, PUSH),
+    ("getPushKey", 503, PUSH),
+    ("subscribePush", 204, PUSH),
+    ("subscribePush", 400, PUSH),
+    ("subscribePush", 404, PUSH),
+    ("subscribePush", 413, PUSH),
+    ("subscribePush", 415, PUSH),
+    ("subscribePush", 422, PUSH),
+    ("subscribePush", 503, PUSH),
+    ("unsubscribePush", 204, PUSH),
+    ("unsubscribePush", 400, PUSH),
+    ("unsubscribePush", 404, PUSH),
+    ("unsubscribePush", 503, NO_DATABASE),
+    ("unsubscribePush", 503, UNMIGRATED),
 ];
 
 /// Documented statuses no test can provoke through the real app, and why.
@@ -194,6 +209,9 @@ const NOT_PROVOKED: &[(&str, u16, &str)] = &[
     ("getEventWords", 500, BUG),
     ("hideName", 500, BUG),
     ("showName", 500, BUG),
+    ("getPushKey", 500, BUG),
+    ("subscribePush", 500, BUG),
+    ("unsubscribePush", 500, BUG),
 ];
 
 /// Why no test provokes a 500: every failure the suite can cause (no database, an
@@ -1676,6 +1694,100 @@ async fn public_endpoints_answer_as_the_spec_documents() {
 }
 
 /// One request per operation, valid enough to reach the database.
+#[tokio::test]
+async fn push_endpoints_answer_as_the_spec_documents() {
+    let app = app_builder()
+        .variable("vapid_key", "QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI")
+        .spawn()
+        .await;
+    let mut cov = Coverage::default();
+    let push = "/api/orders/{id}/push";
+    let key = cov
+        .send("/api/push", app.http.get(app.url("/api/push")))
+        .await;
+    assert_eq!(key.status, 200);
+    let p256dh = key.json["public_key"].as_str().expect("a key").to_string();
+    let ana = new_visitor();
+    let placed = cov
+        .send(
+            "/api/orders",
+            post_order(&app, &order_body(&ana, "Ana", "tea", &new_request_id())),
+        )
+        .await;
+    let url = format!("/api/orders/{}/push", id_of(&placed.json));
+    let subscription = json!({"endpoint": "https://fcm.googleapis.com/fcm/send/x",
+                              "expirationTime": null,
+                              "keys": {"p256dh": p256dh, "auth": "AAAAAAAAAAAAAAAAAAAAAA"}});
+    let put = |visitor: &str| app.http.put(app.url(&url)).header("X-Visitor-Id", visitor);
+    let stored = cov.send(push, put(&ana).json(&subscription)).await;
+    assert_eq!(stored.status, 204);
+    let stranger = cov
+        .send(push, put(&new_visitor()).json(&subscription))
+        .await;
+    assert_eq!(stranger.problem_type(), "/problems/order-not-found");
+    let no_header = cov
+        .send(push, app.http.put(app.url(&url)).json(&subscription))
+        .await;
+    assert_eq!(no_header.status, 400);
+    let malformed = cov
+        .send(
+            push,
+            put(&ana)
+                .header("content-type", "application/json")
+                .body("{"),
+        )
+        .await;
+    assert_eq!(malformed.problem_type(), "/problems/malformed-json");
+    let too_large = cov.send(push, put(&ana).json(&oversized_json())).await;
+    assert_eq!(too_large.status, 413);
+    let not_json = cov
+        .send(
+            push,
+            put(&ana).header("content-type", "text/plain").body("x"),
+        )
+        .await;
+    assert_eq!(not_json.status, 415);
+    let mut elsewhere = subscription.clone();
+    elsewhere["endpoint"] = json!("https://push.example.com/x");
+    let invalid = cov.send(push, put(&ana).json(&elsewhere)).await;
+    assert_eq!(
+        (invalid.status, invalid.json["field"].clone()),
+        (422, json!("endpoint"))
+    );
+    let delete = |visitor: &str, url: &str| {
+        app.http
+            .delete(app.url(url))
+            .header("X-Visitor-Id", visitor)
+    };
+    let dropped = cov.send(push, delete(&ana, &url)).await;
+    assert_eq!(dropped.status, 204);
+    let bad_header = cov.send(push, delete("nope", &url)).await;
+    assert_eq!(bad_header.status, 400);
+    let no_such = cov.send(push, delete(&ana, "/api/orders/abc/push")).await;
+    assert_eq!(no_such.problem_type(), "/problems/not-found");
+
+    let unconfigured = spawn_app().await;
+    let key = cov
+        .send(
+            "/api/push",
+            unconfigured.http.get(unconfigured.url("/api/push")),
+        )
+        .await;
+    assert_eq!(key.problem_type(), "/problems/push-not-configured");
+    let put = cov
+        .send(
+            push,
+            unconfigured
+                .http
+                .put(unconfigured.url("/api/orders/1/push"))
+                .header("X-Visitor-Id", &ana)
+                .json(&subscription),
+        )
+        .await;
+    assert_eq!(put.problem_type(), "/problems/push-not-configured");
+    cov.assert_provoked(PUSH);
+}
+
 fn one_request_per_operation(app: &TestApp) -> Vec<(&'static str, reqwest::RequestBuilder)> {
     let visitor = new_visitor();
     vec![
@@ -1759,6 +1871,12 @@ fn one_request_per_operation(app: &TestApp) -> Vec<(&'static str, reqwest::Reque
         ("/api/queue", app.bar(Method::GET, "/api/queue")),
         ("/api/stats", app.bar(Method::GET, "/api/stats")),
         ("/api/health", app.http.get(app.url("/api/health"))),
+        (
+            "/api/orders/{id}/push",
+            app.http
+                .delete(app.url("/api/orders/1/push"))
+                .header("X-Visitor-Id", &visitor),
+        ),
         (
             "/api/feed",
             app.http.get(app.url(&format!(

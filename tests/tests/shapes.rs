@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use drinks_core::api::FeedEvent;
 use drinks_core::shapes::{self, Placed};
-use drinks_core::{DomainError, FeedCursor, OrderStatus, sql};
+use drinks_core::{DomainError, FeedCursor, OrderStatus, push, sql};
 use e2e::TestDatabase;
 use tokio_postgres::Client;
 use tokio_postgres::types::ToSql;
@@ -788,4 +788,79 @@ fn the_decoded_types_and_the_openapi_schemas_have_the_same_fields() {
             assert!(fields.contains(r), "{schema}: the spec requires {r}");
         }
     }
+}
+
+#[tokio::test]
+async fn the_push_statements_hand_the_subscription_only_to_a_change_to_ready() {
+    let db = TestDatabase::create(true).await;
+    let c = db.client().await;
+    let ana = Uuid::new_v4();
+    let placed = shapes::place_outcome(place(&c, ana, "Ana", "tea").await.as_deref(), "tea");
+    let Ok(Placed::Created(order)) = placed else {
+        panic!("expected a new order, got {placed:?}");
+    };
+    let endpoint = "https://fcm.googleapis.com/fcm/send/x";
+    let save = |visitor: Uuid| {
+        let c = &c;
+        async move {
+            json(
+                c,
+                sql::SAVE_PUSH_SUBSCRIPTION,
+                &[&order.id, &visitor, &open(), &endpoint, &"p256dh", &"auth"],
+            )
+            .await
+        }
+    };
+    assert!(shapes::push_saved(save(Uuid::new_v4()).await.as_deref()).is_err());
+    shapes::push_saved(save(ana).await.as_deref()).expect("stored");
+
+    let notifying = |to: OrderStatus, version: i32| {
+        let c = &c;
+        async move {
+            let from = OrderStatus::sql_list(&OrderStatus::reachable_from(to));
+            let got = json(
+                c,
+                sql::SET_STATUS_NOTIFYING,
+                &[
+                    &order.id,
+                    &to.as_str(),
+                    &version,
+                    &from,
+                    &push::NOTIFY_ON.as_str(),
+                    &None::<String>,
+                ],
+            )
+            .await;
+            (got.clone(), shapes::status_notifying(got.as_deref(), to))
+        }
+    };
+    let (_, preparing) = notifying(OrderStatus::Preparing, 1).await;
+    let (preparing, none) = preparing.expect("moved on");
+    assert_eq!((preparing.status, none), (OrderStatus::Preparing, None));
+    let (_, stale) = notifying(OrderStatus::Ready, 1).await;
+    assert!(stale.is_err(), "a stale change hands nothing over");
+    let (answer, ready) = notifying(OrderStatus::Ready, 2).await;
+    let (ready, subscription) = ready.expect("moved on");
+    assert_eq!(ready.status, OrderStatus::Ready);
+    let subscription = subscription.expect("the subscription");
+    assert_eq!(subscription.endpoint, endpoint);
+    same_fields("SET_STATUS_NOTIFYING", &answer, "/push", &subscription);
+    same_fields("SET_STATUS_NOTIFYING", &answer, "/written/order", &ready);
+
+    let recorded = json(
+        &c,
+        sql::RECORD_PUSH,
+        &[&order.id, &endpoint, &false, &"delivered 201"],
+    )
+    .await;
+    assert_eq!(recorded.as_deref(), Some(r#"{"recorded" : 1}"#));
+    let gone = json(
+        &c,
+        sql::RECORD_PUSH,
+        &[&order.id, &endpoint, &true, &"gone 410"],
+    )
+    .await;
+    assert_eq!(gone.as_deref(), Some(r#"{"recorded" : 1}"#));
+    let deleted = json(&c, sql::DELETE_PUSH_SUBSCRIPTION, &[&order.id, &ana]).await;
+    assert_eq!(deleted.as_deref(), Some(r#"{"deleted" : 0}"#));
 }

@@ -54,6 +54,8 @@ enum Task {
     },
     /// Everything CI runs: fmt, clippy, build, unit + e2e tests.
     Test,
+    /// Print a new VAPID private key for the Spin variable `vapid_key` (Web Push).
+    VapidKey,
     /// Load benchmark on the development host; writes docs/bench/.
     Bench {
         /// Passed to the bench binary, e.g. --scale 0.3 --rush-secs 10.
@@ -96,6 +98,7 @@ fn run(task: Task) -> anyhow::Result<()> {
         } => up(&root, &listen, direct_mounts),
         Task::Migrate { database_url } => migrate(&root, &database_url),
         Task::Test => test(&root),
+        Task::VapidKey => new_vapid_key().map(|key| println!("{key}")),
         Task::Bench { args } => bench::run(&root, &args),
         Task::Schemathesis(options) => schemathesis::run(&root, None, &options),
     }
@@ -227,6 +230,7 @@ fn up(root: &Path, listen: &str, direct_mounts: bool) -> anyhow::Result<()> {
             println!("    migrate: {line}");
         }
         let token = dev_bar_token(root)?;
+        let vapid_key = dev_vapid_key(root)?;
         let (db_host, db_port) = devhost::dburl::host_and_port(&url);
         let mut variables = devhost::VariableSource::from_environment();
         for (name, value) in [
@@ -234,6 +238,7 @@ fn up(root: &Path, listen: &str, direct_mounts: bool) -> anyhow::Result<()> {
             ("db_host", db_host),
             ("db_port", db_port.to_string()),
             ("bar_token", token.clone()),
+            ("vapid_key", vapid_key),
         ] {
             variables.overrides.entry(name.to_string()).or_insert(value);
         }
@@ -284,6 +289,40 @@ fn dev_bar_token(root: &Path) -> anyhow::Result<String> {
     std::fs::create_dir_all(file.parent().expect("has parent"))?;
     std::fs::write(&file, &token)?;
     Ok(token)
+}
+
+/// The local VAPID key (Web Push): `SPIN_VARIABLE_VAPID_KEY` if set, else one generated once
+/// and kept in target/dev/vapid-key, so that browsers' subscriptions stay valid across
+/// restarts.
+fn dev_vapid_key(root: &Path) -> anyhow::Result<String> {
+    if let Ok(key) = std::env::var("SPIN_VARIABLE_VAPID_KEY")
+        && !key.is_empty()
+    {
+        return Ok(key);
+    }
+    let file = root.join("target/dev/vapid-key");
+    if let Ok(key) = std::fs::read_to_string(&file)
+        && !key.trim().is_empty()
+    {
+        return Ok(key.trim().to_string());
+    }
+    let key = new_vapid_key()?;
+    std::fs::create_dir_all(file.parent().expect("has parent"))?;
+    std::fs::write(&file, &key)?;
+    Ok(key)
+}
+
+/// A fresh VAPID private key (base64url P-256 scalar) from the operating system's random
+/// source.
+fn new_vapid_key() -> anyhow::Result<String> {
+    loop {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("random bytes: {e}"))?;
+        // Out of range (zero or above the group order): astronomically rare; draw again.
+        if let Ok(key) = drinks_core::push::VapidKey::from_bytes(&bytes) {
+            return Ok(key.to_variable());
+        }
+    }
 }
 
 fn test(root: &Path) -> anyhow::Result<()> {

@@ -151,6 +151,7 @@ fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
                 .unwrap_or(1);
             json_response(200, json!({"grown": grow_memory(mib * 16)}))
         }
+        "/http" => json_response(200, outbound(&req)),
         "/trap" => panic!("probe asked to trap"),
         "/loop-alloc" => {
             // Grows memory until the host's limit stops it: must trap, not take the host down.
@@ -164,6 +165,57 @@ fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
             json!({"error": "unknown probe", "path_info": path_info}),
         ),
     })
+}
+
+/// `GET <url>` sent outbound: with spin-sdk's `send` (no request options, the host's
+/// default timeouts), or with `first_byte_ms`/`connect_ms` through the wasi:http bindings
+/// with those timeouts. Reports `{"status", "body"}` or `{"error"}` (Debug of the error).
+fn outbound(req: &Request) -> Value {
+    let url = query_param(req, "url").unwrap_or_default();
+    let first_byte = query_param(req, "first_byte_ms").and_then(|v| v.parse::<u64>().ok());
+    let connect = query_param(req, "connect_ms").and_then(|v| v.parse::<u64>().ok());
+    if first_byte.is_none() && connect.is_none() {
+        let request = Request::get(url);
+        let sent: Result<Response, _> =
+            spin_sdk::http::run(async move { spin_sdk::http::send(request).await });
+        return match sent {
+            Ok(response) => json!({
+                "status": response.status(),
+                "body": String::from_utf8_lossy(response.body()),
+            }),
+            Err(e) => json!({"error": format!("{e:?}")}),
+        };
+    }
+    with_timeouts(&url, connect, first_byte)
+}
+
+fn with_timeouts(url: &str, connect_ms: Option<u64>, first_byte_ms: Option<u64>) -> Value {
+    use spin_sdk::http::{Fields, Method, OutgoingRequest, Scheme};
+    use spin_sdk::wit::wasi::http0_2_0::{outgoing_handler, types::RequestOptions};
+    let (scheme, rest) = url.split_once("://").unwrap_or(("http", url));
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let request = OutgoingRequest::new(Fields::new());
+    let _ = request.set_method(&Method::Get);
+    let _ = request.set_scheme(Some(&if scheme == "https" {
+        Scheme::Https
+    } else {
+        Scheme::Http
+    }));
+    let _ = request.set_authority(Some(authority));
+    let _ = request.set_path_with_query(Some(if path.is_empty() { "/" } else { path }));
+    let options = RequestOptions::new();
+    let _ = options.set_connect_timeout(connect_ms.map(|ms| ms * 1_000_000));
+    let _ = options.set_first_byte_timeout(first_byte_ms.map(|ms| ms * 1_000_000));
+    let future = match outgoing_handler::handle(request, Some(options)) {
+        Ok(future) => future,
+        Err(e) => return json!({"error": format!("{e:?}"), "when": "handle"}),
+    };
+    future.subscribe().block();
+    match future.get() {
+        Some(Ok(Ok(response))) => json!({"status": response.status()}),
+        Some(Ok(Err(code))) => json!({"error": format!("{code:?}")}),
+        other => json!({"error": format!("{other:?}")}),
+    }
 }
 
 /// `memory.grow` by `pages` 64 KiB pages; false when the host refuses.

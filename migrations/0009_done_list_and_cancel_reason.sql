@@ -1,4 +1,4 @@
--- 0008_done_list_and_cancel_reason: the bar's "Done" list and a reason with a bar's cancel
+-- 0009_done_list_and_cancel_reason: the bar's "Done" list and a reason with a bar's cancel
 -- (issue 14).
 --
 -- A cancel by the bar may carry a short reason (core: `CANCEL_REASON_MAX_CHARS`, checked
