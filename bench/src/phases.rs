@@ -789,7 +789,7 @@ async fn explain_reads(db: &Client, tip: &str) -> anyhow::Result<String> {
         db,
         "QUEUE (default page) at 100k orders",
         drinks_core::sql::QUEUE,
-        &[&statuses, &none, &zero, &fetch],
+        &[&statuses, &none, &zero, &fetch, &false, &none],
     )
     .await?;
     let cursor = FeedCursor::decode(tip).map_err(|_| anyhow::anyhow!("bad tip cursor"))?;

@@ -4,7 +4,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::InvalidValue;
-use crate::domain::{DrinkId, Nickname, OrderId, OrderStatus, RequestId, VisitorId};
+use crate::domain::{CancelReason, DrinkId, Nickname, OrderId, OrderStatus, RequestId, VisitorId};
 use crate::event::{EventSettings, OrderKey, Texts, TextsInput};
 use crate::picture::Icon;
 use crate::problem::{ApiError, RequestError};
@@ -157,6 +157,48 @@ impl StatusChange {
     /// comma-separated ('' when none is, e.g. for `placed`).
     pub fn from_statuses_param(&self) -> String {
         OrderStatus::sql_list(&OrderStatus::reachable_from(self.status))
+    }
+}
+
+/// `PATCH /api/orders/{id}` body (bar) with its optional `reason`: `{status, version,
+/// reason?}`. A reason (shown on the visitor's page) goes only with `cancelled`; null or
+/// absent is none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BarStatusChange {
+    pub change: StatusChange,
+    pub reason: Option<CancelReason>,
+}
+
+#[derive(Deserialize)]
+struct BarStatusChangeBody {
+    status: OrderStatus,
+    version: Version,
+    #[serde(default)]
+    reason: Option<CancelReason>,
+}
+
+impl BarStatusChange {
+    pub fn from_json(body: &[u8]) -> Result<Self, ApiError> {
+        let b: BarStatusChangeBody = from_json(body)?;
+        if b.reason.is_some() && b.status != OrderStatus::Cancelled {
+            return Err(RequestError::InvalidField {
+                field: "reason".to_owned(),
+                reason: "only a cancel (status \"cancelled\") takes a reason".to_owned(),
+            }
+            .into());
+        }
+        Ok(Self {
+            change: StatusChange {
+                status: b.status,
+                version: b.version.0,
+            },
+            reason: b.reason,
+        })
+    }
+
+    /// `$5` of `SET_STATUS`: the reason, or null.
+    pub fn reason_param(&self) -> Option<String> {
+        self.reason.as_ref().map(|r| r.as_str().to_owned())
     }
 }
 
@@ -513,6 +555,18 @@ pub struct Order {
     pub served_at: Option<i64>,
     /// When it was cancelled (epoch ms), if it was.
     pub cancelled_at: Option<i64>,
+    /// Who cancelled it (`visitor` or `bar`), while it is cancelled.
+    pub cancelled_by: Option<CancelledBy>,
+    /// The bar's reason for its cancel, if it gave one (null otherwise).
+    pub cancel_reason: Option<String>,
+}
+
+/// Who cancelled an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CancelledBy {
+    Visitor,
+    Bar,
 }
 
 /// One drink of `GET /api/menu`.
@@ -843,6 +897,32 @@ mod tests {
     }
 
     #[test]
+    fn a_reason_goes_only_with_a_cancel_and_is_a_short_trimmed_text() {
+        let ok = BarStatusChange::from_json(
+            br#"{"status":"cancelled","version":2,"reason":" Out of milk "}"#,
+        )
+        .unwrap();
+        assert_eq!(ok.reason_param().as_deref(), Some("Out of milk"));
+        let none =
+            BarStatusChange::from_json(br#"{"status":"cancelled","version":2,"reason":null}"#)
+                .unwrap();
+        assert_eq!(none.reason_param(), None);
+        let long = format!(
+            r#"{{"status":"cancelled","version":2,"reason":"{}"}}"#,
+            "x".repeat(crate::domain::CANCEL_REASON_MAX_CHARS + 1)
+        );
+        for body in [
+            r#"{"status":"ready","version":2,"reason":"why"}"#,
+            r#"{"status":"cancelled","version":2,"reason":"  "}"#,
+            r#"{"status":"cancelled","version":2,"reason":"a\u0007b"}"#,
+            long.as_str(),
+        ] {
+            let e = BarStatusChange::from_json(body.as_bytes()).unwrap_err();
+            assert_eq!(field_of(e).as_deref(), Some("reason"), "{body}");
+        }
+    }
+
+    #[test]
     fn order_json_uses_epoch_milliseconds_and_lower_case_status() {
         let o = Order {
             id: 1,
@@ -859,6 +939,8 @@ mod tests {
             ready_at: None,
             served_at: None,
             cancelled_at: None,
+            cancelled_by: None,
+            cancel_reason: None,
         };
         let v = serde_json::to_value(&o).unwrap();
         assert_eq!(v["status"], "placed");

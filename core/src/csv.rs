@@ -207,6 +207,8 @@ mod tests {
             ready_at: Some(1_795_240_360_000),
             served_at: None,
             cancelled_at: None,
+            cancelled_by: None,
+            cancel_reason: None,
         }
     }
 

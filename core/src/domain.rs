@@ -14,6 +14,10 @@ pub const NICKNAME_MAX_CHARS: usize = 32;
 /// for clusters piled up with combining marks.
 pub const NICKNAME_MAX_SCALARS: usize = 8 * NICKNAME_MAX_CHARS;
 
+/// Longest reason the bar gives with a cancel (shown on the visitor's page), in Unicode
+/// scalar values.
+pub const CANCEL_REASON_MAX_CHARS: usize = 120;
+
 /// How long after a status change the bar may take it back (see
 /// [`OrderStatus::BAR_UNDOABLE`]), in milliseconds.
 pub const UNDO_WINDOW_MS: i64 = 60_000;
@@ -64,7 +68,14 @@ macro_rules! deserialize_by_parse {
     )*};
 }
 
-deserialize_by_parse!(Nickname, VisitorId, RequestId, DrinkId, OrderStatus);
+deserialize_by_parse!(
+    Nickname,
+    CancelReason,
+    VisitorId,
+    RequestId,
+    DrinkId,
+    OrderStatus
+);
 
 /// A visitor's display name, shown to everyone at the bar and in the ticker.
 ///
@@ -107,6 +118,26 @@ impl Nickname {
 /// A nickname's length as people see it: extended grapheme clusters.
 pub fn nickname_length(text: &str) -> usize {
     unicode_segmentation::UnicodeSegmentation::graphemes(text, true).count()
+}
+
+/// Why the bar cancelled an order, shown on the visitor's page: trimmed, 1 to
+/// [`CANCEL_REASON_MAX_CHARS`] Unicode scalar values, no control characters (as a
+/// nickname).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CancelReason(String);
+
+impl CancelReason {
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        let text = shown_text(raw, CANCEL_REASON_MAX_CHARS)?;
+        if text.is_empty() {
+            return Err(InvalidValue::Empty);
+        }
+        Ok(Self(text))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 /// A text that everyone sees (a nickname, the event's title, a message): trimmed (Unicode

@@ -170,7 +170,8 @@ pub fn if_none_match_param(if_none_match: Option<&str>) -> String {
         else {
             break;
         };
-        if !tag.is_empty() && !tag.contains(',') {
+        // `"*"` is a quoted tag, not the wildcard (and never one of ours): left out too.
+        if !tag.is_empty() && !tag.contains(',') && tag != "*" {
             tags.push(tag);
         }
         rest = after;
@@ -255,6 +256,8 @@ struct QueueParams {
     after: Option<String>,
     limit: Option<String>,
     format: Option<String>,
+    order: Option<String>,
+    q: Option<String>,
 }
 
 /// `GET /api/queue` parameters.
@@ -264,6 +267,34 @@ pub struct QueueQuery {
     pub drink: Option<DrinkId>,
     pub after: Option<PageCursor>,
     pub limit: usize,
+    /// `?order=newest`: newest first (the bar's "Done" list); default oldest first.
+    pub newest_first: bool,
+    /// `?q=`: only orders whose number is this text or whose nickname contains it
+    /// (ignoring case); trimmed, a leading `#` dropped; '' = no search.
+    pub q: String,
+}
+
+/// The longest search text `?q=` takes, in Unicode scalar values (a nickname's length).
+pub const QUEUE_SEARCH_MAX_CHARS: usize = crate::domain::NICKNAME_MAX_CHARS;
+
+/// `?q=` of `GET /api/queue`: 1 to [`QUEUE_SEARCH_MAX_CHARS`] characters as sent, no
+/// control characters; trimmed and without a leading `#` (so "#42" finds number 42).
+fn search_text(raw: Option<&str>) -> Result<String, ApiError> {
+    let Some(raw) = raw else {
+        return Ok(String::new());
+    };
+    let count = raw.chars().count();
+    if count == 0 || count > QUEUE_SEARCH_MAX_CHARS {
+        return Err(bad_param(
+            "q",
+            &format!("must be 1 to {QUEUE_SEARCH_MAX_CHARS} characters"),
+        ));
+    }
+    if raw.chars().any(char::is_control) {
+        return Err(bad_param("q", "must not contain control characters"));
+    }
+    let text = raw.trim();
+    Ok(text.strip_prefix('#').unwrap_or(text).trim().to_owned())
 }
 
 impl QueueQuery {
@@ -314,11 +345,19 @@ impl QueueQuery {
             QUEUE_DEFAULT_LIMIT,
             QUEUE_MAX_LIMIT,
         )?;
+        let newest_first = match p.order.as_deref() {
+            None | Some("oldest") => false,
+            Some("newest") => true,
+            Some(_) => return Err(bad_param("order", "must be \"oldest\" or \"newest\"")),
+        };
+        let q = search_text(p.q.as_deref())?;
         Ok(Self {
             statuses,
             drink,
             after,
             limit,
+            newest_first,
+            q,
         })
     }
 
@@ -348,6 +387,16 @@ impl QueueQuery {
     pub fn fetch_param(&self) -> i64 {
         self.limit as i64 + 1
     }
+
+    /// `$5` of `QUEUE`: newest first.
+    pub fn newest_param(&self) -> bool {
+        self.newest_first
+    }
+
+    /// `$6` of `QUEUE`: the search text ('' = none).
+    pub fn q_param(&self) -> String {
+        self.q.clone()
+    }
 }
 
 /// What `GET /api/queue` asks for: a JSON page, or every order as CSV.
@@ -372,6 +421,8 @@ impl QueueRequest {
                     ("include", &p.include),
                     ("after", &p.after),
                     ("limit", &p.limit),
+                    ("order", &p.order),
+                    ("q", &p.q),
                 ];
                 // The first other parameter as sent, so the problem names it.
                 let first = query
@@ -477,6 +528,9 @@ mod tests {
     fn the_entity_tags_of_if_none_match_go_to_the_board_statement_unquoted() {
         assert_eq!(if_none_match_param(None), "");
         assert_eq!(if_none_match_param(Some(r#""b12.34""#)), "b12.34");
+        // A quoted "*" is an entity tag, not the wildcard: it matches nothing of ours.
+        assert_eq!(if_none_match_param(Some(r#"W/"*""#)), "");
+        assert!(!etag_matches(Some(r#"W/"*""#), r#""b12.34""#));
         assert_eq!(
             if_none_match_param(Some(r#"W/"b1.2", "b3.4" ,*"#)),
             "b1.2,b3.4,*"
@@ -689,6 +743,29 @@ mod tests {
             QueueQuery::parse("include=closed").unwrap().statuses.len(),
             5
         );
+    }
+
+    #[test]
+    fn the_done_list_asks_newest_first_and_searches_a_trimmed_text() {
+        let q = QueueQuery::parse("status=served,cancelled&order=newest&q=%20%2342%20").unwrap();
+        assert!(q.newest_param());
+        assert_eq!(q.q_param(), "42");
+        let q = QueueQuery::parse("order=oldest&q=An").unwrap();
+        assert!(!q.newest_param());
+        assert_eq!(q.q_param(), "An");
+        assert_eq!(QueueQuery::parse("").unwrap().q_param(), "");
+        for (query, field) in [
+            ("order=new", "order"),
+            ("q=", "q"),
+            ("q=a%01", "q"),
+            (
+                &format!("q={}", "a".repeat(QUEUE_SEARCH_MAX_CHARS + 1)) as &str,
+                "q",
+            ),
+        ] {
+            let e = QueueQuery::parse(query).unwrap_err();
+            assert_eq!(e.problem().field.as_deref(), Some(field), "{query}");
+        }
     }
 
     #[test]

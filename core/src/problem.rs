@@ -732,6 +732,8 @@ mod tests {
             ready_at: None,
             served_at: None,
             cancelled_at: None,
+            cancelled_by: None,
+            cancel_reason: None,
         }
     }
 

@@ -577,7 +577,8 @@ mod tests {
 
     const ORDER: &str = r#"{"id":7,"number":7,"nickname":"Ana","name_hidden":false,"drink":"tea","status":"ready",
         "version":3,"created_at":1000,"updated_at":3000,"placed_at":1000,"preparing_at":2000,
-        "ready_at":3000,"served_at":null,"cancelled_at":null}"#;
+        "ready_at":3000,"served_at":null,"cancelled_at":null,
+        "cancelled_by":null,"cancel_reason":null}"#;
 
     fn outcome(outcome: &str, order: Option<&str>) -> String {
         format!(

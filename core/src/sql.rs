@@ -82,7 +82,9 @@ pub const CANCEL_ORDER: &str = "select cancel_order($1::int8, $2::uuid, $3::text
 ///
 /// Parameters: `$1` order id (int8), `$2` new status (text), `$3` the version the client
 /// saw (int4), `$4` the statuses the order may be in for this change, comma-separated
-/// (text; from `StatusChange::from_statuses_param`).
+/// (text; from `StatusChange::from_statuses_param`), `$5` the bar's reason for a cancel
+/// (text or null; `BarStatusChange::reason_param`, only with `cancelled`; migration 0010
+/// stores it, and every other move or an undo clears it).
 ///
 /// Returns `{"outcome", "order"}`: `changed` (the order as it is now), `not_found`,
 /// `stale` (the version differs: someone else changed it; the current order) or `illegal`
@@ -92,7 +94,7 @@ pub const CANCEL_ORDER: &str = "select cancel_order($1::int8, $2::uuid, $3::text
 /// Concurrency: the order row is locked first; a second tablet's change waits, then sees
 /// the new version and ends as `stale`, so two tablets never overwrite each other.
 pub const SET_STATUS: &str =
-    "select set_order_status($1::int8, $2::text, $3::int4, $4::text)::text";
+    "select set_order_status($1::int8, $2::text, $3::int4, $4::text, $5::text)::text";
 
 /// The bar takes back an order's last status change (migration 0007's `undo_order_status`
 /// holds the rule: back to the status it came from, within the window, at the version the
@@ -121,7 +123,7 @@ pub const SET_STATUSES: &str = "select set_orders_status($1::text)::text";
 /// subscription when the change notifies the visitor (docs/ARCHITECTURE.md, "Web Push").
 ///
 /// Parameters: `$1`–`$4` as [`SET_STATUS`]; `$5` the status whose reaching notifies
-/// (`push::NOTIFY_ON`).
+/// (`push::NOTIFY_ON`); `$6` the bar's reason for a cancel, as `$5` of [`SET_STATUS`].
 ///
 /// Returns `{"written": <what SET_STATUS returns>, "push": null | {"endpoint", "p256dh",
 /// "auth"}}`: the subscription only when the order was changed to `$5`. order-fn answers
@@ -133,7 +135,7 @@ select json_build_object(
              from push_subscriptions ps
              where ps.order_id = $1::int8 and $2::text = $5::text and (w ->> 'outcome') = 'changed')
 )::text
-from set_order_status($1::int8, $2::text, $3::int4, $4::text) w
+from set_order_status($1::int8, $2::text, $3::int4, $4::text, $6::text) w
 ";
 
 /// [`SET_STATUSES`] for `PATCH /api/orders`, which also hands order-fn the push
@@ -534,13 +536,16 @@ select json_build_object(
 from (select o from orders o where o.visitor_id = $1::uuid order by o.id desc limit $2::int8) p
 ";
 
-/// One page of the bar queue, oldest first, with the feed position of the same snapshot:
-/// `{"orders": [...], "feed_tx", "feed_skip"}`.
+/// One page of the bar queue, oldest or newest first, with the feed position of the same
+/// snapshot: `{"orders": [...], "feed_tx", "feed_skip"}`.
 ///
 /// Parameters: `$1` statuses, comma-separated (text), `$2` drink id or '' for all (text),
-/// `$3` keyset position: only orders with a greater id (int8, 0 for the first page),
+/// `$3` keyset position: the last id of the previous page (int8, 0 for the first page),
 /// `$4` rows to fetch (int8; ask for one more than the page size to learn whether there
-/// is a next page).
+/// is a next page), `$5` `true` for newest first (ids below `$3`), `false` for oldest
+/// first (ids above it) (bool), `$6` search text or '' for none (text; `QueueQuery::q`):
+/// an order matches when its number is exactly the text or its nickname contains it,
+/// ignoring case (`strpos` on `lower()`, so `%` and `_` are plain characters).
 ///
 /// `feed_tx` is the snapshot's xmin; `feed_skip` lists (comma-separated) the transactions
 /// at or above it whose events are already visible in this snapshot, so the feed neither
@@ -551,15 +556,21 @@ with page as (
     from orders o
     where o.status = any (string_to_array($1::text, ','))
       and ($2::text = '' or o.drink_id = $2::text)
-      and o.id > $3::int8
-    order by o.id
+      and case when $5::bool then $3::int8 = 0 or o.id < $3::int8 else o.id > $3::int8 end
+      and ($6::text = ''
+           or o.number::text = $6::text
+           or strpos(lower(o.nickname), lower($6::text)) > 0)
+    order by case when $5::bool then -o.id else o.id end
     limit $4::int8
 ),
 pos as (
     select pg_snapshot_xmin(pg_current_snapshot()) as xmin
 )
 select json_build_object(
-    'orders', coalesce((select json_agg(order_json(p.o) order by (p.o).id) from page p), '[]'),
+    'orders', coalesce((select json_agg(order_json(p.o)
+                                        order by case when $5::bool then -(p.o).id
+                                                      else (p.o).id end)
+                        from page p), '[]'),
     'feed_tx', pos.xmin::text,
     'feed_skip', coalesce((select string_agg(distinct e.tx::text, ',')
                            from order_events e

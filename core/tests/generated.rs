@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use drinks_core::OrderStatus;
 use drinks_core::api::BATCH_MAX_CHANGES;
-use drinks_core::domain::{NICKNAME_MAX_CHARS, UNDO_WINDOW_MS};
+use drinks_core::domain::{CANCEL_REASON_MAX_CHARS, NICKNAME_MAX_CHARS, UNDO_WINDOW_MS};
 use drinks_core::event::{BUSY_LIMIT_MAX, LINE_MAX_CHARS, READY_DIM_MINUTES_MAX, TITLE_MAX_CHARS};
 use drinks_core::moderation::REFUSED_WORDS_MAX;
 use drinks_core::picture::{ICONS, MAX_PICTURE_BYTES};
@@ -70,6 +70,8 @@ export const BATCH_MAX_CHANGES = {batch};
 /** Statuses whose last change the bar may take back (POST /api/orders/{{id}}/undo), and for how long (ms). */
 export const UNDOABLE = {undoable};
 export const UNDO_WINDOW_MS = {undo_ms};
+/** The longest reason the bar may give with a cancel, in characters. */
+export const CANCEL_REASON_MAX_CHARS = {reason};
 ",
         all = list(&OrderStatus::ALL),
         open = list(&OrderStatus::OPEN),
@@ -87,6 +89,7 @@ export const UNDO_WINDOW_MS = {undo_ms};
         batch = BATCH_MAX_CHANGES,
         undoable = list(&OrderStatus::BAR_UNDOABLE),
         undo_ms = UNDO_WINDOW_MS,
+        reason = CANCEL_REASON_MAX_CHARS,
     )
 }
 

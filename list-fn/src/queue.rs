@@ -1,4 +1,4 @@
-//! `GET /api/queue` (bar): one page of orders, oldest first, with the feed cursor of the
+//! `GET /api/queue` (bar): one page of orders, oldest or newest first, maybe searched, with the feed cursor of the
 //! same snapshot; `?format=csv`: every order of the event as a CSV download, streamed page
 //! by page.
 
@@ -24,6 +24,8 @@ pub fn endpoint(req: &Request, _: &PathParams) -> Result<Reply, ApiError> {
             P::Str(q.drink_param()),
             P::Int64(q.after_param()),
             P::Int64(q.fetch_param()),
+            P::Boolean(q.newest_param()),
+            P::Str(q.q_param()),
         ],
     )?;
     Ok(respond::json(

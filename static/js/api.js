@@ -166,9 +166,11 @@ export function showName(id) {
 }
 
 /** GET /api/queue (bar) → {orders, next, feed} */
-export function getQueue({ status = null, drink = null, after = null, limit = null, include = null } = {}) {
+export function getQueue({ status = null, drink = null, after = null, limit = null, include = null, order = null, q = null } = {}) {
   const params = new URLSearchParams();
   if (status) params.set("status", status);
+  if (order) params.set("order", order);
+  if (q) params.set("q", q);
   if (include) params.set("include", include);
   if (drink) params.set("drink", drink);
   if (after) params.set("after", after);
@@ -184,11 +186,14 @@ export async function getQueueCsv() {
   return response.blob();
 }
 
-/** PATCH /api/orders/{id} (bar) → Order; 409 version-conflict / illegal-transition carry `order`. */
-export function setOrderStatus(id, status, version) {
+/**
+ * PATCH /api/orders/{id} (bar) → Order; 409 version-conflict / illegal-transition carry `order`.
+ * `reason`: the visitor sees it with a cancel (only sent when not empty).
+ */
+export function setOrderStatus(id, status, version, reason = null) {
   return json("PATCH", `/api/orders/${encodeURIComponent(id)}`, {
     bar: true,
-    body: { status, version },
+    body: reason ? { status, version, reason } : { status, version },
   });
 }
 

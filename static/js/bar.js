@@ -26,11 +26,12 @@ import { renderStatsPanel, statsLoader } from "./bar/stats.js";
 import { beep, exportCsv, renderToolbar, unlockAudio } from "./bar/toolbar.js";
 import { nameActions } from "./bar/names.js";
 import { purgeActions, renderPurge } from "./bar/purge.js";
+import { DONE_START, doneActions, renderDone } from "./bar/done.js";
 
 const KEY_TOKEN = "bar_token";
 const KEY_SOUND = "bar_sound";
 const KEY_COMPACT = "bar_compact";
-const TABS = ["queue", "stock", "event", "stats"];
+const TABS = ["queue", "done", "stock", "event", "stats"];
 
 // ---------------------------------------------------------------- state
 
@@ -136,6 +137,10 @@ const actions = {
   lastMove: (state, lastMove) => ({ ...state, lastMove }),
   purge: (state, purge) => ({ ...state, purge }),
   confirm: (state, id) => (state.confirm === id ? state : { ...state, confirm: id }),
+  /** The reason typed for the armed cancel (not rendered: the input holds it). */
+  cancelReason: (state, cancelReason) => ({ ...state, cancelReason }),
+  /** The Done tab's list (bar/done.js). */
+  done: (state, done) => ({ ...state, done }),
   /** New-order highlights older than NEW_FOR_MS end. */
   expireFresh: (state, now) => {
     const stale = [...state.fresh].filter(([, since]) => now - since >= NEW_FOR_MS);
@@ -180,6 +185,8 @@ const store = createStore({
   fresh: new Map(), // id → time it arrived (highlight)
   busy: new Set(), // orders with a move under way
   confirm: null, // id of the order whose cancel waits for a second tap
+  cancelReason: "", // its optional reason, as typed
+  done: DONE_START, // the Done tab: served and cancelled orders, newest first
   saving: new Set(), // drinks being saved
   net: "ok",
   stats: null,
@@ -214,6 +221,7 @@ const eventForm = eventActions(ctx);
 const names = nameActions(ctx);
 const stats = statsLoader(ctx);
 const purge = purgeActions(ctx);
+const done = doneActions(ctx);
 
 // ---------------------------------------------------------------- sign-in
 
@@ -375,6 +383,7 @@ function startBar(feed) {
 
 function setTab(tab, focus = false) {
   store.dispatch("tab", tab);
+  if (tab === "done") done.refresh();
   stats.follow(tab);
   if (focus) els?.tabs.querySelector(`[data-tab="${tab}"]`)?.focus();
 }
@@ -401,6 +410,7 @@ function build() {
     event: h("div", { class: "event" }),
     purge: h("div", { class: "purge-panel" }),
     stats: h("div", { class: "stats" }),
+    done: h("div", { class: "done" }),
   };
   const tools = document.getElementById("topbar-tools");
   tools.replaceChildren(els.net, els.soundButton, els.csvButton, els.signOutButton);
@@ -427,10 +437,12 @@ function build() {
   els.panels.stock.append(els.stock);
   els.panels.event.append(els.event, els.purge);
   els.panels.stats.append(els.stats);
+  els.panels.done.append(els.done);
   const root = h("div", { class: "bar" }, els.tabs, els.announcer, ...Object.values(els.panels));
   root.addEventListener("click", onClick);
   root.addEventListener("change", onChange);
   root.addEventListener("input", (event) => {
+    if (event.target.classList?.contains("cancel-reason-input")) queue.typingReason(event.target);
     stock.typing(event.target);
     eventForm.typing(event.target);
   });
@@ -442,8 +454,20 @@ function build() {
     else if (form.dataset.action === "rename") stock.rename(form);
     else if (form.dataset.action === "add-drink") stock.add(form);
     else if (form.dataset.action === "event") eventForm.submit(form);
+    else if (form.dataset.action === "done-search") done.search(form.elements.q.value);
+  });
+  root.addEventListener("focusin", (event) => {
+    if (event.target.classList?.contains("cancel-reason-input")) queue.typingReason(event.target);
   });
   root.addEventListener("keydown", onTabKey);
+  root.addEventListener("keydown", (event) => {
+    // Enter in a cancel's reason is the second tap.
+    const input = event.target.closest?.(".cancel-reason-input");
+    if (!input || event.key !== "Enter") return;
+    event.preventDefault();
+    const order = store.state.orders.get(Number(input.dataset.reasonFor));
+    if (order) queue.askCancel(order);
+  });
   replace(main, root);
 }
 
@@ -483,6 +507,9 @@ function onClick(event) {
       break;
     case "purge":
       purge.ask();
+      break;
+    case "done-more":
+      done.more();
       break;
     case "purge-keep":
       purge.keep();
@@ -584,6 +611,7 @@ function render(state, previous = null) {
   if (changed("menu", "saving")) renderStock(els.stock, state);
   if (changed("event", "eventSaving", "words")) renderEvent(els.event, state);
   if (changed("purge")) renderPurge(els.purge, state);
+  if (changed("done", "menu")) renderDone(els.done, state);
   if (changed("stats", "statsError", "menu")) renderStatsPanel(els.stats, state, { refresh: stats.load });
 }
 

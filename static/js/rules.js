@@ -31,3 +31,5 @@ export const BATCH_MAX_CHANGES = 100;
 /** Statuses whose last change the bar may take back (POST /api/orders/{id}/undo), and for how long (ms). */
 export const UNDOABLE = ["served", "ready", "cancelled"];
 export const UNDO_WINDOW_MS = 60000;
+/** The longest reason the bar may give with a cancel, in characters. */
+export const CANCEL_REASON_MAX_CHARS = 120;

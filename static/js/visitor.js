@@ -161,7 +161,8 @@ const actions = {
         if (menu) menu = menu.map((d) => (d.id === event.drink.id ? applyDrinkEvent(d, event.drink) : d));
       } else if (event.order && next.order && event.order.id === next.order.id && event.order.version > next.order.version) {
         // A name the bar hid from public screens arrives as null: the visitor keeps theirs.
-        next = withOrder(next, { ...keepKnownName(event.order, next.order), updated_at: event.at });
+        // Who cancelled and why are not public (not in the feed): `refreshMine` reads them.
+        next = withOrder(next, { ...keepKnownName(event.order, next.order), updated_at: event.at, cancelled_by: null, cancel_reason: null });
       }
     }
     const ticker = tickerEntries(state.ticker, events, TICKER_MAX);
@@ -439,6 +440,9 @@ function orderCard(state) {
     ),
     STEPS.includes(order.status) ? stepList(order.status) : null,
     h("p", { class: "status-hint" }, t(`order.${order.status}_hint`)),
+    order.status === "cancelled" && order.cancelled_by === "bar" && order.cancel_reason
+      ? h("p", { class: "cancel-reason", id: "cancel-reason" }, t("order.cancel_reason", { reason: order.cancel_reason }))
+      : null,
     mayChange(order)
       ? h("div", { class: "status-actions" },
         h("button", {
@@ -767,7 +771,12 @@ function onEvents(events, { tail = false } = {}) {
   } else if (events.some((e) => e.kind === "settings" || e.kind === "menu")) {
     loadMenu(); // the event's settings or the menu changed: read them again
   }
+  const own = store.state.order;
   store.dispatch("events", { events, tail });
+  // Our order was cancelled: the bar may have said why (GET /api/mine has the reason).
+  if (own && events.some((e) => e.order?.id === own.id && e.order.status === "cancelled" && e.order.version > own.version)) {
+    refreshMine();
+  }
 }
 
 async function loadMenu() {

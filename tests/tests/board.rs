@@ -160,6 +160,21 @@ async fn an_unchanged_board_is_304_and_a_served_order_leaves_it_with_a_new_etag(
 }
 
 #[tokio::test]
+async fn a_quoted_star_in_if_none_match_is_a_tag_that_matches_nothing() {
+    let app = spawn_app().await;
+    for header in [r#"W/"*""#, r#""*""#] {
+        let response = app
+            .http
+            .get(app.url("/api/board"))
+            .header("if-none-match", header)
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(response.status(), StatusCode::OK, "{header}");
+    }
+}
+
+#[tokio::test]
 async fn the_board_shows_the_oldest_hundred_of_each_column_and_counts_them_all() {
     let app = spawn_app().await;
     app.arrange_sql(

@@ -196,6 +196,20 @@ async fn a_remembered_tablet_stays_awake_keeps_polling_while_hidden_and_purges_a
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_by_the_bar_with_a_reason_shows_on_the_visitors_page_and_the_done_list_finds_it() {
+    let Some(app) = run_scenario("bar_cancel_reason").await else {
+        return;
+    };
+    let stored = count_where(
+        &app,
+        "SELECT count(*) FROM orders WHERE nickname = 'Ana' AND status = 'cancelled' \
+         AND cancelled_by = 'bar' AND cancel_reason = 'Out of oat milk <b>sorry</b>'",
+    )
+    .await;
+    assert_eq!(stored, 1, "the reason is stored with the bar's cancel");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn undoing_a_mistaken_served_brings_the_order_back_to_ready_on_the_bar_and_the_phone() {
     let Some(app) = run_scenario("bar_undo").await else {
         return;

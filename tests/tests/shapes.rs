@@ -96,7 +96,7 @@ async fn every_write_outcome_decodes_into_its_type() {
             let got = json(
                 c,
                 sql::SET_STATUS,
-                &[&order.id, &to.as_str(), &version, &from],
+                &[&order.id, &to.as_str(), &version, &from, &None::<String>],
             )
             .await;
             shapes::status_outcome(got.as_deref(), to)
@@ -168,17 +168,24 @@ async fn every_write_outcome_decodes_into_its_type() {
     let cancelled = json(
         &c,
         sql::SET_STATUS,
-        &[&second.id, &"cancelled", &2_i32, &from],
+        &[&second.id, &"cancelled", &2_i32, &from, &"Out of milk"],
     )
     .await;
     let cancelled = shapes::status_outcome(cancelled.as_deref(), OrderStatus::Cancelled)
         .expect("cancelled by the bar");
+    assert_eq!(
+        (cancelled.cancelled_by, cancelled.cancel_reason.as_deref()),
+        (
+            Some(drinks_core::api::CancelledBy::Bar),
+            Some("Out of milk")
+        )
+    );
     let back = undo(second.id, cancelled.version)
         .await
         .expect("taken back");
     assert_eq!(
-        (back.status, back.cancelled_at),
-        (OrderStatus::Preparing, None)
+        (back.status, back.cancelled_at, back.cancel_reason),
+        (OrderStatus::Preparing, None, None)
     );
 
     let locked = shapes::place_outcome(place(&c, ana, "Ana", "tea").await.as_deref(), "tea");
@@ -453,7 +460,12 @@ async fn every_read_decodes_into_its_type() {
     let orders = shapes::my_orders(mine.as_deref()).expect("mine").orders;
     assert_eq!(orders.len(), 1);
     same_fields("an order", &mine, "/orders/0", &orders[0]);
-    let queue = json(&c, sql::QUEUE, &[&open(), &"", &0_i64, &51_i64]).await;
+    let queue = json(
+        &c,
+        sql::QUEUE,
+        &[&open(), &"", &0_i64, &51_i64, &false, &""],
+    )
+    .await;
     assert_eq!(
         shapes::queue_page(queue.as_deref(), 50)
             .expect("queue")
@@ -653,6 +665,8 @@ fn the_decoded_types_and_the_openapi_schemas_have_the_same_fields() {
         ready_at: Some(3),
         served_at: Some(4),
         cancelled_at: Some(5),
+        cancelled_by: None,
+        cancel_reason: None,
     };
     let drink = MenuItem {
         id: "tea".into(),
@@ -813,6 +827,7 @@ async fn the_push_statements_hand_the_subscription_only_to_a_change_to_ready() {
                     &version,
                     &from,
                     &push::NOTIFY_ON.as_str(),
+                    &None::<String>,
                 ],
             )
             .await;

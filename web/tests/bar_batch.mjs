@@ -88,7 +88,10 @@ await scenario("bar_batch", async (browser) => {
       const box = r.getBoundingClientRect();
       return box.top >= 0 && box.bottom <= window.innerHeight && box.left >= 0 && box.right <= window.innerWidth;
     });
-    const targets = inView.flatMap((r) => [...r.querySelectorAll("button")]).map((el) => el.getBoundingClientRect());
+    // The buttons shown (the compact row leaves "Hide name" to the normal layout).
+    const targets = inView.flatMap((r) => [...r.querySelectorAll("button")])
+      .filter((el) => el.checkVisibility())
+      .map((el) => el.getBoundingClientRect());
     return {
       inView: inView.length,
       smallest: Math.min(...targets.map((t) => Math.min(t.width, t.height))),

@@ -98,7 +98,7 @@ await scenario("translated pages; 320 px", async (browser) => {
   pages.push(bar.page);
   await barSignIn(bar.page);
   await bar.page.locator("#tab-queue", { hasText: locale.de["bar.tab.queue"] }).waitFor();
-  for (const tab of ["stock", "event", "stats", "queue"]) {
+  for (const tab of ["done", "stock", "event", "stats", "queue"]) {
     await bar.page.click(`#tab-${tab}`);
     await bar.page.waitForTimeout(tab === "stats" ? 800 : 100);
     assertEqual(JSON.stringify(await rawKeysShown(bar.page)), "[]", `bar ${tab} (de): no raw keys`);

@@ -224,6 +224,8 @@ async fn serve_and_test(
             ("db_host", db_host),
             ("db_port", db_port.to_string()),
             ("bar_token", token.clone()),
+            // Push configured as in production, so that valid subscriptions are accepted.
+            ("vapid_key", crate::new_vapid_key()?),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))

@@ -17,7 +17,8 @@ export function nameToggle(order, busy) {
     dataset: { action: "name-hidden", id: order.id },
     disabled: busy,
     "aria-pressed": String(hidden),
-    "aria-label": t(hidden ? "bar.name.show_label" : "bar.name.hide_label", { who }),
+    // The accessible name starts with the visible text (WCAG 2.5.3), then says whose name.
+    "aria-label": `${t(hidden ? "bar.name.show" : "bar.name.hide")} – ${who}`,
   }, t(hidden ? "bar.name.show" : "bar.name.hide"));
 }
 

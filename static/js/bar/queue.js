@@ -7,12 +7,14 @@ import * as api from "../api.js";
 import { h, replace, toast, formatDuration } from "../dom.js";
 import { t, drinkName, statusName, formatTime } from "../i18n.js";
 import { drinkPicture } from "../drinks.js";
-import { OPEN, NEXT, BAR_MAY_CANCEL, BATCH_MAX_CHANGES, UNDOABLE, UNDO_WINDOW_MS } from "../rules.js";
+import { OPEN, NEXT, BAR_MAY_CANCEL, BATCH_MAX_CHANGES, CANCEL_REASON_MAX_CHARS, UNDOABLE, UNDO_WINDOW_MS } from "../rules.js";
 import { hiddenBadge, nameToggle } from "./names.js";
 
 /** How long a new order is highlighted. */
 export const NEW_FOR_MS = 20000;
 const CONFIRM_MS = 4000;
+/** How long an armed cancel waits once the bar started typing a reason. */
+const REASON_MS = 60000;
 
 export function menuName(state, id) {
   return drinkName(id, state.menu.find((d) => d.id === id));
@@ -130,13 +132,30 @@ function orderRow(state, order) {
       disabled: busy,
       "aria-label": confirming ? t("bar.action_label.confirm_cancel", { who }) : t("bar.action_label.cancel", { who }),
     }, confirming ? t("bar.action.confirm_cancel") : t("bar.action.cancel")) : null,
-    nameToggle(order, busy)));
+    nameToggle(order, busy)),
+  confirming ? reasonInput(state, order, who) : null);
+}
+
+/** The optional reason of an armed cancel; the visitor's page shows it. */
+function reasonInput(state, order, who) {
+  return h("label", { class: "cancel-reason" },
+    h("span", {}, t("bar.cancel_reason.label")),
+    h("input", {
+      type: "text",
+      class: "cancel-reason-input",
+      dataset: { reasonFor: order.id },
+      maxlength: CANCEL_REASON_MAX_CHARS,
+      value: state.cancelReason ?? "",
+      placeholder: t("bar.cancel_reason.placeholder"),
+      "aria-label": t("bar.cancel_reason.aria", { who }),
+      autocomplete: "off",
+    }));
 }
 
 export function renderQueue(els, state) {
   const focusedRow = document.activeElement?.closest?.(".order-row")?.dataset.id;
   const active = document.activeElement?.classList;
-  const focusedClass = active?.contains("button-danger") ? ".button-danger" : active?.contains("row-select") ? ".row-select" : ".row-actions .button";
+  const focusedClass = active?.contains("cancel-reason-input") ? ".cancel-reason-input" : active?.contains("button-danger") ? ".button-danger" : active?.contains("row-select") ? ".row-select" : ".row-actions .button";
   const title = document.getElementById("queue-title");
   if (title) title.textContent = t("bar.queue_title");
   const list = visibleOrders(state);
@@ -145,7 +164,9 @@ export function renderQueue(els, state) {
   els.queueEmpty.hidden = list.length > 0;
   if (focusedRow) {
     const row = els.queue.querySelector(`[data-id="${focusedRow}"]`);
-    (row?.querySelector(focusedClass) || row?.querySelector("button"))?.focus();
+    const target = row?.querySelector(focusedClass) || row?.querySelector("button");
+    target?.focus();
+    if (target?.classList.contains("cancel-reason-input")) target.setSelectionRange(target.value.length, target.value.length);
   }
 }
 
@@ -306,11 +327,11 @@ export function queueActions(ctx) {
     }
   }
 
-  async function advance(order, status) {
+  async function advance(order, status, reason = null) {
     if (store.state.busy.has(order.id)) return;
     store.dispatch("busy", { id: order.id, busy: true });
     try {
-      const updated = await api.setOrderStatus(order.id, status, order.version);
+      const updated = await api.setOrderStatus(order.id, status, order.version, reason);
       store.dispatch("moved", updated);
       if (UNDOABLE.includes(updated.status)) remember(updated);
       if (status === "ready") ctx.announce(t("bar.announce_ready", { number: updated.number }));
@@ -365,13 +386,24 @@ export function queueActions(ctx) {
   function askCancel(order) {
     clearTimeout(confirmTimer);
     if (store.state.confirm === order.id) {
+      const reason = (store.state.cancelReason ?? "").trim();
       store.dispatch("confirm", null);
-      advance(order, "cancelled");
+      store.dispatch("cancelReason", "");
+      advance(order, "cancelled", reason || null);
       return;
     }
+    store.dispatch("cancelReason", "");
     store.dispatch("confirm", order.id);
     confirmTimer = setTimeout(() => store.dispatch("confirm", null), CONFIRM_MS);
     document.querySelector(`.queue [data-id="${order.id}"] .button-danger`)?.focus();
+  }
+
+  /** Typing a reason keeps the cancel armed (without a render: the input holds the text). */
+  function typingReason(input) {
+    if (store.state.confirm !== Number(input.dataset.reasonFor)) return;
+    store.dispatch("cancelReason", input.value);
+    clearTimeout(confirmTimer);
+    confirmTimer = setTimeout(() => store.dispatch("confirm", null), REASON_MS);
   }
 
   /**
@@ -441,5 +473,5 @@ export function queueActions(ctx) {
     moveMany(placedOf(store.state, drink), "preparing");
   }
 
-  return { advance, askCancel, moveSelected, askCancelSelected, startAll, undo };
+  return { advance, askCancel, typingReason, moveSelected, askCancelSelected, startAll, undo };
 }
