@@ -13,6 +13,11 @@
 //   get new names too. Imports are found with es-module-lexer (npm), not with a regex.
 // - index.html with its `src`/`href` pointing at the fingerprinted files.
 // - Every other file (images, locale/*.json) under its own name.
+// - `sw.js`, the service worker, under its own name (its URL is its identity and its directory
+//   its scope): the build writes the cache version and the list of files to precache into
+//   it, so every build that changes a served file is a new service worker.
+// - PNG icons rendered from img/icon.svg with resvg (npm): the web app manifest's icons
+//   (192 and 512 px, a maskable one) and iOS's apple-touch-icon.
 // - For text files of at least 256 bytes, precompressed variants `<name>.gz` (gzip level 9)
 //   and `<name>.br` (brotli quality 11), each kept only when it is smaller.
 // - `manifest.tsv`: one line per served path with the ETags of its representations. The
@@ -52,7 +57,29 @@ const VENDOR = [
   { from: "uqr/LICENSE", to: "vendor/uqr.LICENSE.txt" },
 ];
 // What the build itself needs from web/node_modules.
-const BUILD_DEPS = ["es-module-lexer/package.json"];
+const BUILD_DEPS = ["es-module-lexer/package.json", "@resvg/resvg-js/package.json"];
+
+/** The service worker: a classic script at a fixed URL, never fingerprinted (see sw.js). */
+export const SERVICE_WORKER = "sw.js";
+/** What the build replaces in sw.js with `{"version": …, "precache": […]}`. */
+const SW_MARKER = "self.__BUILD__";
+/** A JS or CSS file that is fingerprinted and may be imported. */
+const isAsset = (rel) => FINGERPRINTED.test(rel) && rel !== SERVICE_WORKER;
+
+// PNG icons of the installed app, rendered from one SVG. `inset`: the margin around the
+// drawing (a share of the size); `fill`: a background over the whole square (maskable icons
+// and iOS, which shows transparent corners black). The maskable icon keeps the drawing
+// inside the central 80 % circle that every launcher mask leaves visible.
+const ICON_SOURCE = "img/icon.svg";
+const ICON_FILL = "#c2410c"; // the colour of icon.svg's rounded square
+const ICONS = [
+  { to: "img/icon-192.png", size: 192, inset: 0, fill: false },
+  { to: "img/icon-512.png", size: 512, inset: 0, fill: false },
+  { to: "img/icon-maskable-512.png", size: 512, inset: 0.14, fill: true },
+  { to: "img/apple-touch-icon.png", size: 180, inset: 0, fill: true },
+];
+/** The web app manifest; every icon it names must be a file of the build. */
+const WEB_MANIFEST = "manifest.webmanifest";
 
 class BuildError extends Error {}
 
@@ -164,7 +191,7 @@ function fingerprintAssets(files, lexer) {
           throw new BuildError(`${rel}: import(${text.slice(item.start, item.end)}) has no string literal; the build cannot fingerprint its target`);
         }
         const target = resolveSpecifier(rel, item.specifier);
-        if (!files.has(target) || !FINGERPRINTED.test(target)) {
+        if (!files.has(target) || !isAsset(target)) {
           throw new BuildError(`${rel}: import "${item.specifier}" names ${target}, which is not a module of the sources`);
         }
         const path = `/${visit(target, [...chain, rel])}`;
@@ -182,7 +209,7 @@ function fingerprintAssets(files, lexer) {
     return name;
   };
   for (const rel of [...files.keys()].sort()) {
-    if (FINGERPRINTED.test(rel)) visit(rel, []);
+    if (isAsset(rel)) visit(rel, []);
   }
   return { served, output };
 }
@@ -217,6 +244,55 @@ function representations(rel, bytes) {
     if (br.length < bytes.length) reps.br = { bytes: br, etag: `"${hash}-br"` };
   }
   return reps;
+}
+
+/** Renders the PNG icons from `svg` (resvg: deterministic, no browser, no system fonts). */
+async function renderIcons(svg) {
+  const { Resvg } = await import("@resvg/resvg-js");
+  const out = new Map();
+  const href = `data:image/svg+xml;base64,${svg.toString("base64")}`;
+  for (const icon of ICONS) {
+    const inner = 100 * (1 - 2 * icon.inset);
+    const at = 100 * icon.inset;
+    const page = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 100">${
+      icon.fill ? `<rect width="100" height="100" fill="${ICON_FILL}"/>` : ""
+    }<image x="${at}" y="${at}" width="${inner}" height="${inner}" href="${href}"/></svg>`;
+    const png = new Resvg(page, { fitTo: { mode: "width", value: icon.size } }).render().asPng();
+    out.set(icon.to, Buffer.from(png));
+  }
+  return out;
+}
+
+/** Fails when the web app manifest is not JSON or names an icon the build does not serve. */
+function checkWebManifest(output) {
+  const bytes = output.get(WEB_MANIFEST);
+  if (!bytes) return;
+  let manifest;
+  try {
+    manifest = JSON.parse(bytes.toString("utf8"));
+  } catch (error) {
+    throw new BuildError(`${WEB_MANIFEST}: not JSON: ${error.message}`);
+  }
+  for (const icon of manifest.icons || []) {
+    const path = String(icon.src || "").replace(/^\//, "");
+    if (!output.has(path)) throw new BuildError(`${WEB_MANIFEST}: icon ${icon.src} is not a file of the build`);
+  }
+}
+
+/**
+ * The service worker with its build data: `precache` lists every served path (index.html as
+ * `/`), `version` is a hash of those paths and their contents, so a build that changes any
+ * served file makes a new service worker with a new cache.
+ */
+function serviceWorker(bytes, output) {
+  const text = bytes.toString("utf8");
+  if (text.split(SW_MARKER).length !== 2) {
+    throw new BuildError(`${SERVICE_WORKER}: must contain ${SW_MARKER} exactly once (the build writes its data there)`);
+  }
+  const paths = [...output.keys()].filter((rel) => rel !== SERVICE_WORKER).sort();
+  const version = sha256(paths.map((rel) => `${rel}\t${sha256(output.get(rel))}`).join("\n")).slice(0, HASH_DIGITS);
+  const precache = paths.map((rel) => (rel === "index.html" ? "/" : `/${rel}`));
+  return Buffer.from(text.replace(SW_MARKER, JSON.stringify({ version, precache })));
 }
 
 function writeIfChanged(path, bytes) {
@@ -258,9 +334,18 @@ export async function build({ src, out }) {
   const files = sources(src);
   const { served, output } = fingerprintAssets(files, lexer);
   for (const [rel, bytes] of files) {
-    if (FINGERPRINTED.test(rel)) continue;
+    if (isAsset(rel) || rel === SERVICE_WORKER) continue;
     output.set(rel, rel.endsWith(".html") ? rewriteHtml(rel, bytes, served) : bytes);
   }
+  if (files.has(ICON_SOURCE)) {
+    for (const [rel, png] of await renderIcons(files.get(ICON_SOURCE))) {
+      if (files.has(rel)) throw new BuildError(`${rel} exists in the sources and is also rendered from ${ICON_SOURCE}`);
+      output.set(rel, png);
+    }
+  }
+  checkWebManifest(output);
+  // Last: the service worker lists every other file.
+  if (files.has(SERVICE_WORKER)) output.set(SERVICE_WORKER, serviceWorker(files.get(SERVICE_WORKER), output));
 
   mkdirSync(out, { recursive: true });
   const keep = new Set([MANIFEST]);

@@ -5,8 +5,14 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// Longest nickname, in Unicode scalar values (what PostgreSQL's `char_length` counts).
+/// Longest nickname, in extended grapheme clusters: what people see as one character (an
+/// emoji with a skin tone or a family joined with ZWJ is one), counted like the pages'
+/// `Intl.Segmenter` (`unicode-segmentation`).
 pub const NICKNAME_MAX_CHARS: usize = 32;
+/// Longest nickname in Unicode scalar values (what PostgreSQL's `char_length` counts and the
+/// database checks): eight per character on average, room for every emoji sequence, no room
+/// for clusters piled up with combining marks.
+pub const NICKNAME_MAX_SCALARS: usize = 8 * NICKNAME_MAX_CHARS;
 
 /// Longest reason the bar gives with a cancel (shown on the visitor's page), in Unicode
 /// scalar values.
@@ -73,7 +79,8 @@ deserialize_by_parse!(
 
 /// A visitor's display name, shown to everyone at the bar and in the ticker.
 ///
-/// Trimmed (Unicode white space), 1 to 32 Unicode scalar values, no control characters.
+/// Trimmed (Unicode white space), 1 to 32 characters as people see them (grapheme clusters,
+/// [`nickname_length`]) and at most 256 Unicode scalar values, no control characters.
 /// Bidirectional formatting controls and line/paragraph separators count as control
 /// characters: they could reorder or break the text around the name when it is shown.
 /// Right-to-left scripts and emoji (including ZWJ sequences) are accepted.
@@ -83,9 +90,16 @@ pub struct Nickname(String);
 
 impl Nickname {
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
-        let text = shown_text(raw, NICKNAME_MAX_CHARS)?;
+        let text = shown_text(raw, NICKNAME_MAX_SCALARS)?;
         if text.is_empty() {
             return Err(InvalidValue::Empty);
+        }
+        let count = nickname_length(&text);
+        if count > NICKNAME_MAX_CHARS {
+            return Err(InvalidValue::TooLong {
+                max: NICKNAME_MAX_CHARS,
+                got: count,
+            });
         }
         Ok(Self(text))
     }
@@ -99,6 +113,11 @@ impl Nickname {
     pub fn folded(&self) -> String {
         crate::moderation::fold(&self.0)
     }
+}
+
+/// A nickname's length as people see it: extended grapheme clusters.
+pub fn nickname_length(text: &str) -> usize {
+    unicode_segmentation::UnicodeSegmentation::graphemes(text, true).count()
 }
 
 /// Why the bar cancelled an order, shown on the visitor's page: trimmed, 1 to
@@ -379,13 +398,37 @@ mod tests {
     }
 
     #[test]
-    fn nickname_with_emoji_zwj_sequence_counts_each_scalar_value() {
-        // Family emoji: 5 scalar values (3 people joined by 2 ZWJ).
+    fn nickname_with_emoji_zwj_sequences_counts_what_people_see() {
+        // Family emoji: 5 scalar values (3 people joined by 2 ZWJ), one character to the eye.
         let family = "👨\u{200D}👩\u{200D}👧";
         assert_eq!(family.chars().count(), 5);
-        assert!(Nickname::parse(family).is_ok());
-        assert!(Nickname::parse(&format!("{}{}", "a".repeat(27), family)).is_ok());
-        assert!(Nickname::parse(&format!("{}{}", "a".repeat(28), family)).is_err());
+        assert_eq!(nickname_length(family), 1);
+        assert!(Nickname::parse(&format!("{}{}", "a".repeat(31), family)).is_ok());
+        assert!(Nickname::parse(&format!("{}{}", "a".repeat(32), family)).is_err());
+        // 32 families of four (7 scalar values each) are 32 characters: accepted.
+        let four = "👨\u{200D}👩\u{200D}👧\u{200D}👦";
+        assert!(Nickname::parse(&four.repeat(32)).is_ok());
+        assert_eq!(
+            Nickname::parse(&four.repeat(33)),
+            Err(InvalidValue::TooLong { max: 32, got: 33 })
+        );
+        // A skin tone and a flag are one character each.
+        assert_eq!(nickname_length("👍🏽🇨🇭"), 2);
+    }
+
+    #[test]
+    fn nickname_piled_up_with_combining_marks_is_refused() {
+        // One character to the eye, 257 scalar values: over what the database takes.
+        let pile = format!("a{}", "\u{0301}".repeat(256));
+        assert_eq!(nickname_length(&pile), 1);
+        assert_eq!(
+            Nickname::parse(&pile),
+            Err(InvalidValue::TooLong {
+                max: NICKNAME_MAX_SCALARS,
+                got: 257
+            })
+        );
+        assert!(Nickname::parse(&format!("a{}", "\u{0301}".repeat(255))).is_ok());
     }
 
     #[test]

@@ -51,7 +51,7 @@ export const NEXT = {{ {next} }};
 export const BAR_MAY_CANCEL = {cancel};
 /** Statuses in which the visitor may still change or cancel their order. */
 export const VISITOR_MAY_CHANGE = {visitor};
-/** The longest nickname, in characters (Unicode scalar values). */
+/** The longest nickname, in characters as people see them (grapheme clusters: Intl.Segmenter). */
 export const NICKNAME_MAX_CHARS = {max};
 /** The longest text of each kind the bar sets for the event, in characters. */
 export const EVENT_TEXT_MAX_CHARS = {{ \"title\": {title}, \"welcome\": {line}, \"message\": {line} }};

@@ -3,7 +3,7 @@
 
 use drinks_core::api::{DrinkChange, EventKind, PlaceOrder, StatusChange};
 use drinks_core::cursor::MAX_SKIP;
-use drinks_core::domain::NICKNAME_MAX_CHARS;
+use drinks_core::domain::{NICKNAME_MAX_CHARS, NICKNAME_MAX_SCALARS, nickname_length};
 use drinks_core::http::{
     self, FEED_MAX_LIMIT, FeedQuery, MAX_BODY_BYTES, QUEUE_MAX_LIMIT, QueueQuery, QueueRequest,
     TAIL_MAX,
@@ -207,8 +207,9 @@ proptest! {
         match Nickname::parse(&raw) {
             Ok(nick) => {
                 let s = nick.as_str();
-                let n = s.chars().count();
+                let n = nickname_length(s);
                 prop_assert!((1..=NICKNAME_MAX_CHARS).contains(&n), "{} chars", n);
+                prop_assert!(s.chars().count() <= NICKNAME_MAX_SCALARS);
                 prop_assert_eq!(s, s.trim());
                 prop_assert_eq!(s, raw.trim());
                 prop_assert!(!s.chars().any(forbidden_in_nickname));
@@ -220,7 +221,8 @@ proptest! {
                 prop_assert!(
                     t.is_empty()
                         || t.chars().any(forbidden_in_nickname)
-                        || t.chars().count() > NICKNAME_MAX_CHARS,
+                        || nickname_length(t) > NICKNAME_MAX_CHARS
+                        || t.chars().count() > NICKNAME_MAX_SCALARS,
                     "refused {:?}", raw
                 );
             }
@@ -706,7 +708,7 @@ proptest! {
     fn body_parsers_never_panic_and_refuse_with_a_client_error(body in body_bytes()) {
         match PlaceOrder::from_json(&body) {
             Ok(order) => {
-                prop_assert!((1..=NICKNAME_MAX_CHARS).contains(&order.nickname.as_str().chars().count()));
+                prop_assert!((1..=NICKNAME_MAX_CHARS).contains(&nickname_length(order.nickname.as_str())));
                 prop_assert!(is_valid_drink_id(order.drink.as_str()));
             }
             Err(e) => prop_assert!(is_client_problem(&e), "{:?}", e),

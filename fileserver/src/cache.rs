@@ -3,12 +3,16 @@
 //! | file | `Cache-Control` |
 //! |---|---|
 //! | HTML pages (any name) | `no-cache`: stored, but revalidated with `If-None-Match` on every use, so a deploy shows at once |
+//! | the service worker, `/sw.js` (its URL must stay the same, so it cannot be fingerprinted) | `no-cache`, like HTML: a deploy's new worker is found at the next check |
 //! | fingerprinted files: a dot-separated part of the name, neither the first nor the extension, of 8 to 64 lower-case hex digits (`app.3f2a9c1b.js`, `logo.0123abcd.min.svg`) | `public, max-age=31536000, immutable`: the name changes whenever the content does |
 //! | every other file | `public, max-age=300`: at most five minutes stale, then revalidated |
 //! | errors (404, 405, 500) | `no-store`: a file missing during a deploy must not stay missing in caches |
 
-/// HTML pages.
+/// HTML pages, and the service worker.
 pub const HTML: &str = "no-cache";
+/// The service worker's path: a fixed URL (browsers identify a worker by it), built by
+/// web/build.mjs with the version of the site it caches.
+pub const SERVICE_WORKER: &str = "sw.js";
 /// Files whose name carries a content hash.
 pub const FINGERPRINTED: &str = "public, max-age=31536000, immutable";
 /// Every other file.
@@ -18,7 +22,7 @@ pub const ERROR: &str = "no-store";
 
 /// The `Cache-Control` value for a file that is served.
 pub fn cache_control_for(path: &str, html: bool) -> &'static str {
-    if html {
+    if html || path.trim_start_matches('/') == SERVICE_WORKER {
         HTML
     } else if is_fingerprinted(path) {
         FINGERPRINTED
@@ -66,6 +70,13 @@ mod tests {
             cache_control_for(&format!("x.{sha256}.css"), false),
             FINGERPRINTED
         );
+    }
+
+    #[test]
+    fn the_service_worker_is_always_revalidated() {
+        assert_eq!(cache_control_for("sw.js", false), "no-cache");
+        assert_eq!(cache_control_for("/sw.js", false), HTML);
+        assert_eq!(cache_control_for("js/sw.js", false), SHORT);
     }
 
     #[test]

@@ -138,8 +138,11 @@ fn scripts_and_styles_have_fingerprinted_names_cached_for_a_year() {
     let assets: Vec<&String> = files
         .iter()
         .filter(|f| f.ends_with(".js") || f.ends_with(".mjs") || f.ends_with(".css"))
+        .filter(|f| f.as_str() != cache::SERVICE_WORKER)
         .collect();
     assert!(assets.len() >= 5, "{files:?}");
+    // The service worker keeps its URL and is revalidated on every use.
+    assert_eq!(get("/sw.js").header("cache-control"), Some(cache::HTML));
     for rel in assets {
         assert!(cache::is_fingerprinted(rel), "{rel}");
         assert_eq!(

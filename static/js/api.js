@@ -258,3 +258,32 @@ export function getEventWords() {
 export function getStats() {
   return json("GET", "/api/stats", { bar: true });
 }
+
+async function noContent(method, path, options) {
+  const response = await request(method, path, options);
+  if (!response.ok) throw await problemOf(response);
+}
+
+/** GET /api/push → {public_key} (base64url VAPID key); 503 push-not-configured, 404 on a server without push */
+export function getPushKey() {
+  return json("GET", "/api/push");
+}
+
+/** PUT /api/orders/{id}/push (the visitor's own) with `subscription.toJSON()` → 204 */
+export function setOrderPush(visitorId, id, subscription) {
+  return noContent("PUT", `/api/orders/${encodeURIComponent(id)}/push`, {
+    headers: { "X-Visitor-Id": visitorId },
+    body: {
+      endpoint: subscription.endpoint,
+      expirationTime: subscription.expirationTime ?? null,
+      keys: { p256dh: subscription.keys?.p256dh, auth: subscription.keys?.auth },
+    },
+  });
+}
+
+/** DELETE /api/orders/{id}/push (the visitor's own): no notification for this order → 204 */
+export function clearOrderPush(visitorId, id) {
+  return noContent("DELETE", `/api/orders/${encodeURIComponent(id)}/push`, {
+    headers: { "X-Visitor-Id": visitorId },
+  });
+}

@@ -2,7 +2,7 @@
 // view the query asks for: `?bar` the bar queue, `?qr` the poster, `?board` the counter
 // screen, otherwise the visitor page.
 
-import { initI18n, languageSwitch, t } from "./i18n.js";
+import { initI18n, languageSwitch, onLanguageChange, t } from "./i18n.js";
 import { h, replace } from "./dom.js";
 
 async function main() {
@@ -20,6 +20,12 @@ async function main() {
   else if (params.has("qr")) view = await import("./poster.js");
   else if (params.has("board")) view = await import("./board.js");
   else view = await import("./visitor.js");
+  // The tab's title in the page's language (the visitor page sets its own: "ready").
+  const title = params.has("bar") ? "title.bar" : params.has("qr") ? "title.poster" : null;
+  if (title) {
+    document.title = t(title);
+    onLanguageChange(() => (document.title = t(title)));
+  }
   try {
     await view.start(main);
   } catch (error) {

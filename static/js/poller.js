@@ -1,7 +1,9 @@
 // The polite feed poller: one request every ~2 s while the page is visible, none while it is
 // hidden (unless `whileHidden`: the bar keeps its queue current behind another tab or a dark
-// screen), exponential backoff with jitter after errors, the cursor kept across requests
-// (If-None-Match → 304, which costs no rendering at all).
+// screen; or, when a view asks for it with `setHiddenInterval`, one every so many seconds, as
+// far as the browser lets timers of hidden pages run), exponential backoff with jitter after
+// errors, the cursor kept across requests (If-None-Match → 304, which costs no rendering at
+// all).
 
 import { getFeed, ApiError } from "./api.js";
 import { backoff } from "./backoff.js";
@@ -30,9 +32,11 @@ export class FeedPoller {
     this.running = false;
     this.state = "ok";
     this.whileHidden = whileHidden;
+    this.hiddenInterval = null;
     this.onVisibility = () => {
       if (!document.hidden) this.schedule(0);
-      else if (!this.whileHidden) this.clear();
+      else if (this.paused) this.clear();
+      else if (!this.whileHidden) this.schedule(this.hiddenInterval);
     };
     this.onOnline = () => this.schedule(0);
   }
@@ -52,6 +56,17 @@ export class FeedPoller {
     window.removeEventListener("online", this.onOnline);
   }
 
+  /** `ms`: keep polling this often while the page is hidden; null: not at all (the default). */
+  setHiddenInterval(ms) {
+    if (this.hiddenInterval === ms) return;
+    this.hiddenInterval = ms;
+    if (document.hidden) this.onVisibility();
+  }
+
+  get pollsWhileHidden() {
+    return this.whileHidden || this.hiddenInterval !== null;
+  }
+
   /** Poll as soon as possible (e.g. right after one's own action). */
   now() {
     this.schedule(0);
@@ -62,9 +77,9 @@ export class FeedPoller {
     this.timer = null;
   }
 
-  /** Whether the page may poll now. */
+  /** Whether the page may not poll now (hidden, and neither `whileHidden` nor a hidden interval). */
   get paused() {
-    return document.hidden && !this.whileHidden;
+    return document.hidden && !this.whileHidden && this.hiddenInterval === null;
   }
 
   schedule(delay) {
@@ -83,7 +98,8 @@ export class FeedPoller {
     this.timer = null;
     if (this.inFlight || !this.running || this.paused) return;
     this.inFlight = true;
-    let next = this.interval * (0.9 + Math.random() * 0.2);
+    const interval = document.hidden && !this.whileHidden ? this.hiddenInterval : this.interval;
+    let next = interval * (0.9 + Math.random() * 0.2);
     try {
       const page = await getFeed({ cursor: this.cursor, limit: PAGE_LIMIT });
       this.failures = 0;

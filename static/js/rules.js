@@ -12,7 +12,7 @@ export const NEXT = { "placed": "preparing", "preparing": "ready", "ready": "ser
 export const BAR_MAY_CANCEL = ["placed", "preparing", "ready"];
 /** Statuses in which the visitor may still change or cancel their order. */
 export const VISITOR_MAY_CHANGE = ["placed"];
-/** The longest nickname, in characters (Unicode scalar values). */
+/** The longest nickname, in characters as people see them (grapheme clusters: Intl.Segmenter). */
 export const NICKNAME_MAX_CHARS = 32;
 /** The longest text of each kind the bar sets for the event, in characters. */
 export const EVENT_TEXT_MAX_CHARS = { "title": 80, "welcome": 200, "message": 200 };

@@ -39,9 +39,11 @@ export function tickerEntries(entries, events, max) {
 
 export class TickerView {
   constructor() {
-    this.list = h("ol", { class: "ticker-list", role: "log", "aria-live": "polite", "aria-relevant": "additions" });
+    // The live region wraps the list: role="log" on the <ol> itself would take away its list
+    // role, leaving its <li> outside any list.
+    this.list = h("ol", { class: "ticker-list" });
     this.empty = h("p", { class: "ticker-empty" });
-    this.el = h("div", { class: "ticker" }, this.list, this.empty);
+    this.el = h("div", { class: "ticker", role: "log", "aria-live": "polite", "aria-relevant": "additions" }, this.list, this.empty);
     this.items = new Map(); // order id → <li>, in the order of the last render
     this.rendered = null; // the entries last rendered
   }

@@ -8,10 +8,15 @@
 // A tapped drink becomes a *pending* order in localStorage with a fresh request_id and is
 // sent until the server answers; lost Wi-Fi or a reload only delay it, and a retry with the
 // same request_id never creates a second order.
+//
+// Being told when the drink is ready: Web Push on request (a tap on "notify me"), else the
+// fallbacks — the screen kept on, the feed polled slowly while the page is hidden, and sound,
+// vibration and the tab title when the page is visible again. Other tabs of the same visitor
+// follow through `storage` events of the keys below, plus the feed.
 
 import * as api from "./api.js";
 import { h, replace } from "./dom.js";
-import { t, tNodes, drinkName, statusName, formatTime, localText, onLanguageChange, applyStatic } from "./i18n.js";
+import { t, tNodes, drinkName, statusName, formatTime, localText, onLanguageChange, applyStatic, currentLanguage } from "./i18n.js";
 import { local, uuid } from "./storage.js";
 import { FeedPoller } from "./poller.js";
 import { backoff, retry, sleep } from "./backoff.js";
@@ -20,12 +25,18 @@ import { TickerView, tickerEntries } from "./ticker.js";
 import { keepKnownName } from "./names.js";
 import { drinkPicture, applyDrinkEvent } from "./drinks.js";
 import { STATUSES, OPEN, NEXT, VISITOR_MAY_CHANGE, NICKNAME_MAX_CHARS } from "./rules.js";
+import * as pwa from "./pwa.js";
 
 const KEY_VISITOR = "visitor_id";
 const KEY_NICKNAME = "nickname";
 const KEY_PENDING = "pending_order";
 const KEY_ORDER = "order";
 const KEY_ORDER_KEY = "order_key";
+const KEY_MENU = "menu"; // the last menu, shown when a reload finds no network
+const KEY_PUSH = "push"; // {orderId}: notifications were turned on for this order
+const READY = "ready";
+/** How often the feed is polled while the page is hidden and push is not on. */
+const HIDDEN_POLL_MS = 15000;
 const TICKER_MAX = 10;
 const RECENT_MS = 2 * 60 * 60 * 1000;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -34,6 +45,17 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 const STEPS = [STATUSES[0]];
 while (NEXT[STEPS[STEPS.length - 1]]) STEPS.push(NEXT[STEPS[STEPS.length - 1]]);
 
+/**
+ * The nickname's length as people see it and as the server counts it (core's `Nickname`:
+ * grapheme clusters after trimming), so the counter and the check while typing agree with
+ * the server. Without `Intl.Segmenter` (old browsers), code points: never fewer.
+ */
+const graphemes = typeof Intl.Segmenter === "function" ? new Intl.Segmenter(undefined, { granularity: "grapheme" }) : null;
+const nicknameLength = (text) => {
+  const trimmed = text.trim();
+  return graphemes ? [...graphemes.segment(trimmed)].length : [...trimmed].length;
+};
+
 const mayChange = (order) => Boolean(order) && VISITOR_MAY_CHANGE.includes(order.status);
 /** The bar takes orders now (until the event's settings are loaded, assume it does). */
 const ordering = (state) => !state.event || state.event.ordering === "open";
@@ -41,6 +63,11 @@ const ordering = (state) => !state.event || state.event.ordering === "open";
 const needsKey = (state) => Boolean(state.event?.key_required) && !state.orderKey;
 /** Open, but past the point where the visitor may change it (the bar is on it). */
 const locked = (order) => Boolean(order) && OPEN.includes(order.status) && !mayChange(order);
+/** An order is on its way and the visitor waits to hear that it is ready. */
+const waiting = (state) => Boolean(state.pending) ||
+  (Boolean(state.order) && OPEN.includes(state.order.status) && state.order.status !== READY);
+/** Push notifications are on for the current order. */
+const pushOn = (state) => state.push === "on" && Boolean(state.order) && state.pushOrder === state.order.id;
 
 // ---------------------------------------------------------------- state
 
@@ -51,17 +78,50 @@ function withOrder(state, order) {
   if (previous && previous.id === order.id && order.version < previous.version) return state;
   if (previous && previous.id !== order.id && previous.id > order.id) return state;
   const merged = previous && previous.id === order.id ? { ...previous, ...order } : { ...order };
-  return { ...state, order: merged };
+  // "Already being prepared" is only true while it is being prepared.
+  const notice = state.notice?.key === "notice.in_progress" && merged.status !== "preparing" ? null : state.notice;
+  return { ...state, order: merged, notice };
+}
+
+/** The notice for a tap on a drink while `order` can no longer be changed. */
+function lockedNotice(order) {
+  return order?.status === READY
+    ? { key: "notice.ready_collect", params: { number: order.number }, kind: "info" }
+    : { key: "notice.in_progress", params: { number: order?.number ?? "" }, kind: "warning" };
 }
 
 const actions = {
   /** What the page starts from: this device's id and what localStorage kept. */
   restore: (state, saved) => ({ ...state, ...saved }),
   nicknameError: (state, key) => (state.nicknameError === key ? state : { ...state, nicknameError: key }),
+  /** What the nickname field holds now: its length, and "too long" as soon as it is. */
+  nicknameTyped: (state, length) => {
+    const tooLong = length > NICKNAME_MAX_CHARS;
+    const nicknameError = tooLong
+      ? "nickname.too_long"
+      : state.nicknameError === "nickname.too_long" || state.nicknameError === "nickname.required" ? null : state.nicknameError;
+    return state.nicknameLength === length && state.nicknameError === nicknameError
+      ? state
+      : { ...state, nicknameLength: length, nicknameError };
+  },
   menu: (state, { drinks, event }) => ({ ...state, menu: drinks, event, menuError: false }),
   /** The event's settings, newer than ours (e.g. from a refusal). */
   event: (state, event) => (state.event && state.event.version >= event.version ? state : { ...state, event }),
-  menuFailed: (state) => ({ ...state, menuError: !state.menu }),
+  /** The menu could not be loaded: the one this phone saved last, if any, meanwhile. */
+  menuFailed: (state, saved) => (state.menu
+    ? state
+    : Array.isArray(saved) ? { ...state, menu: saved, menuError: false } : { ...state, menuError: true }),
+  /** Another tab of this visitor started sending an order (or finished: null). */
+  pendingElsewhere: (state, pending) => {
+    if (pending) return state.pending?.requestId === pending.requestId ? state : { ...state, pending, notice: null };
+    return state.pending ? { ...state, pending: null } : state;
+  },
+  /** `push`: "idle" | "asking" | "on" | "install" | "denied" | "unsupported" | "unavailable". */
+  push: (state, { push, orderId = state.pushOrder }) =>
+    (state.push === push && state.pushOrder === orderId ? state : { ...state, push, pushOrder: orderId }),
+  /** Whether this server sends push (GET /api/push; false on 503/404): null until asked. */
+  pushServer: (state, pushServer) => (state.pushServer === pushServer ? state : { ...state, pushServer }),
+  awake: (state, awake) => (state.awake === awake ? state : { ...state, awake }),
   order: (state, order) => withOrder(state, order),
   net: (state, net) => (state.net === net ? state : { ...state, net }),
   notice: (state, notice) => (state.notice === notice ? state : { ...state, notice }),
@@ -123,8 +183,13 @@ const store = createStore({
   net: "ok", // "ok" | "sending" | "offline" | "error"
   notice: null, // {key, params, kind}
   nicknameError: null,
+  nicknameLength: 0,
   ticker: [], // newest first
   tickerFilled: false,
+  push: "idle", // see the push action
+  pushOrder: null, // the order id notifications are on for
+  pushServer: null, // see the pushServer action
+  awake: "off", // the screen wake lock: "on" | "off" | "unsupported"
 }, actions);
 
 let els;
@@ -132,6 +197,9 @@ let ticker;
 let poller;
 let sending = false;
 let wakeSender = null;
+let screenAwake;
+/** The order got ready while the page was hidden: sound and vibration when it is visible. */
+let announceWhenVisible = false;
 
 function visitorId() {
   let id = local.getRaw(KEY_VISITOR);
@@ -153,9 +221,11 @@ function build(main) {
     autocapitalize: "words",
     enterkeyhint: "done",
     spellcheck: "false",
-    maxlength: 64,
+    // A guard against pasting a page of text, not the limit: an emoji sequence takes up to 16
+    // UTF-16 units per character; the counter and the server check the real limit.
+    maxlength: 16 * NICKNAME_MAX_CHARS,
     required: true,
-    "aria-describedby": "nickname-hint nickname-error",
+    "aria-describedby": "nickname-hint nickname-count nickname-error",
     value: local.getRaw(KEY_NICKNAME) || "",
   });
   const form = h(
@@ -164,6 +234,7 @@ function build(main) {
     h("label", { for: "nickname", class: "field-label", "data-i18n": "nickname.label" }),
     nicknameInput,
     h("p", { id: "nickname-hint", class: "field-hint", "data-i18n": "nickname.hint" }),
+    h("p", { id: "nickname-count", class: "field-count" }),
     h("p", { id: "nickname-error", class: "field-error", role: "alert" }),
   );
 
@@ -171,8 +242,10 @@ function build(main) {
   els = {
     nickname: nicknameInput,
     nicknameError: form.querySelector("#nickname-error"),
+    nicknameCount: form.querySelector("#nickname-count"),
     net: h("div", { class: "net", role: "status", "aria-live": "polite" }),
     status: h("section", { class: "status-area", "aria-live": "polite", "aria-atomic": "true", "aria-labelledby": "status-title" }),
+    alerts: h("section", { class: "alerts", "aria-labelledby": "alerts-title" }),
     notice: h("div", { class: "notice-area", role: "alert" }),
     title: h("h1", { class: "page-title" }),
     welcome: h("p", { class: "event-welcome" }),
@@ -188,6 +261,7 @@ function build(main) {
       form,
       els.net,
       els.status,
+      els.alerts,
       els.notice,
       h("section", { class: "menu", "aria-labelledby": "menu-title" },
         h("h2", { id: "menu-title", "data-i18n": "menu.title" }),
@@ -209,11 +283,13 @@ function build(main) {
     else if (action === "cancel") cancel();
     else if (action === "dismiss") store.dispatch("notice", null);
     else if (action === "retry-menu") loadMenu();
+    else if (action === "notify") enableNotifications();
+    else if (action === "notify-off") disableNotifications();
   });
   root.addEventListener("input", (event) => {
     if (event.target !== nicknameInput) return;
     local.setRaw(KEY_NICKNAME, nicknameInput.value);
-    store.dispatch("nicknameError", null);
+    store.dispatch("nicknameTyped", nicknameLength(nicknameInput.value));
   });
   root.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -226,7 +302,7 @@ function build(main) {
 /** Draws `state`; `previous` null (first render, new language) redraws every part. */
 function render(state, previous = null) {
   const changed = (...keys) => !previous || keys.some((key) => state[key] !== previous[key]);
-  if (changed("nicknameError")) renderNickname(state);
+  if (changed("nicknameError", "nicknameLength")) renderNickname(state);
   if (changed("net", "pending")) renderNet(state);
   if (changed("pending", "order", "net", "menu", "cancelling")) renderStatus(state);
   if (changed("notice")) renderNotice(state);
@@ -237,6 +313,7 @@ function render(state, previous = null) {
     ticker.render(state.ticker, state.menu || [], { full });
   }
   if (changed("order", "pending")) renderTitle(state);
+  if (changed("order", "pending", "push", "pushOrder", "pushServer", "awake")) renderAlerts(state);
 }
 
 /** The event's title and welcome line, and why ordering is stopped while it is. */
@@ -266,6 +343,8 @@ function renderEvent({ event, orderKey }) {
 }
 
 function renderNickname(state) {
+  els.nicknameCount.textContent = t("nickname.count", { n: state.nicknameLength, max: NICKNAME_MAX_CHARS });
+  els.nicknameCount.classList.toggle("is-over", state.nicknameLength > NICKNAME_MAX_CHARS);
   els.nicknameError.textContent = state.nicknameError ? t(state.nicknameError) : "";
   els.nickname.setAttribute("aria-invalid", state.nicknameError ? "true" : "false");
 }
@@ -390,6 +469,43 @@ function renderStatus(state) {
   replace(els.status, card);
 }
 
+/** How the visitor will hear that the drink is ready: push, or which fallbacks are active. */
+function renderAlerts(state) {
+  if (!waiting(state)) {
+    els.alerts.hidden = true;
+    els.alerts.replaceChildren();
+    return;
+  }
+  els.alerts.hidden = false;
+  const title = h("h2", { id: "alerts-title", class: "alerts-title" }, t("alerts.title"));
+  if (pushOn(state)) {
+    replace(els.alerts, title,
+      h("p", { class: "alerts-push alerts-on" }, t("alerts.push_on")),
+      h("button", { type: "button", class: "link-button", dataset: { action: "notify-off" } }, t("alerts.turn_off")));
+    return;
+  }
+  let push = null; // nothing to offer before GET /api/push answered, nor when it said 503/404
+  if (!state.pushServer) {
+    /* the no-push mode: the fallbacks only */
+  } else if (state.push === "idle" || state.push === "asking") {
+    push = h("button", {
+      type: "button",
+      class: "button button-secondary notify-button",
+      dataset: { action: "notify" },
+      disabled: state.push === "asking" || !state.order || Boolean(state.pending),
+    }, t("alerts.notify"));
+  } else {
+    push = h("p", { class: `alerts-push alerts-${state.push}` }, t(`alerts.push_${state.push}`));
+  }
+  const vibration = typeof navigator.vibrate === "function";
+  replace(els.alerts, title, push,
+    h("p", { class: "alerts-lead" }, t("alerts.fallback_lead")),
+    h("ul", { class: "alerts-fallbacks" },
+      h("li", { class: `fallback-wake wake-${state.awake}` }, t(state.awake === "on" ? "alerts.wake_on" : "alerts.wake_off")),
+      h("li", { class: "fallback-poll" }, t("alerts.poll_hidden", { seconds: HIDDEN_POLL_MS / 1000 })),
+      h("li", { class: "fallback-signal" }, t(vibration ? "alerts.signal" : "alerts.signal_no_vibration"))));
+}
+
 function renderGrid(state) {
   const focusedId = document.activeElement?.closest?.(".drink")?.dataset.drink;
   if (!state.menu) {
@@ -445,9 +561,13 @@ function renderTitle(state) {
 
 // ---------------------------------------------------------------- effects of state changes
 
-/** Keeps the order and the pending order in localStorage; vibrates when the order gets ready. */
+/**
+ * Keeps the order, the pending order and the menu in localStorage (other tabs of this
+ * visitor follow through `storage` events); celebrates when the order gets ready.
+ */
 function persist(state, previous) {
   if (state.order !== previous.order && state.order) local.set(KEY_ORDER, state.order);
+  if (state.menu !== previous.menu && state.menu) local.set(KEY_MENU, state.menu);
   if (state.pending !== previous.pending) {
     if (state.pending) local.set(KEY_PENDING, state.pending);
     else local.remove(KEY_PENDING);
@@ -456,17 +576,45 @@ function persist(state, previous) {
     if (state.orderKey) local.setRaw(KEY_ORDER_KEY, state.orderKey);
     else local.remove(KEY_ORDER_KEY);
   }
-  const ready = state.order?.status === "ready";
-  const wasReady = previous.order?.id === state.order?.id && previous.order?.status === "ready";
-  if (ready && !wasReady) celebrate();
+  const ready = state.order?.status === READY;
+  const wasReady = previous.order?.id === state.order?.id && previous.order?.status === READY;
+  if (ready && !wasReady) {
+    // A hidden page may neither vibrate nor be heard: the title says it meanwhile.
+    if (document.hidden) announceWhenVisible = true;
+    else celebrate();
+  }
 }
 
+/** Sound (after a tap allowed it) and vibration: the drink is ready. */
 function celebrate() {
+  announceWhenVisible = false;
+  pwa.playReadySound();
   try {
     if (navigator.vibrate) navigator.vibrate([300, 120, 300, 120, 500]);
   } catch {
     /* no vibration here */
   }
+}
+
+/** Without push, the page keeps the screen on and polls while hidden while an order waits. */
+function fallbacks(state, previous) {
+  const active = waiting(state) && !pushOn(state);
+  screenAwake.set(active);
+  poller?.setHiddenInterval(active ? HIDDEN_POLL_MS : null);
+  if (waiting(state) && state.pushServer === null) serverPushKey().catch(() => {});
+  // Notifications were on for the last order: a new order gets them too, without asking again.
+  const saved = local.get(KEY_PUSH);
+  if (state.order && state.order.id !== previous?.order?.id && waiting(state) && saved &&
+      saved.orderId !== state.order.id && pwa.notificationsGranted() && pwa.pushSupport() === "supported") {
+    enableNotifications({ quiet: true });
+  }
+}
+
+/** The service worker writes notifications in the page's language with its drink names. */
+function workerPrefs(state, previous) {
+  if (previous && state.menu === previous.menu) return;
+  const drinks = Object.fromEntries((state.menu || []).map((d) => [d.id, drinkName(d.id, d)]));
+  pwa.sendWorkerPrefs({ lang: currentLanguage(), drinks });
 }
 
 function showStatus() {
@@ -483,12 +631,13 @@ function refuseNickname(key) {
 function choose(drinkId) {
   const nickname = els.nickname.value.trim();
   if (!nickname) return refuseNickname("nickname.required");
-  if ([...nickname].length > NICKNAME_MAX_CHARS) return refuseNickname("nickname.too_long");
+  if (nicknameLength(nickname) > NICKNAME_MAX_CHARS) return refuseNickname("nickname.too_long");
   store.dispatch("nicknameError", null);
   local.setRaw(KEY_NICKNAME, nickname);
   const { order, pending } = store.state;
+  pwa.unlockSound();
   if (!pending && locked(order)) {
-    store.dispatch("notice", { key: "notice.in_progress", params: { number: order.number }, kind: "warning" });
+    store.dispatch("notice", lockedNotice(order));
     showStatus();
     return;
   }
@@ -550,7 +699,7 @@ function refused(error, pending) {
       break;
     case "order-in-progress":
       outcome.order = error.problem?.order ?? null;
-      outcome.notice = { key: "notice.in_progress", params: { number: error.problem?.order?.number ?? "" }, kind: "warning" };
+      outcome.notice = lockedNotice(outcome.order);
       break;
     case "invalid-field":
       if (error.problem?.field === "nickname") {
@@ -634,8 +783,116 @@ async function loadMenu() {
   try {
     store.dispatch("menu", await api.getMenu());
   } catch {
-    store.dispatch("menuFailed");
+    store.dispatch("menuFailed", local.get(KEY_MENU));
     setTimeout(loadMenu, 5000);
+  }
+}
+
+// ---------------------------------------------------------------- notifications
+
+/**
+ * Turns push notifications on for the current order (called from a tap, or `quiet` for a
+ * new order once the visitor allowed them): permission, the server's key, the browser's
+ * subscription, then PUT /api/orders/{id}/push. Every way it can fail leaves the fallbacks on
+ * and says why.
+ */
+async function enableNotifications({ quiet = false } = {}) {
+  if (!quiet) pwa.unlockSound(); // a tap: the fallback sound may play too
+  const { order, visitorId } = store.state;
+  if (!order) return;
+  const support = pwa.pushSupport();
+  if (support !== "supported") {
+    if (!quiet) store.dispatch("push", { push: support });
+    return;
+  }
+  store.dispatch("push", { push: "asking" });
+  if (!quiet && (await pwa.askNotificationPermission()) !== "granted") {
+    store.dispatch("push", { push: pwa.pushSupport() === "denied" ? "denied" : "idle" });
+    return;
+  }
+  try {
+    const publicKey = await serverPushKey();
+    if (publicKey === null) {
+      store.dispatch("push", { push: "idle" });
+      return;
+    }
+    const subscription = await pwa.pushSubscription(publicKey);
+    await api.setOrderPush(visitorId, order.id, subscription);
+    local.set(KEY_PUSH, { orderId: order.id });
+    store.dispatch("push", { push: "on", orderId: order.id });
+  } catch (error) {
+    // 404/503: this server sends no push; a subscription the browser refused is the same.
+    console.warn("push notifications unavailable:", error);
+    store.dispatch("push", { push: "unavailable" });
+  }
+}
+
+/** GET /api/push once (when the order card first appears): the VAPID key, or null when this
+ * server sends no push (503 push-not-configured, 404), then the page offers no "notify me". */
+let pushKey = null;
+function serverPushKey() {
+  pushKey ??= api.getPushKey().then(({ public_key: key }) => {
+    store.dispatch("pushServer", true);
+    return key;
+  }, (error) => {
+    if (error instanceof api.ApiError && (error.status === 503 || error.status === 404)) {
+      store.dispatch("pushServer", false);
+      return null;
+    }
+    pushKey = null; // not an answer (offline, 5xx): offer the button, ask again on a tap
+    store.dispatch("pushServer", true);
+    throw error;
+  });
+  return pushKey;
+}
+
+async function disableNotifications() {
+  const { order, visitorId } = store.state;
+  local.remove(KEY_PUSH);
+  store.dispatch("push", { push: "idle", orderId: null });
+  if (!order) return;
+  try {
+    await api.clearOrderPush(visitorId, order.id);
+  } catch {
+    /* the server may still notify once; the visitor turned it off here */
+  }
+}
+
+// ---------------------------------------------------------------- other tabs
+
+/** Another tab of this visitor changed what it keeps in localStorage. */
+function onStorage(event) {
+  if (event.storageArea !== window.localStorage) return;
+  if (event.key === KEY_NICKNAME) {
+    if (document.activeElement !== els.nickname) {
+      els.nickname.value = event.newValue ?? "";
+      store.dispatch("nicknameTyped", nicknameLength(els.nickname.value));
+    }
+    return;
+  }
+  let value = null;
+  try {
+    value = event.newValue === null ? null : JSON.parse(event.newValue);
+  } catch {
+    return;
+  }
+  const { order } = store.state;
+  if (event.key === KEY_ORDER && value && typeof value.id === "number") {
+    // Only news: the same version written back by this tab must not bounce between tabs.
+    if (!order || value.id > order.id || (value.id === order.id && value.version > order.version)) {
+      store.dispatch("order", value);
+    }
+  } else if (event.key === KEY_PENDING) {
+    if (value && value.requestId && value.drink) {
+      store.dispatch("pendingElsewhere", value);
+      // The same request_id: if this tab sends it too, the server still takes it once.
+      sendPending();
+    } else if (store.state.pending && event.oldValue?.includes(store.state.pending.requestId)) {
+      store.dispatch("pendingElsewhere", null); // the other tab got its answer
+    }
+  } else if (event.key === KEY_PUSH) {
+    if (value && order && value.orderId === order.id) store.dispatch("push", { push: "on", orderId: value.orderId });
+    else if (!value) store.dispatch("push", { push: "idle", orderId: null });
   }
 }
 
@@ -701,17 +958,43 @@ function restored() {
   let pending = local.get(KEY_PENDING);
   if (pending && (!pending.requestId || !pending.drink)) pending = null;
   const cached = local.get(KEY_ORDER);
-  return { pending, order: cached && typeof cached.id === "number" ? cached : null, orderKey: scannedKey() };
+  const order = cached && typeof cached.id === "number" ? cached : null;
+  const push = local.get(KEY_PUSH);
+  const pushKept = Boolean(push && order && push.orderId === order.id && pwa.notificationsGranted());
+  return {
+    nicknameLength: nicknameLength(local.getRaw(KEY_NICKNAME) || ""),
+    pending,
+    order,
+    orderKey: scannedKey(),
+    push: pushKept ? "on" : "idle",
+    pushOrder: pushKept ? order.id : null,
+  };
 }
 
 export async function start(main) {
   document.body.classList.add("page-visitor");
   store.dispatch("restore", { visitorId: visitorId(), ...restored() });
   build(main);
+  screenAwake = new pwa.ScreenAwake((awake) => store.dispatch("awake", awake));
+  store.dispatch("awake", screenAwake.state);
   store.subscribe(persist);
   store.subscribe(render);
+  store.subscribe(fallbacks);
+  store.subscribe(workerPrefs);
   render(store.state);
-  onLanguageChange(() => render(store.state));
+  fallbacks(store.state, null);
+  onLanguageChange(() => {
+    render(store.state);
+    workerPrefs(store.state, null);
+  });
+  window.addEventListener("storage", onStorage);
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden && announceWhenVisible) celebrate();
+  });
+  pwa.onWorkerMessage((message) => {
+    if (message.type === "push" && message.order) store.dispatch("order", message.order);
+  });
+  pwa.registerServiceWorker().then(() => workerPrefs(store.state, null));
   window.addEventListener("offline", () => store.dispatch("net", "offline"));
   window.addEventListener("online", () => {
     if (store.state.net === "offline") store.dispatch("net", store.state.pending ? "sending" : "ok");
@@ -721,4 +1004,5 @@ export async function start(main) {
   if (store.state.pending) sendPending();
   await Promise.all([loadMenu(), refreshMine()]);
   await startFeed();
+  fallbacks(store.state, store.state);
 }

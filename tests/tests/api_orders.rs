@@ -26,6 +26,22 @@ async fn placing_an_order_answers_201_with_the_order() {
 }
 
 #[tokio::test]
+async fn a_nickname_of_32_emoji_zwj_sequences_is_32_characters_and_is_accepted() {
+    let app = spawn_app().await;
+    // A family of four: 7 scalar values, one character to the eye.
+    let family = "👨\u{200D}👩\u{200D}👧\u{200D}👦";
+    let at_limit = family.repeat(32);
+    let response = place(&app, &visitor(), &at_limit, "tea").await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(json(response).await["nickname"], at_limit.as_str());
+    let over = place(&app, &visitor(), &family.repeat(33), "tea").await;
+    assert_eq!(over.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(is_problem(&over));
+    assert_eq!(json(over).await["field"], "nickname");
+    assert_eq!(app.count("orders").await, 1, "the refusal wrote nothing");
+}
+
+#[tokio::test]
 async fn the_same_request_id_answers_the_same_order_and_writes_nothing() {
     let app = spawn_app().await;
     let body = order_body(&visitor(), "Ana", "tea", &new_request_id());

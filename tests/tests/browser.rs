@@ -486,3 +486,30 @@ async fn a_reload_after_a_deploy_runs_only_the_new_modules() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_visitor_page_installs_notifies_in_the_visitors_language_and_reloads_offline() {
+    let Some(app) = run_scenario("pwa").await else {
+        return;
+    };
+    let offline = count_where(
+        &app,
+        "SELECT count(*) FROM orders WHERE nickname = 'Offline Otto'",
+    )
+    .await;
+    assert_eq!(offline, 1, "the order saved offline arrived once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_tabs_of_one_visitor_stay_in_step() {
+    let Some(app) = run_scenario("tabs").await else {
+        return;
+    };
+    let orders = count_where(&app, "SELECT count(*) FROM orders WHERE nickname = 'Tabby'").await;
+    assert_eq!(orders, 2, "one order served, one cancelled, no duplicates");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axe_finds_nothing_serious_on_the_visitor_page_the_bar_and_the_poster() {
+    run_scenario("a11y").await;
+}

@@ -516,18 +516,18 @@ async fn header_injection_in_nicknames_is_refused_and_never_reflected_as_a_heade
 }
 
 #[tokio::test]
-async fn unicode_nicknames_count_scalar_values_and_are_kept_exactly_as_sent() {
+async fn unicode_nicknames_count_what_people_see_and_are_kept_exactly_as_sent() {
     let app = spawn_app().await;
     let accepted = [
-        // NFD: 16 × (e + combining acute) = 32 scalar values.
-        "e\u{301}".repeat(16),
+        // NFD: 32 × (e + combining acute) = 32 characters (64 scalar values).
+        "e\u{301}".repeat(32),
         // NFC and NFD of the same name are different strings; neither is normalised.
         "Zo\u{eb}".to_string(),
         "Zoe\u{308}".to_string(),
-        // 6 families of 5 scalar values (3 people joined by 2 ZWJ) = 30.
-        "\u{1f468}\u{200d}\u{1f469}\u{200d}\u{1f467}".repeat(6),
-        // One letter with 31 combining marks (zalgo) = 32.
-        format!("a{}", "\u{336}".repeat(31)),
+        // 32 families of 5 scalar values (3 people joined by 2 ZWJ) = 32 characters.
+        "\u{1f468}\u{200d}\u{1f469}\u{200d}\u{1f467}".repeat(32),
+        // One letter with 255 combining marks (zalgo): one character, 256 scalar values.
+        format!("a{}", "\u{336}".repeat(255)),
         "\u{ff21}\u{ff4e}\u{ff41}".to_string(), // fullwidth
         "\u{645}\u{631}\u{62d}\u{628}\u{627}".to_string(), // Arabic, right to left
         "\u{1d504}\u{1d52b}\u{1d51e}".to_string(), // mathematical fraktur (astral)
@@ -548,9 +548,10 @@ async fn unicode_nicknames_count_scalar_values_and_are_kept_exactly_as_sent() {
     }
     let before = snapshot(&app).await;
     let refused = [
-        "e\u{301}".repeat(17),
-        "\u{1f468}\u{200d}\u{1f469}\u{200d}\u{1f467}".repeat(7),
-        format!("a{}", "\u{336}".repeat(32)),
+        "e\u{301}".repeat(33),
+        "\u{1f468}\u{200d}\u{1f469}\u{200d}\u{1f467}".repeat(33),
+        // One character, but more scalar values (257) than the database takes.
+        format!("a{}", "\u{336}".repeat(256)),
         "\u{3000}\u{a0}\u{2003}\u{1680}".to_string(), // only white space
         String::new(),
     ];

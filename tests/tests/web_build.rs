@@ -193,3 +193,99 @@ fn the_build_refuses_imports_it_cannot_fingerprint() {
         assert!(stderr.contains(expected), "{case}: {stderr}");
     }
 }
+
+const ICON: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 64 64\">\
+    <rect width=\"64\" height=\"64\" fill=\"#c2410c\"/></svg>";
+const SERVICE_WORKER: &str = "const BUILD = self.__BUILD__;\n";
+
+#[test]
+fn the_service_worker_keeps_its_name_and_lists_every_file_of_its_build() {
+    let site = Site::new(&[
+        ("index.html", INDEX),
+        ("css/app.css", "body { margin: 0 }"),
+        ("js/main.js", "export const a = 1;\n"),
+        ("sw.js", SERVICE_WORKER),
+        ("img/icon.svg", ICON),
+        (
+            "manifest.webmanifest",
+            "{\"icons\": [{\"src\": \"/img/icon-192.png\"}, {\"src\": \"/img/icon-maskable-512.png\"}]}",
+        ),
+    ]);
+    site.build_ok();
+    let served = site.served();
+    assert!(served.contains(&"sw.js".to_owned()), "{served:?}");
+    for icon in [
+        "img/icon-192.png",
+        "img/icon-512.png",
+        "img/icon-maskable-512.png",
+        "img/apple-touch-icon.png",
+    ] {
+        assert!(served.contains(&icon.to_owned()), "{icon}: {served:?}");
+        let png = std::fs::read(site.out().join(icon)).expect("icon");
+        assert_eq!(&png[1..4], b"PNG", "{icon} is a PNG");
+    }
+    let main = site.served_like("js/main.");
+    let data = |text: &str| -> serde_json::Value {
+        let json = text
+            .strip_prefix("const BUILD = ")
+            .and_then(|rest| rest.strip_suffix(";\n"))
+            .expect("the marker is replaced");
+        serde_json::from_str(json).expect("build data")
+    };
+    let first = data(&site.read_out("sw.js"));
+    let precache: Vec<&str> = first["precache"]
+        .as_array()
+        .expect("precache")
+        .iter()
+        .map(|p| p.as_str().expect("path"))
+        .collect();
+    assert!(precache.contains(&"/"), "index.html as /: {precache:?}");
+    assert!(
+        precache.contains(&format!("/{main}").as_str()),
+        "{precache:?}"
+    );
+    assert!(precache.contains(&"/img/icon-192.png"), "{precache:?}");
+    assert!(!precache.contains(&"/sw.js"), "{precache:?}");
+
+    // Any change of a served file is a new version of the worker; a rebuild without one is not.
+    site.build_ok();
+    assert_eq!(data(&site.read_out("sw.js"))["version"], first["version"]);
+    site.write(&[("js/main.js", "export const a = 2;\n")]);
+    site.build_ok();
+    assert_ne!(data(&site.read_out("sw.js"))["version"], first["version"]);
+}
+
+#[test]
+fn the_build_refuses_a_service_worker_without_its_marker_and_a_manifest_icon_it_does_not_make() {
+    for (case, files, expected) in [
+        (
+            "marker",
+            vec![("sw.js", "const BUILD = {};\n")],
+            "must contain self.__BUILD__",
+        ),
+        (
+            "icon",
+            vec![(
+                "manifest.webmanifest",
+                "{\"icons\": [{\"src\": \"/img/nope.png\"}]}",
+            )],
+            "is not a file of the build",
+        ),
+        (
+            "import",
+            vec![("js/a.js", "import \"/sw.js\";\n")],
+            "not a module",
+        ),
+    ] {
+        let site = Site::new(&[
+            ("index.html", INDEX),
+            ("css/app.css", "body { margin: 0 }"),
+            ("js/main.js", "export const a = 1;\n"),
+        ]);
+        site.write(&files);
+        let output = site.build();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{case}: the build passed");
+        assert!(stderr.contains(expected), "{case}: {stderr}");
+    }
+}

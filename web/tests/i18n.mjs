@@ -1,13 +1,14 @@
 // i18n: English, German, French and Italian; the language comes from the browser, the
 // switch is visible and works, drink names (from the menu) are translated, no key is missing
 // or shown raw.
-// Also: every page fits a 320 px wide screen without sideways scrolling.
+// Also: every page fits a 320 px wide screen without sideways scrolling, and the phone
+// header keeps the name and the language switch on one row.
 
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import {
   APP_URL, NARROW, PHONE, TABLET, scenario, newPage, barSignIn, apiOrder, screenshot, assert,
-  assertEqual, assertNoProblems, log,
+  assertEqual, assertNoProblems, log, waitUntil,
 } from "./lib.mjs";
 
 const LANGS = ["en", "de", "fr", "it"];
@@ -40,6 +41,16 @@ async function fits(page, where) {
     width: window.innerWidth,
   }));
   assert(scroll <= width, `${where}: no sideways scrolling at ${width}px (content is ${scroll}px wide)`);
+}
+
+/** The phone header keeps the name and the language switch on one row. */
+async function headerOneRow(page, where) {
+  const oneRow = await page.evaluate(() => {
+    const brand = document.querySelector(".brand").getBoundingClientRect();
+    const languages = document.querySelector(".lang-switch").getBoundingClientRect();
+    return languages.top < brand.bottom && brand.top < languages.bottom;
+  });
+  assert(oneRow, `${where}: the header's name and language switch are on one row`);
 }
 
 await scenario("translated pages; 320 px", async (browser) => {
@@ -114,12 +125,17 @@ await scenario("translated pages; 320 px", async (browser) => {
     await narrow.page.goto(`${APP_URL}/`);
     await narrow.page.locator('button.drink[data-drink="tea"]').waitFor();
     await fits(narrow.page, `visitor ${l}`);
+    await headerOneRow(narrow.page, `visitor ${l}`);
     await narrow.page.goto(`${APP_URL}/?qr`);
     await narrow.page.locator("svg.qr-code").waitFor();
     await fits(narrow.page, `poster ${l}`);
+    assertEqual(await narrow.page.title(), locale[l]["title.poster"], `the poster's tab title in ${l}`);
     await barSignIn(narrow.page);
     await narrow.page.locator("#tab-queue").waitFor();
     await fits(narrow.page, `bar ${l}`);
+    assertEqual(await narrow.page.title(), locale[l]["title.bar"], `the bar's tab title in ${l}`);
+    await narrow.page.goto(`${APP_URL}/`);
+    await waitUntil("the visitor's tab title", async () => (await narrow.page.title()) === locale[l]["app.title"]);
     if (l === "de") await screenshot(narrow.page, "bar-320-de");
   }
   assertNoProblems(...pages);
