@@ -703,6 +703,49 @@ pub struct BoardOrder {
     pub version: i32,
 }
 
+/// A line of the public ticker (`GET /api/visit`): an order as it was placed or last
+/// changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TickerLine {
+    pub id: i64,
+    pub number: i32,
+    /// Null while the bar hides it from public screens.
+    pub nickname: Option<String>,
+    pub drink: String,
+    /// When it was placed or last changed (epoch ms).
+    pub at: i64,
+}
+
+/// The bar's recent wait: the median time from placed to ready of the orders that became
+/// ready lately (`http::RECENT_WAIT_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecentWait {
+    pub median_ms: i64,
+    /// How many orders the median is of.
+    pub samples: i64,
+}
+
+/// `GET /api/visit`: what a guest's phone (or a screen without a guest) shows, bounded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Visit {
+    /// The database's clock (epoch ms), to measure `order.placed_at` and `wait` against.
+    pub now: i64,
+    /// The guest's latest order (null without one, or without `X-Visitor-Id`).
+    pub order: Option<Order>,
+    /// While `order` waits (`OrderStatus::WAITING`): how many waiting orders are before it.
+    pub ahead: Option<i64>,
+    /// Null when too few orders became ready lately to estimate from.
+    pub wait: Option<RecentWait>,
+    /// The public ticker, newest first (`http::TICKER_LINES`).
+    pub ticker: Vec<TickerLine>,
+    /// The menu's version: the ETag of `GET /api/menu` (quoted); read the menu again when
+    /// it changes.
+    pub menu: String,
+}
+
 /// How many open orders there are in each column of the board.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

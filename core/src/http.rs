@@ -145,6 +145,16 @@ pub fn etag_matches(if_none_match: Option<&str>, etag: &str) -> bool {
 /// `GET /api/board` shows at most this many orders per column (waiting, ready).
 pub const BOARD_COLUMN_MAX: i64 = 100;
 
+/// The public ticker's lines (`GET /api/visit`): the newest orders placed or changed.
+pub const TICKER_LINES: i64 = 10;
+
+/// The guest's wait estimate (`GET /api/visit`) is the median wait, placed to ready, of the
+/// orders that became ready in the last 30 minutes: at most the newest 50 of them, and none
+/// with fewer than 5 (too little to say anything).
+pub const RECENT_WAIT_WINDOW_MS: i64 = 30 * 60 * 1000;
+pub const RECENT_WAIT_SAMPLES_MAX: i64 = 50;
+pub const RECENT_WAIT_SAMPLES_MIN: i64 = 5;
+
 /// The entity tags an `If-None-Match` header lists, without quotes or `W/`, as
 /// [`crate::sql::BOARD`] takes them (comma-separated; `*` stays `*`); '' for none. A tag
 /// with a comma (never one of ours) is left out; parsing stops at the first malformed one.

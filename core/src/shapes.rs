@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 
 use crate::api::{
     BatchConflict, BatchOutcome, Board, FeedPage, Menu, MenuItem, MyOrders, Order, Purged,
-    QueuePage, StatusChanges,
+    QueuePage, StatusChanges, Visit,
 };
 use crate::cursor::{FeedCursor, PageCursor};
 use crate::domain::OrderStatus;
@@ -348,6 +348,26 @@ pub fn board(json: Option<&str>) -> Result<BoardAnswer, ApiError> {
     Ok(answer)
 }
 
+/// [`crate::sql::VISIT`]: the view's ETag (quoted, strong), and the view unless the client
+/// already has it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VisitAnswer {
+    pub etag: String,
+    #[serde(default)]
+    pub visit: Option<Visit>,
+}
+
+/// [`crate::sql::VISIT`]; the menu's version is quoted as `GET /api/menu` sends its ETag.
+pub fn visit(json: Option<&str>) -> Result<VisitAnswer, ApiError> {
+    let mut answer: VisitAnswer = decode(required(json)?)?;
+    answer.etag = format!("\"{}\"", answer.etag);
+    if let Some(visit) = answer.visit.as_mut() {
+        visit.menu = format!("\"{}\"", visit.menu);
+    }
+    Ok(answer)
+}
+
 /// [`crate::sql::EVENT_WORDS`].
 pub fn event_words(json: Option<&str>) -> Result<crate::moderation::EventWords, ApiError> {
     decode(required(json)?)
@@ -651,6 +671,18 @@ mod tests {
             (p.status, p.kind.as_str(), p.field.as_deref()),
             (422, "/problems/nickname-refused", Some("nickname"))
         );
+    }
+
+    #[test]
+    fn the_visit_quotes_its_etag_and_the_menu_version_as_the_menu_endpoint_does() {
+        let same = visit(Some(r#"{"etag":"v1.2"}"#)).unwrap();
+        assert_eq!((same.etag.as_str(), same.visit), ("\"v1.2\"", None));
+        let json = r#"{"etag":"v1.3","visit":{"now":9,"order":null,"ahead":null,"wait":null,
+            "ticker":[{"id":3,"number":3,"nickname":null,"drink":"tea","at":7}],"menu":"abc"}}"#;
+        let fresh = visit(Some(json)).unwrap().visit.expect("a view");
+        assert_eq!(fresh.menu, "\"abc\"");
+        assert_eq!(fresh.ticker[0].nickname, None);
+        assert!(visit(Some(r#"{"etag":"v1","visit":{"now":1}}"#)).is_err());
     }
 
     #[test]

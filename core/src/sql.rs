@@ -404,13 +404,7 @@ select json_build_object('purged', count(*))::text from gone
 /// JSON): `{"etag", "menu": {"drinks": [drink_json, ...], "event": settings_json}}`.
 pub const MENU: &str = "
 select json_build_object('etag', md5(m.menu::text), 'menu', m.menu)::text
-from (
-    select json_build_object(
-        'drinks', coalesce(json_agg(drink_json(d) order by d.position, d.id), '[]'),
-        'event', (select settings_json(s) from event_settings s)
-    ) as menu
-    from drinks d
-) m
+from (select menu_json() as menu) m
 ";
 
 /// Change the event's settings (bar): `settings_json` of the new settings.
@@ -477,8 +471,8 @@ where a.j is not null
 /// (its ETag is among `$1`), else `{"etag", "board": {now, ready_dim_minutes, total,
 /// orders}}`.
 ///
-/// The ETag is the settled feed position: the last event of a transaction older than every
-/// running one (as [`FEED_TAIL`] reads it, one step of the `(tx, seq)` index). Every change
+/// The ETag is the settled feed position (`settled_position()`): the last event of a
+/// transaction older than every running one (one step of the `(tx, seq)` index). Every change
 /// of an order writes an event, and a change committed after a board was read settles at
 /// a later position, so the ETag changes after every change of the board (and after
 /// changes of drinks and settings too: a spare 200). The board itself is built only when
@@ -489,15 +483,10 @@ where a.j is not null
 /// status (text), `$4` the most orders per column (int8).
 pub const BOARD: &str = "
 with pos as (
-    select 'b' || coalesce((select e.tx::text || '.' || e.seq::text
-                            from order_events e
-                            where e.tx < pg_snapshot_xmin(pg_current_snapshot())
-                            order by e.tx desc, e.seq desc
-                            limit 1), '0') as etag
+    select 'b' || settled_position() as etag
 )
 select (case
-    when pos.etag = any (string_to_array($1::text, ','))
-      or '*' = any (string_to_array($1::text, ','))
+    when etag_among(pos.etag, $1::text)
     then json_build_object('etag', pos.etag)
     else json_build_object('etag', pos.etag, 'board', json_build_object(
         'now', epoch_ms(now()),
@@ -521,6 +510,47 @@ select (case
                           where o.status = $3::text
                           order by o.ready_at, o.id
                           limit $4::int8)) p)
+    ))
+end)::text
+from pos
+";
+
+/// The guest's view (`GET /api/visit`): `{"etag"}` when the client already has it (its
+/// ETag is among `$1`), else `{"etag", "visit": {now, order, ahead, wait, ticker, menu}}`.
+///
+/// Bounded whatever the length of the evening: the guest's latest order (by
+/// `orders_by_visitor`), how many waiting orders are before it (the open orders' partial
+/// index), the last few orders that became ready (`recent_wait_json`), the ticker's last
+/// lines (`ticker_json`) and the menu's MD5 (`menu_json`, as `MENU`'s ETag). The ETag is
+/// the settled feed position, as in [`BOARD`]; nothing but it is read for a 304.
+///
+/// Parameters: `$1` the client's entity tags, comma-separated without quotes ('' for
+/// none), `$2` the visitor id (uuid, null for none: a screen without a guest), `$3` the
+/// waiting statuses (text, comma-separated: `OrderStatus::WAITING`), `$4` ticker lines
+/// (int8), `$5` the recent wait's window (ms), `$6` its most samples and `$7` its fewest
+/// (int8).
+pub const VISIT: &str = "
+with pos as (
+    select 'v' || settled_position() as etag
+),
+mine as (
+    select o from orders o where o.visitor_id = $2::uuid order by o.id desc limit 1
+)
+select (case
+    when etag_among(pos.etag, $1::text)
+    then json_build_object('etag', pos.etag)
+    else json_build_object('etag', pos.etag, 'visit', json_build_object(
+        'now', epoch_ms(now()),
+        'order', (select order_json(m.o) from mine m),
+        'ahead', (select case when (m.o).status = any (string_to_array($3::text, ','))
+                         then (select count(*)
+                               from orders a
+                               where a.status = any (string_to_array($3::text, ','))
+                                 and a.id < (m.o).id) end
+                  from mine m),
+        'wait', recent_wait_json($5::int8, $6::int8, $7::int8),
+        'ticker', ticker_json($4::int8),
+        'menu', md5(menu_json()::text)
     ))
 end)::text
 from pos
@@ -637,7 +667,7 @@ select json_build_object('migration', coalesce(max(version), 0))::text from sche
 mod tests {
     use super::*;
 
-    const ALL: [(&str, &str); 30] = [
+    const ALL: [(&str, &str); 31] = [
         ("PLACE_ORDER", PLACE_ORDER),
         ("CANCEL_ORDER", CANCEL_ORDER),
         ("SET_STATUS", SET_STATUS),
@@ -662,6 +692,7 @@ mod tests {
         ("EVENT_WORDS", EVENT_WORDS),
         ("SET_NAME_HIDDEN", SET_NAME_HIDDEN),
         ("BOARD", BOARD),
+        ("VISIT", VISIT),
         ("MY_ORDERS", MY_ORDERS),
         ("QUEUE", QUEUE),
         ("FEED_START", FEED_START),

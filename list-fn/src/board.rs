@@ -2,9 +2,10 @@
 //! with only what the public ticker shows. Its ETag is the settled feed position;
 //! `If-None-Match` with it → 304, and the database builds no board for it.
 
+use crate::snapshot;
 use api_spin::{PathParams, Request, db};
 use drinks_core::api::to_json;
-use drinks_core::http::{BOARD_COLUMN_MAX, etag_matches, if_none_match_param, no_parameters};
+use drinks_core::http::{BOARD_COLUMN_MAX, if_none_match_param, no_parameters};
 use drinks_core::{ApiError, OrderStatus, shapes, sql};
 use spin_sdk::http::Response;
 use spin_sdk::pg4::ParameterValue as P;
@@ -23,22 +24,12 @@ pub fn endpoint(req: &Request, _: &PathParams) -> Result<Response, ApiError> {
         ],
     )?;
     let answer = shapes::board(json.as_deref())?;
-    let mut response = Response::builder();
-    response
-        .header("etag", answer.etag.clone())
-        .header("cache-control", "no-cache");
-    let Some(board) = answer.board else {
-        if !etag_matches(if_none_match, &answer.etag) {
-            return Err(ApiError::internal(
-                "the board statement left out a board the client does not have",
-            ));
-        }
-        return Ok(response.status(304).build());
-    };
-    Ok(response
-        .status(200)
-        .header("content-type", "application/json")
-        .header("x-content-type-options", "nosniff")
-        .body(to_json(&board)?)
-        .build())
+    let board = answer.board.as_ref().map(to_json).transpose()?;
+    snapshot::respond(
+        "BOARD",
+        if_none_match,
+        &answer.etag,
+        board,
+        &[("cache-control", "no-cache")],
+    )
 }

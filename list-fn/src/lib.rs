@@ -6,7 +6,9 @@ mod menu;
 mod mine;
 mod picture;
 mod queue;
+mod snapshot;
 mod stats;
+mod visit;
 
 use api_spin::{Param, Route, Routes};
 use drinks_core::picture::PictureId;
@@ -33,6 +35,9 @@ const ROUTE_TABLE: &[Route] = &[
     Route::new(Method::Get, "/api/stats", stats::endpoint),
     // The counter screen (public): the open orders' public view, bounded; ETag/304.
     Route::new(Method::Get, "/api/board", board::endpoint),
+    // What a guest's phone polls (header `X-Visitor-Id` optional): their order, its place
+    // in the queue, the recent wait, the ticker, the menu's version; bounded; ETag/304.
+    Route::new(Method::Get, "/api/visit", visit::endpoint),
     // Database reachable and migrated to this build's schema.
     Route::new(Method::Get, "/api/health", health::endpoint),
     // An uploaded drink picture, at its content-addressed URL (public, cached for good).

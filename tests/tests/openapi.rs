@@ -168,6 +168,11 @@ const PROVOKED: &[(&str, u16, &str)] = &[
     ("getBoard", 400, PUBLIC),
     ("getBoard", 503, NO_DATABASE),
     ("getBoard", 503, UNMIGRATED),
+    ("getVisit", 200, PUBLIC),
+    ("getVisit", 304, PUBLIC),
+    ("getVisit", 400, PUBLIC),
+    ("getVisit", 503, NO_DATABASE),
+    ("getVisit", 503, UNMIGRATED),
     ("getPushKey", 200, PUSH),
     ("getPushKey", 503, PUSH),
     ("subscribePush", 204, PUSH),
@@ -206,6 +211,7 @@ const NOT_PROVOKED: &[(&str, u16, &str)] = &[
     ("getHealth", 500, BUG),
     ("getFeed", 500, BUG),
     ("getBoard", 500, BUG),
+    ("getVisit", 500, BUG),
     ("getEventWords", 500, BUG),
     ("hideName", 500, BUG),
     ("showName", 500, BUG),
@@ -1633,12 +1639,10 @@ async fn public_endpoints_answer_as_the_spec_documents() {
         )
         .await;
     assert_eq!(unchanged.status, 304);
+    let ana = new_visitor();
     cov.send(
         "/api/orders",
-        post_order(
-            &app,
-            &order_body(&new_visitor(), "Ana", "tea", &new_request_id()),
-        ),
+        post_order(&app, &order_body(&ana, "Ana", "tea", &new_request_id())),
     )
     .await;
     let event = tail_until(&app, &mut cov, |e| e["kind"] == "placed").await;
@@ -1689,6 +1693,35 @@ async fn public_endpoints_answer_as_the_spec_documents() {
         .send(board, app.http.get(app.url("/api/board?limit=5")))
         .await;
     assert_eq!(refused.status, 400);
+
+    // The guest's view: their order, 304 while nothing changed, 400 for any parameter or a
+    // visitor id that is not a UUID.
+    let visit = "/api/visit";
+    let first = cov
+        .send(
+            visit,
+            app.http.get(app.url(visit)).header("x-visitor-id", &ana),
+        )
+        .await;
+    assert_eq!(first.status, 200);
+    assert_eq!(first.json["ahead"], 0);
+    let etag = first.header("etag").expect("an ETag").to_string();
+    let unchanged = cov
+        .send(
+            visit,
+            app.http
+                .get(app.url(visit))
+                .header("x-visitor-id", &ana)
+                .header("if-none-match", etag),
+        )
+        .await;
+    assert_eq!(unchanged.status, 304);
+    for request in [
+        app.http.get(app.url("/api/visit?limit=5")),
+        app.http.get(app.url(visit)).header("x-visitor-id", "ana"),
+    ] {
+        assert_eq!(cov.send(visit, request).await.status, 400);
+    }
 
     cov.assert_provoked(PUBLIC);
 }
@@ -1841,6 +1874,7 @@ fn one_request_per_operation(app: &TestApp) -> Vec<(&'static str, reqwest::Reque
             app.bar(Method::DELETE, "/api/orders/1/name-hidden"),
         ),
         ("/api/board", app.http.get(app.url("/api/board"))),
+        ("/api/visit", app.http.get(app.url("/api/visit"))),
         (
             "/api/drinks",
             app.bar(Method::POST, "/api/drinks")

@@ -456,6 +456,37 @@ async fn every_read_decodes_into_its_type() {
         &menu.drinks[0],
     );
     same_fields("the menu's event", &menu_json, "/menu/event", &menu.event);
+    let visit_json = json(
+        &c,
+        sql::VISIT,
+        &[
+            &String::new(),
+            &Some(ana),
+            &OrderStatus::sql_list(&OrderStatus::WAITING),
+            &10_i64,
+            &1_800_000_i64,
+            &50_i64,
+            &5_i64,
+        ],
+    )
+    .await;
+    let visit = shapes::visit(visit_json.as_deref())
+        .expect("visit")
+        .visit
+        .expect("a view for a client without one");
+    assert_eq!(
+        visit.order.as_ref().map(|o| o.nickname.as_str()),
+        Some("Ana")
+    );
+    assert_eq!((visit.ahead, visit.wait), (Some(0), None));
+    assert_eq!(visit.menu, answer.etag, "the menu's version is its ETag");
+    same_fields("the visit", &visit_json, "/visit", &visit);
+    same_fields(
+        "a ticker line",
+        &visit_json,
+        "/visit/ticker/0",
+        &visit.ticker[0],
+    );
     let mine = json(&c, sql::MY_ORDERS, &[&ana, &50_i64]).await;
     let orders = shapes::my_orders(mine.as_deref()).expect("mine").orders;
     assert_eq!(orders.len(), 1);
@@ -644,7 +675,7 @@ fn keys(value: &impl serde::Serialize) -> Vec<String> {
 fn the_decoded_types_and_the_openapi_schemas_have_the_same_fields() {
     use drinks_core::api::{
         BatchConflict, BatchOutcome, Board, BoardOrder, BoardTotals, EventDrink, EventKind,
-        EventOrder, Menu, MenuItem, MyOrders, Purged,
+        EventOrder, Menu, MenuItem, MyOrders, Purged, RecentWait, TickerLine, Visit,
     };
     use drinks_core::event::{EventSettings, Texts};
     let text = std::fs::read_to_string(e2e::workspace_root().join("docs/openapi.yaml"))
@@ -698,6 +729,17 @@ fn the_decoded_types_and_the_openapi_schemas_have_the_same_fields() {
         status: OrderStatus::Ready,
         since: 1,
         version: 3,
+    };
+    let ticker_line = TickerLine {
+        id: 1,
+        number: 1,
+        nickname: None,
+        drink: "tea".into(),
+        at: 1,
+    };
+    let wait = RecentWait {
+        median_ms: 1,
+        samples: 5,
     };
     let event_drink = EventDrink {
         id: "tea".into(),
@@ -753,6 +795,19 @@ fn the_decoded_types_and_the_openapi_schemas_have_the_same_fields() {
                     ready: 0,
                 },
                 orders: vec![board_order.clone()],
+            }),
+        ),
+        ("TickerLine", keys(&ticker_line)),
+        ("RecentWait", keys(&wait)),
+        (
+            "Visit",
+            keys(&Visit {
+                now: 1,
+                order: Some(order.clone()),
+                ahead: Some(2),
+                wait: Some(wait),
+                ticker: vec![ticker_line.clone()],
+                menu: "\"0\"".into(),
             }),
         ),
         (
