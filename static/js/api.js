@@ -79,9 +79,8 @@ async function problemOf(response) {
   });
 }
 
-async function json(method, path, options) {
-  const response = await request(method, path, options);
-  if (!response.ok) throw await problemOf(response);
+/** The JSON body of a successful answer. */
+async function parsed(response) {
   try {
     return await response.json();
   } catch {
@@ -89,12 +88,25 @@ async function json(method, path, options) {
   }
 }
 
+async function json(method, path, options) {
+  const response = await request(method, path, options);
+  if (!response.ok) throw await problemOf(response);
+  return parsed(response);
+}
+
 // ---- public ----
 
-/** GET /api/menu → {drinks: [{id, name, available, stock, sold_out}], event: EventSettings} */
-export function getMenu() {
+/**
+ * GET /api/menu → {drinks: [{id, name, available, stock, sold_out}], event: EventSettings,
+ * etag}: `etag` is the menu's version, as GET /api/visit names the current one.
+ */
+export async function getMenu() {
   // Revalidated with the menu's ETag: an unchanged menu costs a 304, no body.
-  return json("GET", "/api/menu", { cache: "no-cache" });
+  const response = await request("GET", "/api/menu", { cache: "no-cache" });
+  if (!response.ok) throw await problemOf(response);
+  // A proxy that compresses may weaken the ETag (W/"…"): the version is the tag itself.
+  const etag = response.headers.get("etag")?.replace(/^W\//, "") ?? null;
+  return { ...(await parsed(response)), etag };
 }
 
 /** POST /api/orders → {status: 200|201, order}; `key`: the ordering key of the poster's QR code */
@@ -111,11 +123,6 @@ export function cancelOrder(visitorId, id) {
   return json("DELETE", `/api/orders/${encodeURIComponent(id)}`, {
     headers: { "X-Visitor-Id": visitorId },
   });
-}
-
-/** GET /api/mine → {orders: [Order…]} newest first */
-export function getMine(visitorId) {
-  return json("GET", "/api/mine", { headers: { "X-Visitor-Id": visitorId } });
 }
 
 /**
@@ -140,19 +147,31 @@ export async function getFeed({ cursor = null, tail = null, limit = null, signal
 }
 
 /**
- * GET /api/board: the counter screen's snapshot of the open orders. `etag`: the one of the
- * board the page has; returns {notModified: true, etag} on 304, else {board, etag}.
+ * One request of a snapshot view whose ETag the database keeps (GET /api/board,
+ * GET /api/visit). `etag`: the one of the view the page has; returns {notModified: true,
+ * etag} on 304, else {view, etag}.
  */
-export async function getBoard({ etag = null, signal } = {}) {
-  const headers = etag ? { "If-None-Match": etag } : {};
-  const response = await request("GET", "/api/board", { headers, signal });
+async function snapshot(path, { etag = null, headers = {}, signal } = {}) {
+  const conditional = etag ? { ...headers, "If-None-Match": etag } : headers;
+  const response = await request("GET", path, { headers: conditional, signal });
   if (response.status === 304) return { notModified: true, etag };
   if (!response.ok) throw await problemOf(response);
-  try {
-    return { notModified: false, board: await response.json(), etag: response.headers.get("etag") };
-  } catch {
-    throw new ApiError("invalid JSON in the answer", { status: response.status, network: true });
-  }
+  return { notModified: false, view: await parsed(response), etag: response.headers.get("etag") };
+}
+
+/** GET /api/board: the counter screen's snapshot of the open orders (see `snapshot`). */
+export function getBoard({ etag = null, signal } = {}) {
+  return snapshot("/api/board", { etag, signal });
+}
+
+/**
+ * GET /api/visit: what a guest's phone shows — their latest order, how many orders are
+ * before it, the recent wait, the ticker, the menu's version (see `snapshot`). Without
+ * `visitorId` (the poster) there is no order.
+ */
+export function getVisit({ visitorId = null, etag = null, signal } = {}) {
+  const headers = visitorId ? { "X-Visitor-Id": visitorId } : {};
+  return snapshot("/api/visit", { etag, headers, signal });
 }
 
 /** PUT /api/orders/{id}/name-hidden (bar): public screens show "Guest #42" → Order */

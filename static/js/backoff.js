@@ -1,6 +1,6 @@
-// The one retry rule of every loop that waits after a failure (the feed poller, the visitor's
-// pending order, the first feed request of the visitor page and the poster): exponential
-// backoff with "equal jitter", capped, and never sooner than the server's Retry-After.
+// The one retry rule of every loop that waits after a failure (the pollers, the visitor's
+// pending order): exponential backoff with "equal jitter", capped, and never sooner than
+// the server's Retry-After.
 
 const MAX_MS = 30000;
 
@@ -31,19 +31,4 @@ export function sleep(ms, { signal = null } = {}) {
     signal?.addEventListener("abort", done);
     if (signal?.aborted) done();
   });
-}
-
-/**
- * Calls `task` until it resolves, waiting `backoff()` between failures; `onFailure(error)`
- * is told about each one (e.g. to show "offline").
- */
-export async function retry(task, { onFailure = () => {}, base = 1000 } = {}) {
-  for (let failures = 0; ; failures += 1) {
-    try {
-      return await task();
-    } catch (error) {
-      onFailure(error);
-      await sleep(backoff(failures, { base, retryAfter: error?.retryAfter }));
-    }
-  }
 }

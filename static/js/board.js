@@ -6,7 +6,7 @@
 // served and cancelled orders leave. When more orders are open than fit, the oldest are
 // shown and "+12 more": the page never scrolls.
 //
-// Live from GET /api/board (js/boardpoll.js: ~2 s, 304 while nothing changed, backoff and
+// Live from GET /api/board (js/poller.js: ~2 s, 304 while nothing changed, backoff and
 // recovery after a network loss), the drink pictures and the title from GET /api/menu, read
 // again after each new board (a 304 while the menu is unchanged). No token: the board shows
 // only what the public ticker shows. The screen is kept awake (Wake Lock API where there is
@@ -17,7 +17,7 @@ import * as api from "./api.js";
 import { h, replace } from "./dom.js";
 import { t, localText, drinkName, onLanguageChange } from "./i18n.js";
 import { createStore } from "./store.js";
-import { BoardPoller } from "./boardpoll.js";
+import { SnapshotPoller } from "./poller.js";
 import { drinkPicture } from "./drinks.js";
 import { publicName } from "./names.js";
 import { local } from "./storage.js";
@@ -238,8 +238,9 @@ export async function start(main) {
   const loadMenu = () => api.getMenu().then((m) => store.dispatch("menu", m)).catch(() => {});
   loadMenu();
   keepAwake();
-  new BoardPoller({
-    onBoard: (board) => {
+  new SnapshotPoller({
+    fetch: api.getBoard,
+    onView: (board) => {
       store.dispatch("board", { board, receivedAt: Date.now() });
       loadMenu();
     },

@@ -1,9 +1,15 @@
-// The polite feed poller: one request every ~2 s while the page is visible, none while it is
-// hidden (unless `whileHidden`: the bar keeps its queue current behind another tab or a dark
-// screen; or, when a view asks for it with `setHiddenInterval`, one every so many seconds, as
-// far as the browser lets timers of hidden pages run), exponential backoff with jitter after
-// errors, the cursor kept across requests (If-None-Match → 304, which costs no rendering at
-// all).
+// The polite pollers. `Poller` is the one loop: one request every ~2 s (±10 %) while the page
+// is visible, none while it is hidden (unless `whileHidden`: the bar keeps its queue current
+// behind another tab or a dark screen; or, when a view asks for it with `setHiddenInterval`,
+// one every so many seconds, as far as the browser lets timers of hidden pages run),
+// backoff() after errors, an immediate poll on `online` and when the page is shown again.
+//
+// Two kinds of polls ride on it:
+// - `FeedPoller`: the gapless event feed (the bar), the cursor kept across requests
+//   (If-None-Match → 304, which costs no rendering at all);
+// - `SnapshotPoller`: a bounded view whose ETag the database keeps (GET /api/board for the
+//   counter screen and the poster, GET /api/visit for a guest's phone): an unchanged view is
+//   a 304, nothing parsed or drawn; the ETag holds across replicas.
 
 import { getFeed, ApiError } from "./api.js";
 import { backoff } from "./backoff.js";
@@ -11,20 +17,15 @@ import { backoff } from "./backoff.js";
 const INTERVAL_MS = 2000;
 const PAGE_LIMIT = 100;
 
-export class FeedPoller {
+class Poller {
   /**
    * @param {object} o
-   * @param {string} o.cursor        feed cursor to start after
-   * @param {(events: object[]) => void} o.onEvents   called only when there are events
    * @param {(state: "ok"|"error"|"offline", error?: ApiError) => void} [o.onState]
-   * @param {() => Promise<string>} [o.onReset]  the cursor was refused (400): return a new one
-   * @param {boolean} [o.whileHidden]  keep polling while the page is hidden (the bar)
+   * @param {number} [o.interval]  ms between polls while visible
+   * @param {boolean} [o.whileHidden]  keep polling at full pace while the page is hidden
    */
-  constructor({ cursor, onEvents, onState = () => {}, onReset = null, interval = INTERVAL_MS, whileHidden = false }) {
-    this.cursor = cursor;
-    this.onEvents = onEvents;
+  constructor({ onState = () => {}, interval = INTERVAL_MS, whileHidden = false } = {}) {
     this.onState = onState;
-    this.onReset = onReset;
     this.interval = interval;
     this.failures = 0;
     this.timer = null;
@@ -94,6 +95,16 @@ export class FeedPoller {
     this.onState(state, error);
   }
 
+  /** One request; resolves to true when there is more to fetch right away. */
+  async poll() {
+    throw new Error("a poller polls something");
+  }
+
+  /** A failed poll: resolves to true when the poller put it right (the next poll may work). */
+  async recover() {
+    return false;
+  }
+
   async tick() {
     this.timer = null;
     if (this.inFlight || !this.running || this.paused) return;
@@ -101,28 +112,13 @@ export class FeedPoller {
     const interval = document.hidden && !this.whileHidden ? this.hiddenInterval : this.interval;
     let next = interval * (0.9 + Math.random() * 0.2);
     try {
-      const page = await getFeed({ cursor: this.cursor, limit: PAGE_LIMIT });
+      const more = await this.poll();
       this.failures = 0;
       this.setState("ok");
-      if (!page.notModified) {
-        this.cursor = page.next || this.cursor;
-        if (page.events.length > 0) this.onEvents(page.events);
-        // A full page means there is more: fetch it right away.
-        if (page.events.length >= PAGE_LIMIT) next = 0;
-      }
+      if (more) next = 0;
     } catch (error) {
-      if (error instanceof ApiError && error.status === 400 && this.onReset) {
-        // The server no longer understands our cursor: start again from a fresh one.
-        try {
-          this.cursor = await this.onReset();
-          this.failures = 0;
-        } catch {
-          this.failures += 1;
-        }
-      } else {
+      if (!(await this.recover(error))) {
         this.failures += 1;
-      }
-      if (this.failures > 0) {
         this.setState(navigator.onLine === false ? "offline" : "error", error);
         next = backoff(this.failures, {
           base: this.interval,
@@ -133,5 +129,65 @@ export class FeedPoller {
       this.inFlight = false;
     }
     this.schedule(next);
+  }
+}
+
+export class FeedPoller extends Poller {
+  /**
+   * @param {object} o  as `Poller`, and:
+   * @param {string} o.cursor        feed cursor to start after
+   * @param {(events: object[]) => void} o.onEvents   called only when there are events
+   * @param {() => Promise<string>} [o.onReset]  the cursor was refused (400): return a new one
+   */
+  constructor({ cursor, onEvents, onReset = null, ...options }) {
+    super(options);
+    this.cursor = cursor;
+    this.onEvents = onEvents;
+    this.onReset = onReset;
+  }
+
+  async poll() {
+    const page = await getFeed({ cursor: this.cursor, limit: PAGE_LIMIT });
+    if (page.notModified) return false;
+    this.cursor = page.next || this.cursor;
+    if (page.events.length > 0) this.onEvents(page.events);
+    // A full page means there is more: fetch it right away.
+    return page.events.length >= PAGE_LIMIT;
+  }
+
+  async recover(error) {
+    if (!(error instanceof ApiError && error.status === 400 && this.onReset)) return false;
+    // The server no longer understands our cursor: start again from a fresh one.
+    try {
+      this.cursor = await this.onReset();
+      this.failures = 0;
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+export class SnapshotPoller extends Poller {
+  /**
+   * @param {object} o  as `Poller`, and:
+   * @param {(o: {etag: string|null}) => Promise<{notModified: boolean, view?: object, etag: string|null}>} o.fetch
+   *   one request of the view, conditional on the ETag of the view the page has
+   * @param {(view: object) => void} o.onView  called with each new view
+   */
+  constructor({ fetch, onView, ...options }) {
+    super(options);
+    this.fetch = fetch;
+    this.onView = onView;
+    this.etag = null;
+  }
+
+  async poll() {
+    const answer = await this.fetch({ etag: this.etag });
+    if (!answer.notModified) {
+      this.onView(answer.view);
+      this.etag = answer.etag; // only once the view is shown: else it comes again
+    }
+    return false;
   }
 }

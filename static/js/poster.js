@@ -3,21 +3,20 @@
 // (set at the bar), or `?title=`; while ordering is paused or closed the poster says so.
 // When the bar requires an ordering key, the QR code carries it (`/?k=…`): the poster reads
 // it with the bar token (typed once per tab, as on ?bar) and follows a new key live.
-// Beside the code, a compact "Ready: 12 15 18" strip from GET /api/board (js/boardpoll.js),
-// so one screen can be poster and pickup display at a small event.
+// Beside the code, a compact "Ready: 12 15 18" strip from GET /api/board, so one screen can
+// be poster and pickup display at a small event. The ticker and the menu's version come from
+// GET /api/visit (without a visitor): bounded, whatever the length of the evening.
 // State: one store (menu for drink names, the event, the key, ticker entries, the ready
 // numbers); `render(state)` draws it.
 
 import * as api from "./api.js";
 import { h, replace } from "./dom.js";
 import { t, localText, onLanguageChange } from "./i18n.js";
-import { FeedPoller } from "./poller.js";
-import { retry } from "./backoff.js";
+import { SnapshotPoller } from "./poller.js";
 import { createStore } from "./store.js";
-import { TickerView, tickerEntries } from "./ticker.js";
+import { TickerView } from "./ticker.js";
 import { qrSvg } from "./qr.js";
 import { session } from "./storage.js";
-import { BoardPoller } from "./boardpoll.js";
 
 const KEY_TOKEN = "bar_token"; // the bar page's key: one sign-in serves both in a tab
 
@@ -52,20 +51,16 @@ function shortUrl(href) {
 }
 
 const actions = {
-  menu: (state, { drinks, event }) => ({ ...state, menu: drinks, event }),
+  menu: (state, { drinks, event, etag }) => ({ ...state, menu: drinks, event, menuVersion: etag }),
   /** The ordering key (null: none required), or that the bar token is needed to read it. */
   key: (state, { orderKey = null, needToken = false, tokenError = "" }) => ({ ...state, orderKey, needToken, tokenError }),
-  /** The last events before the page opened: the first fill of the ticker. */
-  tail: (state, events) => ({ ...state, ticker: tickerEntries(state.ticker, events, TICKER_MAX) }),
   /** A new board: the ready orders' numbers, oldest first, and how many are ready. */
   board: (state, board) => ({
     ...state,
     ready: { numbers: board.orders.filter((o) => o.status === "ready").map((o) => o.number), total: board.total.ready },
   }),
-  events: (state, events) => {
-    const ticker = tickerEntries(state.ticker, events, TICKER_MAX);
-    return ticker === state.ticker ? state : { ...state, ticker };
-  },
+  /** A new GET /api/visit: the ticker's newest lines (newest first). */
+  visit: (state, visit) => ({ ...state, ticker: visit.ticker.slice(0, TICKER_MAX), tickerFilled: true }),
 };
 
 export async function start(main) {
@@ -79,6 +74,8 @@ export async function start(main) {
     needToken: false,
     tokenError: "",
     ticker: [],
+    tickerFilled: false, // the first view fills the ticker without announcing each line
+    menuVersion: null, // the ETag of the menu shown
     ready: { numbers: [], total: 0 },
   }, actions);
 
@@ -102,7 +99,7 @@ export async function start(main) {
       h("aside", { class: "poster-ticker", "aria-labelledby": "poster-ticker-title" }, els.tickerTitle, ticker.el)));
 
   /** Draws `state`; `previous` null (first render, new language) redraws everything. */
-  function render(state, previous = null, type = null) {
+  function render(state, previous = null) {
     if (!previous || state.event !== previous.event) {
       const { event } = state;
       els.title.textContent = state.title || localText(event?.title) || t("poster.title");
@@ -126,7 +123,7 @@ export async function start(main) {
       renderQr(state, keyed);
     }
     if (!previous || state.ready !== previous.ready) renderReady(state.ready);
-    const full = !previous || type === "tail" || state.menu !== previous.menu;
+    const full = !previous || state.tickerFilled !== previous.tickerFilled || state.menu !== previous.menu;
     ticker.render(state.ticker, state.menu, { full });
   }
   /** "Ready: 12 15 18 +3", or nothing while no order is ready. */
@@ -191,22 +188,24 @@ export async function start(main) {
   render(store.state);
   onLanguageChange(() => render(store.state));
 
-  const loadMenu = () => api.getMenu()
-    .then((m) => store.dispatch("menu", m))
-    .then(loadKey)
-    .catch(() => {});
+  let menuLoad = null;
+  const loadMenu = () => {
+    menuLoad ??= api.getMenu()
+      .then((m) => store.dispatch("menu", m))
+      .then(loadKey)
+      .catch(() => {})
+      .finally(() => { menuLoad = null; });
+    return menuLoad;
+  };
   loadMenu();
 
-  new BoardPoller({ onBoard: (board) => store.dispatch("board", board) }).start();
-
-  const page = await retry(() => api.getFeed({ tail: 50 }));
-  store.dispatch("tail", page.events);
-  new FeedPoller({
-    cursor: page.next,
-    onEvents: (events) => {
-      if (events.some((e) => e.kind === "settings" || e.kind === "menu")) loadMenu();
-      store.dispatch("events", events);
+  new SnapshotPoller({ fetch: api.getBoard, onView: (board) => store.dispatch("board", board) }).start();
+  new SnapshotPoller({
+    fetch: ({ etag }) => api.getVisit({ etag }),
+    onView: (visit) => {
+      // The bar changed a drink or the event's settings (or the key): read the menu again.
+      if (visit.menu !== store.state.menuVersion) loadMenu();
+      store.dispatch("visit", visit);
     },
-    onReset: async () => (await api.getFeed()).next,
   }).start();
 }

@@ -1,41 +1,14 @@
 // The live "Ana ordered Cappuccino" ticker, shared by the visitor page and the poster.
 //
-// `tickerEntries(entries, events, max)` is the pure part a view's store uses: the last `max`
-// placed/changed orders, newest first; cancelled ones leave; a name the bar hides becomes
-// "Guest #42" where it stands. `TickerView.render(entries)` puts
-// them on screen incrementally (a new order is one inserted node, a dropped one one removed
-// node) so that the aria-live log announces only what is new.
+// What it lists is the server's (GET /api/visit: the last orders placed or changed, newest
+// first, each once, without cancelled ones, "Guest #42" while the bar hides a name), so a
+// screen's ticker costs the same however many events there were. `TickerView.render(entries)`
+// puts them on screen incrementally (a new order is one inserted node, a dropped one one
+// removed node) so that the aria-live log announces only what is new.
 
 import { h } from "./dom.js";
 import { t, tNodes, drinkName, formatTime } from "./i18n.js";
 import { publicName } from "./names.js";
-
-/**
- * The ticker after feed `events` (oldest first): a new array when something changed, else
- * the same `entries`. Entries are `{id, number, nickname, drink, at}`, newest first
- * (`nickname` null while the bar hides it).
- */
-export function tickerEntries(entries, events, max) {
-  let next = entries;
-  for (const event of events) {
-    const order = event.order;
-    if (!order) continue;
-    if (event.kind === "placed" || event.kind === "changed") {
-      next = [
-        { id: order.id, number: order.number, nickname: order.nickname, drink: order.drink, at: event.at },
-        ...next.filter((e) => e.id !== order.id),
-      ];
-    } else if (event.kind === "moderated") {
-      // The bar hid the name (or showed it again): the entry changes where it stands.
-      if (next.some((e) => e.id === order.id && e.nickname !== order.nickname)) {
-        next = next.map((e) => (e.id === order.id ? { ...e, nickname: order.nickname } : e));
-      }
-    } else if (event.kind === "cancelled" && next.some((e) => e.id === order.id)) {
-      next = next.filter((e) => e.id !== order.id);
-    }
-  }
-  return next.length > max ? next.slice(0, max) : next;
-}
 
 export class TickerView {
   constructor() {

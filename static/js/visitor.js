@@ -3,27 +3,30 @@
 //
 // All state is in one store; `render(state, previous)` draws the parts whose slice changed.
 // Clicks are handled by one delegated listener (`data-action`); effects (the API, the
-// sender loop, the feed) dispatch actions and read `store.state`.
+// sender loop, the view's poller) dispatch actions and read `store.state`.
 //
 // A tapped drink becomes a *pending* order in localStorage with a fresh request_id and is
 // sent until the server answers; lost Wi-Fi or a reload only delay it, and a retry with the
 // same request_id never creates a second order.
 //
+// Live: GET /api/visit every ~2 s (304 while nothing changed) brings the visitor's order,
+// how many orders are before it and the bar's recent wait, the ticker's last lines and the
+// menu's version — bounded, so a phone's poll costs the same however busy the evening.
+//
 // Being told when the drink is ready: Web Push on request (a tap on "notify me"), else the
-// fallbacks — the screen kept on, the feed polled slowly while the page is hidden, and sound,
+// fallbacks — the screen kept on, the view polled slowly while the page is hidden, and sound,
 // vibration and the tab title when the page is visible again. Other tabs of the same visitor
-// follow through `storage` events of the keys below, plus the feed.
+// follow through `storage` events of the keys below, plus the view.
 
 import * as api from "./api.js";
 import { h, replace } from "./dom.js";
 import { t, tNodes, drinkName, statusName, formatTime, localText, onLanguageChange, applyStatic, currentLanguage } from "./i18n.js";
 import { local, uuid } from "./storage.js";
-import { FeedPoller } from "./poller.js";
-import { backoff, retry, sleep } from "./backoff.js";
+import { SnapshotPoller } from "./poller.js";
+import { backoff, sleep } from "./backoff.js";
 import { createStore } from "./store.js";
-import { TickerView, tickerEntries } from "./ticker.js";
-import { keepKnownName } from "./names.js";
-import { drinkPicture, applyDrinkEvent } from "./drinks.js";
+import { TickerView } from "./ticker.js";
+import { drinkPicture } from "./drinks.js";
 import { STATUSES, OPEN, NEXT, VISITOR_MAY_CHANGE, NICKNAME_MAX_CHARS } from "./rules.js";
 import * as pwa from "./pwa.js";
 
@@ -35,10 +38,13 @@ const KEY_ORDER_KEY = "order_key";
 const KEY_MENU = "menu"; // the last menu, shown when a reload finds no network
 const KEY_PUSH = "push"; // {orderId}: notifications were turned on for this order
 const READY = "ready";
-/** How often the feed is polled while the page is hidden and push is not on. */
+/** How often the view is polled while the page is hidden and push is not on. */
 const HIDDEN_POLL_MS = 15000;
 const TICKER_MAX = 10;
+/** A closed order stays on screen this long after its last change (then: "no order yet"). */
 const RECENT_MS = 2 * 60 * 60 * 1000;
+/** How often the wait estimate counts down. */
+const CLOCK_MS = 15000;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The path of an order that is not cancelled: from the first status along NEXT. */
@@ -104,7 +110,7 @@ const actions = {
       ? state
       : { ...state, nicknameLength: length, nicknameError };
   },
-  menu: (state, { drinks, event }) => ({ ...state, menu: drinks, event, menuError: false }),
+  menu: (state, { drinks, event, etag }) => ({ ...state, menu: drinks, event, menuVersion: etag, menuError: false }),
   /** The event's settings, newer than ours (e.g. from a refusal). */
   event: (state, event) => (state.event && state.event.version >= event.version ? state : { ...state, event }),
   /** The menu could not be loaded: the one this phone saved last, if any, meanwhile. */
@@ -152,23 +158,24 @@ const actions = {
     }, order);
     return event ? actions.event(next, event) : next;
   },
-  /** Feed events: drinks change the menu, events of our order move it, orders feed the ticker. */
-  events: (state, { events, tail = false }) => {
-    let next = state;
-    let menu = state.menu;
-    for (const event of events) {
-      if (event.kind === "drink" && event.drink) {
-        if (menu) menu = menu.map((d) => (d.id === event.drink.id ? applyDrinkEvent(d, event.drink) : d));
-      } else if (event.order && next.order && event.order.id === next.order.id && event.order.version > next.order.version) {
-        // A name the bar hid from public screens arrives as null: the visitor keeps theirs.
-        // Who cancelled and why are not public (not in the feed): `refreshMine` reads them.
-        next = withOrder(next, { ...keepKnownName(event.order, next.order), updated_at: event.at, cancelled_by: null, cancel_reason: null });
-      }
-    }
-    const ticker = tickerEntries(state.ticker, events, TICKER_MAX);
-    if (menu === state.menu && ticker === state.ticker && next === state && !tail) return state;
-    return { ...next, menu, ticker, tickerFilled: next.tickerFilled || tail };
+  /**
+   * A new GET /api/visit: the visitor's latest order (while open, lately closed, or the one on
+   * screen), where it stands (how many are before it, the recent wait, the server's clock
+   * against ours) and the ticker's newest lines.
+   */
+  visit: (state, { visit, receivedAt }) => {
+    const latest = visit.order;
+    const shown = latest && (OPEN.includes(latest.status) || visit.now - latest.updated_at < RECENT_MS || state.order?.id === latest.id);
+    return {
+      ...(shown ? withOrder(state, latest) : state),
+      place: latest ? { orderId: latest.id, ahead: visit.ahead, wait: visit.wait, skew: visit.now - receivedAt } : null,
+      clock: receivedAt,
+      ticker: visit.ticker.slice(0, TICKER_MAX),
+      tickerFilled: true,
+    };
   },
+  /** Time passes: the estimate counts down. */
+  clock: (state, clock) => ({ ...state, clock }),
 };
 
 const store = createStore({
@@ -184,7 +191,10 @@ const store = createStore({
   notice: null, // {key, params, kind}
   nicknameError: null,
   nicknameLength: 0,
-  ticker: [], // newest first
+  menuVersion: null, // the ETag of the menu shown (GET /api/visit names the current one)
+  place: null, // {orderId, ahead, wait, skew}: where the latest order stands (GET /api/visit)
+  clock: Date.now(), // this device's time, every CLOCK_MS
+  ticker: [], // newest first (GET /api/visit)
   tickerFilled: false,
   push: "idle", // see the push action
   pushOrder: null, // the order id notifications are on for
@@ -245,6 +255,7 @@ function build(main) {
     nicknameCount: form.querySelector("#nickname-count"),
     net: h("div", { class: "net", role: "status", "aria-live": "polite" }),
     status: h("section", { class: "status-area", "aria-live": "polite", "aria-atomic": "true", "aria-labelledby": "status-title" }),
+    place: h("p", { class: "order-place", id: "order-place", hidden: true }),
     alerts: h("section", { class: "alerts", "aria-labelledby": "alerts-title" }),
     notice: h("div", { class: "notice-area", role: "alert" }),
     title: h("h1", { class: "page-title" }),
@@ -261,6 +272,7 @@ function build(main) {
       form,
       els.net,
       els.status,
+      els.place,
       els.alerts,
       els.notice,
       h("section", { class: "menu", "aria-labelledby": "menu-title" },
@@ -305,6 +317,7 @@ function render(state, previous = null) {
   if (changed("nicknameError", "nicknameLength")) renderNickname(state);
   if (changed("net", "pending")) renderNet(state);
   if (changed("pending", "order", "net", "menu", "cancelling")) renderStatus(state);
+  if (changed("pending", "order", "place", "clock")) renderPlace(state);
   if (changed("notice")) renderNotice(state);
   if (changed("event", "orderKey")) renderEvent(state);
   if (changed("menu", "menuError", "pending", "order", "event", "orderKey")) renderGrid(state);
@@ -467,6 +480,31 @@ function renderStatus(state) {
     );
   }
   replace(els.status, card);
+}
+
+/**
+ * Where the waiting order stands: "3 orders before yours" while it may still change, and
+ * "ready in about 4 min" from the bar's recent median wait, counted from when it was placed;
+ * nothing when the server has too little data. Outside the status card's live region, so
+ * that the countdown does not read the whole card out again; the text changes only when
+ * what it says changes.
+ */
+function placeText({ order, place, pending, clock }) {
+  if (pending || !order || !place || place.orderId !== order.id || place.ahead === null) return "";
+  const parts = [];
+  if (mayChange(order)) parts.push(place.ahead === 0 ? t("order.ahead_none") : t("order.ahead", { n: place.ahead }));
+  if (place.wait) {
+    const remaining = order.placed_at + place.wait.median_ms - (clock + place.skew);
+    const minutes = Math.ceil(remaining / 60000);
+    parts.push(minutes >= 1 ? t("order.estimate", { minutes }) : t("order.estimate_soon"));
+  }
+  return parts.join(" ");
+}
+
+function renderPlace(state) {
+  const text = placeText(state);
+  if (els.place.textContent !== text) els.place.textContent = text;
+  els.place.hidden = !text;
 }
 
 /** How the visitor will hear that the drink is ready: push, or which fallbacks are active. */
@@ -764,28 +802,18 @@ async function cancel() {
 
 // ---------------------------------------------------------------- live updates
 
-function onEvents(events, { tail = false } = {}) {
-  const { menu } = store.state;
-  if (menu && events.some((e) => e.kind === "drink" && e.drink && !menu.some((d) => d.id === e.drink.id))) {
-    loadMenu(); // a drink the bar added since the menu was loaded
-  } else if (events.some((e) => e.kind === "settings" || e.kind === "menu")) {
-    loadMenu(); // the event's settings or the menu changed: read them again
-  }
-  const own = store.state.order;
-  store.dispatch("events", { events, tail });
-  // Our order was cancelled: the bar may have said why (GET /api/mine has the reason).
-  if (own && events.some((e) => e.order?.id === own.id && e.order.status === "cancelled" && e.order.version > own.version)) {
-    refreshMine();
-  }
-}
+let menuLoad = null;
 
-async function loadMenu() {
-  try {
-    store.dispatch("menu", await api.getMenu());
-  } catch {
-    store.dispatch("menuFailed", local.get(KEY_MENU));
-    setTimeout(loadMenu, 5000);
-  }
+/** Reads the menu (one request at a time), again every 5 s while that fails. */
+function loadMenu() {
+  menuLoad ??= api.getMenu()
+    .then((menu) => store.dispatch("menu", menu))
+    .catch(() => {
+      store.dispatch("menuFailed", local.get(KEY_MENU));
+      setTimeout(loadMenu, 5000);
+    })
+    .finally(() => { menuLoad = null; });
+  return menuLoad;
 }
 
 // ---------------------------------------------------------------- notifications
@@ -896,42 +924,21 @@ function onStorage(event) {
   }
 }
 
-async function startFeed() {
-  const page = await retry(() => api.getFeed({ tail: 50 }), {
-    onFailure: () => store.dispatch("net", navigator.onLine === false ? "offline" : "error"),
-  });
-  // The tail fills the ticker; drink and own-order events in it (a reload) count too.
-  onEvents(page.events.slice(-50), { tail: true });
-  if (!store.state.pending) store.dispatch("net", "ok");
-  poller = new FeedPoller({
-    cursor: page.next,
-    onEvents,
-    onState: (s) => {
-      if (store.state.pending) return; // the sender reports the connection while it works
-      store.dispatch("net", s);
-      if (s === "ok") refreshMine();
+/** Polls GET /api/visit: the order, where it stands, the ticker, the menu's version. */
+function startVisit() {
+  poller = new SnapshotPoller({
+    fetch: ({ etag }) => api.getVisit({ visitorId: store.state.visitorId, etag }),
+    onView: (visit) => {
+      // The bar changed a drink or the event's settings: read the menu again.
+      if (visit.menu !== store.state.menuVersion) loadMenu();
+      store.dispatch("visit", { visit, receivedAt: Date.now() });
     },
-    onReset: async () => {
-      const fresh = await api.getFeed();
-      refreshMine();
-      return fresh.next;
+    onState: (net) => {
+      if (!store.state.pending) store.dispatch("net", net); // else the sender reports it
     },
   });
   poller.start();
-}
-
-async function refreshMine() {
-  try {
-    const { orders } = await api.getMine(store.state.visitorId);
-    const latest = orders[0];
-    if (!latest) return;
-    const recent = Date.now() - (latest.updated_at || 0) < RECENT_MS;
-    if (OPEN.includes(latest.status) || recent || store.state.order?.id === latest.id) {
-      store.dispatch("order", latest);
-    }
-  } catch {
-    /* the feed keeps the order current; the cached copy stays on screen meanwhile */
-  }
+  setInterval(() => store.dispatch("clock", Date.now()), CLOCK_MS);
 }
 
 // ---------------------------------------------------------------- start
@@ -1002,7 +1009,7 @@ export async function start(main) {
   });
   if (navigator.onLine === false) store.dispatch("net", "offline");
   if (store.state.pending) sendPending();
-  await Promise.all([loadMenu(), refreshMine()]);
-  await startFeed();
+  loadMenu();
+  startVisit();
   fallbacks(store.state, store.state);
 }

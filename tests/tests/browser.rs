@@ -165,6 +165,11 @@ async fn visitor_sees_ready_after_the_bar_advances_the_order() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_visitor_sees_how_many_orders_are_before_theirs_and_when_it_should_be_ready() {
+    run_scenario("queue_place").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_starts_exactly_the_waiting_espressos_and_reports_what_another_tablet_changed() {
     let Some(app) = run_scenario("bar_batch").await else {
         return;

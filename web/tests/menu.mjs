@@ -69,9 +69,9 @@ await scenario("the bar sets the menu", async (browser) => {
   await v.locator('button.drink[data-drink="cappuccino"] img[src="/img/drinks/latte.svg"]').waitFor({ timeout: 10000 });
   log("an icon picked at the bar shows on the phone");
 
-  // Take water off the menu while this phone hears nothing (its feed cut): its tap is
+  // Take water off the menu while this phone hears nothing (its polls cut): its tap is
   // refused with a clear message, and the menu it then reads has no water.
-  await v.route("**/api/feed**", (route) => route.abort("internetdisconnected"));
+  await v.route("**/api/visit**", (route) => route.abort("internetdisconnected"));
   const waterRow = b.locator('.stock-row[data-drink="water"]');
   await waterRow.locator("summary").click();
   await waterRow.locator('button[data-action="retire-drink"]').click();
@@ -79,7 +79,7 @@ await scenario("the bar sets the menu", async (browser) => {
   await v.fill("#nickname", "Late Lou");
   await v.click('button.drink[data-drink="water"]');
   await v.locator(".notice", { hasText: "nicht mehr" }).waitFor({ timeout: 10000 });
-  await v.unroute("**/api/feed**");
+  await v.unroute("**/api/visit**");
   await v.locator('button.drink[data-drink="water"]').waitFor({ state: "detached", timeout: 10000 });
   const refused = await fetch(`${APP_URL}/api/orders`, {
     method: "POST",

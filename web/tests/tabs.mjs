@@ -58,12 +58,12 @@ await scenario("two tabs of one visitor stay in step", async (browser) => {
 
   // Tab 2 goes to the background: it says which fallbacks are on and keeps polling, slower.
   await two.locator(".alerts-fallbacks .fallback-poll").waitFor();
-  let feedWhileHidden = 0;
+  let pollsWhileHidden = 0;
   two.on("request", (r) => {
-    if (r.url().includes("/api/feed")) feedWhileHidden += 1;
+    if (r.url().includes("/api/visit")) pollsWhileHidden += 1;
   });
   await two.evaluate(() => window.__setHidden(true));
-  await waitUntil("a feed poll of the hidden tab", () => feedWhileHidden >= 1, { timeout: 25000 });
+  await waitUntil("a poll of the hidden tab", () => pollsWhileHidden >= 1, { timeout: 25000 });
   await advance(id, "preparing");
   await one.locator(".status-card.status-preparing").waitFor();
   await advance(id, "ready");
