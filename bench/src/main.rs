@@ -8,7 +8,8 @@
 //! ```text
 //! bench --admin-url postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 //!       [--root DIR] [--out DIR] [--scale 1.0] [--rush-secs 30]
-//!       [--phones 2500] [--orders-per-sec 20] [--tablets 3] [--replicas 3] [--secs 60]
+//!       [--phones 2500] [--phones-poll visit|feed] [--orders-per-sec 20] [--tablets 3]
+//!       [--replicas 3] [--secs 60]
 //!       [--only-replicas] [--devhost-bin ROOT/target/release/devhost]
 //! ```
 //! Every phase is bounded in time; `--scale 0.3` shortens phases 1-6 for a smoke run. Phase
@@ -16,7 +17,7 @@
 //! nginx, sized by its own flags.
 
 use ::bench::load;
-use ::bench::replicas::{self as replicated, Plan, RushOnReplicas, Setup};
+use ::bench::replicas::{self as replicated, PhonePoll, Plan, RushOnReplicas, Setup};
 mod phases;
 mod report;
 mod rush;
@@ -67,9 +68,13 @@ struct Args {
     /// Seconds of the order rush (1..600).
     #[arg(long, default_value_t = 30.0, value_parser = within(1.0, 600.0))]
     rush_secs: f64,
-    /// Phase 7 (rush on replicas): phones polling the feed every 2 s.
+    /// Phase 7 (rush on replicas): phones polling every 2 s.
     #[arg(long, default_value_t = 2_500)]
     phones: usize,
+    /// Phase 7: what the phones poll: `visit` (GET /api/visit, as the visitor page does) or
+    /// `feed` (the whole public feed, as it did before).
+    #[arg(long, value_enum, default_value_t = PhonePoll::Visit)]
+    phones_poll: PhonePoll,
     /// Phase 7: orders per second, each from a new guest.
     #[arg(long, default_value_t = 20.0, value_parser = within(0.1, 1_000.0))]
     orders_per_sec: f64,
@@ -117,6 +122,7 @@ fn rush_on_replicas(
     for (replicas, kill) in runs {
         let plan = Plan {
             phones: args.phones,
+            poll: args.phones_poll,
             orders_per_sec: args.orders_per_sec,
             tablets: args.tablets,
             replicas,

@@ -1,16 +1,19 @@
 //! The rush on replicas: `devhost serve` processes behind nginx (`devhost::replicas`)
-//! against one fresh database; phones polling the feed, orders from new guests, bar tablets
-//! moving orders on with versions; optionally one replica killed with SIGKILL at a third of
-//! the time and restarted at half. Clients retry what a dead replica costs them (502, 503,
-//! 504, connection errors, timeouts) with the same request (`request_id` for orders), as
-//! the pages do. Afterwards it checks, against the database:
+//! against one fresh database; phones polling (`GET /api/visit` as the visitor page does,
+//! or the whole public feed as it did before: [`PhonePoll`]), orders from new guests, bar
+//! tablets moving orders on with versions; optionally one replica killed with SIGKILL at a
+//! third of the time and restarted at half. Clients retry what a dead replica costs them
+//! (502, 503, 504, connection errors, timeouts) with the same request (`request_id` for
+//! orders), as the pages do. Afterwards it checks, against the database:
 //!
 //! - every acknowledged order exists exactly once, and no guest has two orders;
 //! - every order a tablet saw reached the phone of its guest: that phone's last seen status
-//!   and version of it are the database's;
-//! - every phone got every feed event exactly once and in order: its sequence of events
-//!   (counted, and folded into a hash) equals the database's `order_events` after the
-//!   start, ordered by `(tx, seq)`.
+//!   and version of it are the database's (with `visit`, for each phone's latest guest: a
+//!   phone shows its guest's latest order);
+//! - `feed`: every phone got every feed event exactly once and in order: its sequence of
+//!   events (counted, and folded into a hash) equals the database's `order_events` after
+//!   the start, ordered by `(tx, seq)`; `visit`: every ticker a phone received lists each
+//!   order once, newest first.
 //!
 //! It reports p50/p99 per endpoint, errors by kind (those within [`FAULT_WINDOW`] of the
 //! kill apart), the replicas' CPU time per request (`/proc/<pid>/stat` utime + stime of
@@ -64,14 +67,35 @@ const CATCH_UP_CONCURRENCY: usize = 16;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 const FEED: &str = "GET /api/feed";
+const VISIT: &str = "GET /api/visit";
 const PLACE: &str = "POST /api/orders";
 const QUEUE: &str = "GET /api/queue";
 const PATCH: &str = "PATCH /api/orders/{id}";
+
+/// What a phone polls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum PhonePoll {
+    /// `GET /api/visit` with its guest's visitor id, as the visitor page does (issue 16).
+    Visit,
+    /// The whole public feed, as the visitor page did before (every event of every order).
+    Feed,
+}
+
+impl PhonePoll {
+    fn endpoint(self) -> &'static str {
+        match self {
+            PhonePoll::Visit => VISIT,
+            PhonePoll::Feed => FEED,
+        }
+    }
+}
 
 /// What to run.
 #[derive(Debug, Clone, Serialize)]
 pub struct Plan {
     pub phones: usize,
+    pub poll: PhonePoll,
     pub orders_per_sec: f64,
     pub tablets: usize,
     pub replicas: usize,
@@ -100,8 +124,9 @@ impl Plan {
             String::new()
         };
         format!(
-            "{} phones polling every {} s, {} orders/s, {} tablets, {} s on {} replica(s){fault}",
+            "{} phones polling {} every {} s, {} orders/s, {} tablets, {} s on {} replica(s){fault}",
             self.phones,
+            self.poll.endpoint(),
             POLL_EVERY.as_secs(),
             self.orders_per_sec,
             self.tablets,
@@ -138,10 +163,14 @@ pub struct Checks {
     /// Of those, orders whose guest's phone last saw another status or version than the
     /// database holds.
     pub stale_on_phone: u64,
+    /// Of those, orders not checked: with `visit`, a phone shows only its latest guest's
+    /// order (0 while there are at least as many phones as orders).
+    pub not_latest_on_phone: u64,
     /// Feed events after the start, in the database.
     pub events: u64,
-    /// Phones whose sequence of events differs from the database's (missing, repeated or
-    /// out of order), and phones that did not catch up by the deadline.
+    /// `feed`: phones whose sequence of events differs from the database's (missing,
+    /// repeated or out of order); `visit`: phones that received a ticker listing an order
+    /// twice or out of order. And phones that did not catch up by the deadline.
     pub phones_out_of_step: u64,
     pub phones_not_caught_up: u64,
 }
@@ -170,8 +199,11 @@ pub struct RushOnReplicas {
     pub unexpected_errors: BTreeMap<String, u64>,
     /// Requests retried (a retry is a request of its own in `endpoints`).
     pub retries: u64,
-    pub feed_200: u64,
-    pub feed_304: u64,
+    /// The phones' polls answered 200 and 304, and the bytes of their bodies.
+    pub poll_200: u64,
+    pub poll_304: u64,
+    pub poll_bytes: u64,
+    pub bytes_per_poll: f64,
     pub status_changes: u64,
     pub version_conflicts: u64,
     /// PATCHes found applied when retried (the answer to the first was lost).
@@ -189,9 +221,10 @@ pub struct RushOnReplicas {
     /// Replica CPU milliseconds per request.
     pub cpu_ms_per_request: f64,
     pub nginx_cpu_ms_per_request: f64,
-    /// PostgreSQL transactions of the rush's database per request.
+    /// PostgreSQL transactions of the rush's database per request, and per second of load.
     pub transactions: u64,
     pub transactions_per_request: f64,
+    pub transactions_per_sec: f64,
     /// How statements were counted.
     pub statements_counted_by: String,
     /// What the replicas logged as errors or warnings (a 500's cause: a trap, a component's
@@ -234,7 +267,14 @@ impl RushOnReplicas {
                 c.stale_on_phone == 0,
             ),
             (
-                format!("rush on {on}: every phone got every event once, in order"),
+                match plan.poll {
+                    PhonePoll::Feed => {
+                        format!("rush on {on}: every phone got every event once, in order")
+                    }
+                    PhonePoll::Visit => format!(
+                        "rush on {on}: every ticker a phone got lists each order once, in order"
+                    ),
+                },
                 format!(
                     "{} out of step, {} not caught up ({} events)",
                     c.phones_out_of_step, c.phones_not_caught_up, c.events
@@ -247,7 +287,7 @@ impl RushOnReplicas {
                 self.unexpected() == 0,
             ),
         ];
-        for endpoint in [FEED, PLACE] {
+        for endpoint in [plan.poll.endpoint(), PLACE] {
             let p99 = self.p99(endpoint);
             out.push((
                 format!("rush on {on}: {endpoint} p99 <= 100 ms"),
@@ -265,12 +305,14 @@ impl RushOnReplicas {
             return s;
         };
         s.push_str(&format!(
-            "Rush on replicas: {} ({:.0} s with the catch-up). Feed: {} × 200, {} × 304. \
+            "Rush on replicas: {} ({:.0} s with the catch-up). Phones' polls: {} × 200, {} × 304, \
+             **{:.0} bytes per poll**. \
              Status changes: {}, version conflicts (409, expected): {}, retries: {}.\n\n",
             plan.describe(),
             self.seconds,
-            self.feed_200,
-            self.feed_304,
+            self.poll_200,
+            self.poll_304,
+            self.bytes_per_poll,
             self.status_changes,
             self.version_conflicts,
             self.retries
@@ -314,10 +356,11 @@ impl RushOnReplicas {
         s.push_str(&format!(
             "\nErrors in the fault window: {}. Unexpected errors: {}.\n\
              Checks: {} orders acknowledged, {} lost, {} duplicated, {} stored without \
-             acknowledgement; {} orders seen by tablets, {} stale on their guest's phone; \
+             acknowledgement; {} orders seen by tablets, {} stale on their guest's phone \
+             ({} not their phone's latest); \
              {} events, {} phones out of step, {} not caught up: **{}**.\n\
              Cost: {} requests; replicas {:.1} s CPU = **{:.3} ms per request** (nginx {:.3} ms); \
-             **{:.2} PostgreSQL transactions per request** ({}).\n",
+             **{:.2} PostgreSQL transactions per request**, {:.0} per second ({}).\n",
             kinds(&self.fault_errors),
             kinds(&self.unexpected_errors),
             c.acknowledged,
@@ -326,6 +369,7 @@ impl RushOnReplicas {
             c.unacknowledged_stored,
             c.seen_by_tablets,
             c.stale_on_phone,
+            c.not_latest_on_phone,
             c.events,
             c.phones_out_of_step,
             c.phones_not_caught_up,
@@ -335,6 +379,7 @@ impl RushOnReplicas {
             self.cpu_ms_per_request,
             self.nginx_cpu_ms_per_request,
             self.transactions_per_request,
+            self.transactions_per_sec,
             self.statements_counted_by,
         ));
         s
@@ -438,6 +483,7 @@ async fn run_on(
         fault_errors: Mutex::new(BTreeMap::new()),
         unexpected_errors: Mutex::new(BTreeMap::new()),
         killed_at: Mutex::new(None),
+        guests: Mutex::new(HashMap::new()),
     });
     let cpu_before = {
         let guard = lock(&replicas);
@@ -490,6 +536,7 @@ async fn run_on(
     result.transactions = (xacts_after - xacts_before).max(0) as u64;
     let requests = result.requests.max(1) as f64;
     result.transactions_per_request = round3(result.transactions as f64 / requests);
+    result.transactions_per_sec = round3(result.transactions as f64 / result.seconds.max(1e-3));
     result.replicas_cpu_seconds = round3(cpu_after.0 - cpu_before.0);
     result.nginx_cpu_seconds = round3(cpu_after.1 - cpu_before.1);
     result.cpu_ms_per_request = round3(result.replicas_cpu_seconds * 1000.0 / requests);
@@ -543,6 +590,9 @@ struct Ctx {
     fault_errors: Mutex<BTreeMap<String, u64>>,
     unexpected_errors: Mutex<BTreeMap<String, u64>>,
     killed_at: Mutex<Option<Instant>>,
+    /// Per phone: its latest guest and that guest's visitor id (set before the order is
+    /// sent, as the page keeps its id before it orders).
+    guests: Mutex<HashMap<usize, (usize, String)>>,
 }
 
 impl Ctx {
@@ -565,10 +615,11 @@ impl Ctx {
     }
 }
 
-/// An answer: status, `Retry-After`, body.
+/// An answer: status, `Retry-After`, `ETag`, body.
 struct Answer {
     status: u16,
     retry_after: Option<u64>,
+    etag: Option<String>,
     body: Vec<u8>,
 }
 
@@ -608,10 +659,15 @@ async fn exchange(request: reqwest::RequestBuilder) -> Result<Answer, String> {
         .headers()
         .get("retry-after")
         .and_then(|v| v.to_str().ok()?.parse().ok());
+    let etag = response
+        .headers()
+        .get("etag")
+        .and_then(|v| Some(v.to_str().ok()?.to_string()));
     let body = response.bytes().await.map_err(|e| failure_kind(&e))?;
     Ok(Answer {
         status,
         retry_after,
+        etag,
         body: body.to_vec(),
     })
 }
@@ -751,20 +807,113 @@ fn fold(hash: u64, key: &str) -> u64 {
     h.finish()
 }
 
-/// One phone: its cursor, what it received, and its guests' orders as it last saw them.
+/// What a phone reads of `GET /api/visit`.
+#[derive(Deserialize)]
+struct Visit {
+    order: Option<VisitOrder>,
+    ticker: Vec<TickerLine>,
+}
+
+#[derive(Deserialize)]
+struct VisitOrder {
+    id: i64,
+    status: String,
+    version: i64,
+}
+
+#[derive(Deserialize)]
+struct TickerLine {
+    id: i64,
+}
+
+/// Whether a ticker lists each order once and keeps the orders it shares with the phone's
+/// previous ticker in the same order (no line jumps above a newer one: in the rush no order
+/// is changed, which would move it up). Times are not compared: an order's time is its
+/// transaction's start, and of two concurrent placements the one that started first may
+/// commit, and so be listed, second.
+fn ticker_in_order(previous: &[i64], lines: &[TickerLine]) -> bool {
+    let ids: Vec<i64> = lines.iter().map(|l| l.id).collect();
+    let unique: HashSet<i64> = ids.iter().copied().collect();
+    let kept: Vec<i64> = previous
+        .iter()
+        .copied()
+        .filter(|id| unique.contains(id))
+        .collect();
+    let now: Vec<i64> = ids.iter().copied().filter(|id| kept.contains(id)).collect();
+    unique.len() == ids.len() && kept == now
+}
+
+/// One phone: its cursor (feed) or ETag (visit), what it received, and its guests' orders
+/// as it last saw them.
 #[derive(Default)]
 struct Phone {
     cursor: String,
+    etag: Option<String>,
     events: u64,
     hash: u64,
+    /// Tickers that listed an order twice or out of order, and the last ticker's order ids.
+    tickers_out_of_order: u64,
+    ticker: Vec<i64>,
     own: HashMap<i64, (String, i64)>,
-    feed_200: u64,
-    feed_304: u64,
+    poll_200: u64,
+    poll_304: u64,
+    poll_bytes: u64,
 }
 
 impl Phone {
-    /// One poll: pages until one comes back short (or 304). Returns whether it caught up.
+    /// One poll; returns whether it caught up.
     async fn poll(&mut self, ctx: &Ctx, index: usize) -> bool {
+        match ctx.plan.poll {
+            PhonePoll::Feed => self.poll_feed(ctx, index).await,
+            PhonePoll::Visit => self.poll_visit(ctx, index).await,
+        }
+    }
+
+    /// `GET /api/visit` with the visitor id of the phone's latest guest (none before its
+    /// first order: a phone that has not ordered yet), conditional on the last ETag.
+    async fn poll_visit(&mut self, ctx: &Ctx, index: usize) -> bool {
+        let visitor = lock(&ctx.guests).get(&index).map(|(_, v)| v.clone());
+        let answer = with_retries(ctx, VISIT, &[200, 304], false, || {
+            let mut request = ctx.http.get(ctx.url("/api/visit"));
+            if let Some(v) = &visitor {
+                request = request.header("x-visitor-id", v);
+            }
+            if let Some(etag) = &self.etag {
+                request = request.header("if-none-match", etag);
+            }
+            request
+        })
+        .await
+        .0;
+        match answer {
+            Ok(a) if a.status == 304 => {
+                self.poll_304 += 1;
+                true
+            }
+            Ok(a) if a.status == 200 => {
+                self.poll_200 += 1;
+                self.poll_bytes += a.body.len() as u64;
+                let Ok(visit) = serde_json::from_slice::<Visit>(&a.body) else {
+                    ctx.error("visit 200 without a view", false);
+                    return false;
+                };
+                // A new guest's id changes the view: the ETag is kept only for the same id.
+                self.etag = a.etag.filter(|_| visitor.is_some());
+                if !ticker_in_order(&self.ticker, &visit.ticker) {
+                    self.tickers_out_of_order += 1;
+                }
+                self.ticker = visit.ticker.iter().map(|l| l.id).collect();
+                if let Some(o) = visit.order {
+                    self.own.insert(o.id, (o.status, o.version));
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The feed: pages until one comes back short (or 304).
+    async fn poll_feed(&mut self, ctx: &Ctx, index: usize) -> bool {
         for _ in 0..MAX_PAGES_PER_POLL {
             let path = format!("/api/feed?after={}&limit={FEED_LIMIT}", self.cursor);
             let etag = format!("\"{}\"", self.cursor);
@@ -775,11 +924,12 @@ impl Phone {
             .0;
             match answer {
                 Ok(a) if a.status == 304 => {
-                    self.feed_304 += 1;
+                    self.poll_304 += 1;
                     return true;
                 }
                 Ok(a) if a.status == 200 => {
-                    self.feed_200 += 1;
+                    self.poll_200 += 1;
+                    self.poll_bytes += a.body.len() as u64;
                     let Ok(page) = serde_json::from_slice::<Page>(&a.body) else {
                         ctx.error("feed 200 without a page", false);
                         return false;
@@ -852,8 +1002,10 @@ async fn orders(ctx: Arc<Ctx>, deadline: Instant) -> Vec<Acked> {
         let ctx = ctx.clone();
         inflight.push(tokio::spawn(async move {
             let drink = ["espresso", "cappuccino", "tea", "water", "fruit-juice"][n % 5];
+            let visitor = uuid::Uuid::new_v4().to_string();
+            lock(&ctx.guests).insert(n % ctx.plan.phones.max(1), (n, visitor.clone()));
             let body = serde_json::json!({
-                "visitor_id": uuid::Uuid::new_v4().to_string(),
+                "visitor_id": visitor,
                 "nickname": nickname(n),
                 "drink": drink,
                 "request_id": uuid::Uuid::new_v4().to_string(),
@@ -1036,7 +1188,7 @@ async fn drive(
     replicas: Arc<Mutex<Option<Replicas>>>,
     db: &tokio_postgres::Client,
 ) -> anyhow::Result<(RushOnReplicas, Observed)> {
-    let cursor = {
+    let cursor = if ctx.plan.poll == PhonePoll::Feed {
         let a = with_retries(&ctx, FEED, &[200], false, || {
             ctx.http.get(ctx.url("/api/feed"))
         })
@@ -1046,6 +1198,8 @@ async fn drive(
         serde_json::from_slice::<Page>(&a.body)
             .context("GET /api/feed: no page")?
             .next
+    } else {
+        String::new()
     };
     let deadline = ctx.start + Duration::from_secs_f64(ctx.plan.secs);
     let fault = tokio::spawn(fault(ctx.clone(), replicas));
@@ -1109,9 +1263,12 @@ async fn drive(
         ..Default::default()
     };
     for (p, _) in &phones {
-        result.feed_200 += p.feed_200;
-        result.feed_304 += p.feed_304;
+        result.poll_200 += p.poll_200;
+        result.poll_304 += p.poll_304;
+        result.poll_bytes += p.poll_bytes;
     }
+    result.bytes_per_poll =
+        round3(result.poll_bytes as f64 / (result.poll_200 + result.poll_304).max(1) as f64);
     result.endpoints = lock(&ctx.recorders)
         .iter()
         .map(|(k, v)| (k.to_string(), v.summary()))
@@ -1123,12 +1280,15 @@ async fn drive(
             .map(|(p, caught_up)| PhoneState {
                 events: p.events,
                 hash: p.hash,
+                tickers_out_of_order: p.tickers_out_of_order,
                 own: p.own,
                 caught_up,
             })
             .collect(),
         acked,
         seen,
+        latest_guests: lock(&ctx.guests).values().map(|(g, _)| *g).collect(),
+        poll: ctx.plan.poll,
     };
     result.checks.acknowledged = observed.acked.len() as u64;
     Ok((result, observed))
@@ -1164,11 +1324,15 @@ struct Observed {
     phones: Vec<PhoneState>,
     acked: Vec<Acked>,
     seen: HashSet<i64>,
+    /// Each phone's latest guest.
+    latest_guests: HashSet<usize>,
+    poll: PhonePoll,
 }
 
 struct PhoneState {
     events: u64,
     hash: u64,
+    tickers_out_of_order: u64,
     own: HashMap<i64, (String, i64)>,
     caught_up: bool,
 }
@@ -1215,17 +1379,17 @@ async fn check(
         .map(|a| (a.order_id, a.guest))
         .collect();
     c.seen_by_tablets = observed.seen.len() as u64;
-    c.stale_on_phone = observed
-        .seen
-        .iter()
-        .filter(|id| {
-            let (Some(guest), Some(now)) = (guest_of_order.get(id), by_id.get(id)) else {
-                // Seen by a tablet but never acknowledged or gone: counted above.
-                return false;
-            };
-            observed.phones[guest % phones].own.get(id) != Some(now)
-        })
-        .count() as u64;
+    for id in &observed.seen {
+        let (Some(guest), Some(now)) = (guest_of_order.get(id), by_id.get(id)) else {
+            // Seen by a tablet but never acknowledged or gone: counted above.
+            continue;
+        };
+        if observed.poll == PhonePoll::Visit && !observed.latest_guests.contains(guest) {
+            c.not_latest_on_phone += 1;
+        } else if observed.phones[guest % phones].own.get(id) != Some(now) {
+            c.stale_on_phone += 1;
+        }
+    }
     let keys = db.query(EVENT_KEYS, &[&start_tx]).await?;
     let mut hash = 0u64;
     for row in &keys {
@@ -1236,7 +1400,10 @@ async fn check(
     c.phones_out_of_step = observed
         .phones
         .iter()
-        .filter(|p| p.caught_up && (p.events != c.events || p.hash != hash))
+        .filter(|p| match observed.poll {
+            PhonePoll::Feed => p.caught_up && (p.events != c.events || p.hash != hash),
+            PhonePoll::Visit => p.tickers_out_of_order > 0,
+        })
         .count() as u64;
     Ok(())
 }
@@ -1259,6 +1426,21 @@ mod tests {
             Some(&1)
         );
         assert_eq!(digest.len(), 2);
+    }
+
+    #[test]
+    fn a_ticker_is_in_order_when_it_lists_each_order_once_in_the_order_it_had() {
+        let lines = |ids: &[i64]| ids.iter().map(|&id| TickerLine { id }).collect::<Vec<_>>();
+        assert!(ticker_in_order(&[], &lines(&[3, 2, 1])));
+        assert!(
+            ticker_in_order(&[3, 2, 1], &lines(&[5, 4, 3, 2])),
+            "new ones on top"
+        );
+        assert!(!ticker_in_order(&[], &lines(&[3, 3])), "twice");
+        assert!(
+            !ticker_in_order(&[3, 2, 1], &lines(&[4, 1, 2])),
+            "out of order"
+        );
     }
 
     #[test]
@@ -1302,6 +1484,7 @@ mod tests {
     fn the_kill_falls_at_a_third_and_the_restart_at_half_of_the_time() {
         let plan = Plan {
             phones: 1,
+            poll: PhonePoll::Visit,
             orders_per_sec: 1.0,
             tablets: 1,
             replicas: 3,

@@ -9,7 +9,7 @@
 //! tests are skipped with a loud message, but only outside CI: when `CI` is set they fail
 //! (`.ci/run` installs it).
 
-use bench::replicas::{Plan, Setup, run};
+use bench::replicas::{PhonePoll, Plan, Setup, run};
 use e2e::{admin_url, devhost_binary, workspace_root};
 
 /// Whether nginx is there; panics in CI when it is not.
@@ -38,9 +38,10 @@ fn setup() -> Setup {
 }
 
 /// Small enough for the suite: 6 s of load, a few connections per replica.
-fn plan(replicas: usize, kill: bool) -> Plan {
+fn plan(replicas: usize, kill: bool, poll: PhonePoll) -> Plan {
     Plan {
         phones: 60,
+        poll,
         orders_per_sec: 5.0,
         tablets: 2,
         replicas,
@@ -56,7 +57,11 @@ async fn a_rush_on_three_replicas_with_one_killed_loses_no_order_and_every_phone
         return;
     }
     let _one = ONE_AT_A_TIME.lock().await;
-    let rush = run(&setup(), &plan(3, true)).await.expect("the rush runs");
+    // The phones read the whole feed here: the strictest check, every event once and in
+    // order on every phone, across the kill (what the bar's tablets rely on).
+    let rush = run(&setup(), &plan(3, true, PhonePoll::Feed))
+        .await
+        .expect("the rush runs");
     let report = rush.markdown();
     eprintln!("{report}");
     let c = &rush.checks;
@@ -77,15 +82,22 @@ async fn a_rush_on_three_replicas_with_one_killed_loses_no_order_and_every_phone
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_same_rush_on_one_replica_answers_every_request() {
+async fn the_same_rush_on_one_replica_with_phones_polling_their_view_answers_every_request() {
     if !nginx_or_skip() {
         return;
     }
     let _one = ONE_AT_A_TIME.lock().await;
-    let rush = run(&setup(), &plan(1, false)).await.expect("the rush runs");
+    let rush = run(&setup(), &plan(1, false, PhonePoll::Visit))
+        .await
+        .expect("the rush runs");
     let report = rush.markdown();
     eprintln!("{report}");
     assert!(rush.checks.passed(), "a check failed:\n{report}");
+    assert!(
+        rush.checks.seen_by_tablets > 0 && rush.checks.not_latest_on_phone == 0,
+        "every order the tablets saw was checked on its phone:\n{report}"
+    );
+    assert!(rush.poll_200 > 0 && rush.bytes_per_poll > 0.0, "{report}");
     assert!(
         rush.unexpected_errors.is_empty() && rush.fault_errors.is_empty() && rush.retries == 0,
         "{report}"
