@@ -270,9 +270,7 @@ pub fn batch_notifying(
     #[serde(deny_unknown_fields)]
     struct Pushed {
         order_id: i64,
-        endpoint: String,
-        p256dh: String,
-        auth: String,
+        subscription: crate::push::StoredSubscription,
     }
     let answer: Notifying = decode(required(json)?)?;
     let outcome = batch_outcome(Some(answer.written.get()), asked)?;
@@ -285,12 +283,7 @@ pub fn batch_notifying(
             .ok_or_else(|| {
                 ApiError::internal(format!("order {} was not moved", pushed.order_id))
             })?;
-        let subscription = crate::push::StoredSubscription {
-            endpoint: pushed.endpoint,
-            p256dh: pushed.p256dh,
-            auth: pushed.auth,
-        };
-        notify.push((order.clone(), subscription));
+        notify.push((order.clone(), pushed.subscription));
     }
     Ok((outcome, notify))
 }

@@ -125,13 +125,13 @@ pub const SET_STATUSES: &str = "select set_orders_status($1::text)::text";
 /// Parameters: `$1`–`$4` as [`SET_STATUS`]; `$5` the status whose reaching notifies
 /// (`push::NOTIFY_ON`); `$6` the bar's reason for a cancel, as `$5` of [`SET_STATUS`].
 ///
-/// Returns `{"written": <what SET_STATUS returns>, "push": null | {"endpoint", "p256dh",
-/// "auth"}}`: the subscription only when the order was changed to `$5`. order-fn answers
+/// Returns `{"written": <what SET_STATUS returns>, "push": null | push_json}`: the
+/// subscription only when the order was changed to `$5`. order-fn answers
 /// with `written` alone; the subscription never leaves the component.
 pub const SET_STATUS_NOTIFYING: &str = "
 select json_build_object(
     'written', w,
-    'push', (select json_build_object('endpoint', ps.endpoint, 'p256dh', ps.p256dh, 'auth', ps.auth)
+    'push', (select push_json(ps)
              from push_subscriptions ps
              where ps.order_id = $1::int8 and $2::text = $5::text and (w ->> 'outcome') = 'changed')
 )::text
@@ -145,14 +145,13 @@ from set_order_status($1::int8, $2::text, $3::int4, $4::text, $6::text) w
 /// Parameters: `$1` as [`SET_STATUSES`]; `$2` the status whose reaching notifies
 /// (`push::NOTIFY_ON`).
 ///
-/// Returns `{"written": <what SET_STATUSES returns>, "push": [{"order_id", "endpoint",
-/// "p256dh", "auth"}, ...]}`: a subscription only for an order that was changed to `$2`.
+/// Returns `{"written": <what SET_STATUSES returns>, "push": [{"order_id", "subscription":
+/// push_json}, ...]}`: a subscription only for an order that was changed to `$2`.
 pub const SET_STATUSES_NOTIFYING: &str = "
 select json_build_object(
     'written', w,
     'push', coalesce((
-        select json_agg(json_build_object('order_id', ps.order_id, 'endpoint', ps.endpoint,
-                                          'p256dh', ps.p256dh, 'auth', ps.auth)
+        select json_agg(json_build_object('order_id', ps.order_id, 'subscription', push_json(ps))
                         order by ps.order_id)
         from json_array_elements(w -> 'outcomes') r
         join push_subscriptions ps on ps.order_id = (r ->> 'id')::int8
