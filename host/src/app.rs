@@ -78,6 +78,8 @@ pub struct App {
     router: Router,
     components: HashMap<String, LoadedComponent>,
     pools: SharedPools,
+    /// The app's key-value stores (Spin's `default`), shared by every instance.
+    kv: crate::kv::Stores,
     /// The body of `/.well-known/spin/info`.
     info: Bytes,
     /// The copies of mounted files, removed when the app is dropped (the host stopped).
@@ -234,6 +236,7 @@ impl Prepared {
     fn store(
         &self,
         pools: &SharedPools,
+        kv: &crate::kv::Stores,
         output: Option<&Output>,
     ) -> anyhow::Result<Store<HostState>> {
         let mut wasi = WasiCtx::builder();
@@ -258,6 +261,10 @@ impl Prepared {
                 table: ResourceTable::new(),
                 component: self.context.clone(),
                 pools: pools.clone(),
+                kv: crate::kv::InstanceStores::new(
+                    self.context.key_value_stores.clone(),
+                    kv.clone(),
+                ),
                 limits: match self.max_instance_memory {
                     Some(bytes) => StoreLimitsBuilder::new().memory_size(bytes).build(),
                     None => StoreLimits::default(),
@@ -360,6 +367,7 @@ impl Loader {
                 .with_context(|| format!("component {id}"))?,
             allowed_hosts: AllowedHosts::parse(&hosts)
                 .with_context(|| format!("component {id}"))?,
+            key_value_stores: Arc::new(decl.key_value_stores.iter().cloned().collect()),
         });
         Ok(Prepared {
             pre,
@@ -439,6 +447,7 @@ pub async fn run_commands(
         bail!("{} has no [[trigger.command]]", options.manifest.display());
     }
     let pools: SharedPools = Arc::new(PgPools::default());
+    let kv = crate::kv::Stores::default();
     let mut outcomes = Vec::new();
     for trigger in &loader.manifest.trigger.command {
         let id = &trigger.component;
@@ -449,7 +458,7 @@ pub async fn run_commands(
             stdout: MemoryOutputPipe::new(1 << 20),
             stderr: MemoryOutputPipe::new(1 << 20),
         });
-        let mut store = prepared.store(&pools, output.as_ref())?;
+        let mut store = prepared.store(&pools, &kv, output.as_ref())?;
         let result = async {
             let command = command_pre.instantiate_async(&mut store).await?;
             command.wasi_cli_run().call_run(&mut store).await
@@ -515,6 +524,7 @@ impl App {
             router,
             components,
             pools: Arc::new(PgPools::default()),
+            kv: crate::kv::Stores::default(),
             info: Bytes::from(info),
             _copies: loader.copies,
             running: Arc::new(AtomicUsize::new(0)),
@@ -612,7 +622,7 @@ impl App {
         check_header_text(&req)?;
         add_spin_headers(&mut req, &route, client)?;
 
-        let mut store = loaded.prepared.store(&self.pools, None)?;
+        let mut store = loaded.prepared.store(&self.pools, &self.kv, None)?;
         let req = req.map(|body| body.map_err(hyper_request_error));
         let incoming = store.data_mut().new_incoming_request(Scheme::Http, req)?;
         let (sender, receiver) = tokio::sync::oneshot::channel();

@@ -11,6 +11,7 @@ pub mod app;
 mod bindings;
 pub mod cluster;
 pub mod dburl;
+mod kv;
 pub mod manifest;
 pub mod outbound;
 mod outbound_http;

@@ -159,17 +159,18 @@ impl Manifest {
             }
         }
         for (id, component) in &self.component {
-            if !component.key_value_stores.is_empty()
-                || !component.sqlite_databases.is_empty()
+            if !component.sqlite_databases.is_empty()
                 || !component.ai_models.is_empty()
                 || component.dependencies.is_some()
                 || !component.exclude_files.is_empty()
             {
                 bail!(
-                    "component {id}: key-value stores, SQLite, AI models, component \
-                     dependencies and exclude_files are not supported by this host"
+                    "component {id}: SQLite, AI models, component dependencies and \
+                     exclude_files are not supported by this host"
                 );
             }
+            crate::kv::check_labels(&component.key_value_stores)
+                .with_context(|| format!("component {id}"))?;
             for name in component.variables.keys() {
                 check_variable_name(name).with_context(|| format!("component {id}"))?;
             }

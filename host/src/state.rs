@@ -1,6 +1,6 @@
 //! Per-request store data: WASI, wasi:http and the Spin interfaces of one component instance.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use wasmtime::component::ResourceTable;
@@ -20,6 +20,8 @@ pub struct ComponentContext {
     /// `[component.x.variables]` with templates expanded.
     pub variables: HashMap<String, String>,
     pub allowed_hosts: AllowedHosts,
+    /// `key_value_stores`: the store labels it may open.
+    pub key_value_stores: Arc<HashSet<String>>,
 }
 
 pub struct HostState {
@@ -28,6 +30,8 @@ pub struct HostState {
     pub table: ResourceTable,
     pub component: Arc<ComponentContext>,
     pub pools: SharedPools,
+    /// The key-value stores this instance may open and has open (`crate::kv`).
+    pub kv: crate::kv::InstanceStores,
     /// Used only with `--max-instance-memory`.
     pub limits: wasmtime::StoreLimits,
 }

@@ -619,3 +619,72 @@ async fn an_https_server_with_a_certificate_no_public_ca_signed_is_refused() {
     assert_eq!(handshakes.load(std::sync::atomic::Ordering::SeqCst), 0);
     server.abort();
 }
+
+// ---- the key-value store (Spin 3.6.3's `default`; see host/src/kv.rs)
+
+#[tokio::test]
+async fn the_default_key_value_store_keeps_values_across_requests() {
+    let app = probe_builder().spawn().await;
+    let kv = |query: &str| {
+        let app = &app;
+        let query = query.to_string();
+        async move { json(app.get(&format!("/probe/kv?{query}")).await).await }
+    };
+    assert_eq!(kv("op=get&key=k").await, json!({"value": null}));
+    assert_eq!(kv("op=exists&key=k").await, json!({"exists": false}));
+    assert_eq!(kv("op=set&key=k&value=one").await, json!({"ok": true}));
+    assert_eq!(kv("op=get&key=k").await, json!({"value": "one"}));
+    assert_eq!(kv("op=set&key=k&value=two").await, json!({"ok": true}));
+    assert_eq!(kv("op=set&key=j&value=x").await, json!({"ok": true}));
+    assert_eq!(kv("op=keys").await, json!({"keys": ["j", "k"]}));
+    assert_eq!(kv("op=delete&key=k").await, json!({"ok": true}));
+    assert_eq!(
+        kv("op=delete&key=k").await,
+        json!({"ok": true}),
+        "deleting nothing is fine"
+    );
+    assert_eq!(kv("op=get&key=k").await, json!({"value": null}));
+}
+
+#[tokio::test]
+async fn a_store_the_component_does_not_list_is_access_denied_and_an_unknown_label_too() {
+    let app = probe_builder().spawn().await;
+    // probe-closed lists no key_value_stores.
+    let closed = json(app.get("/closed/kv?op=get&key=k").await).await;
+    assert_eq!(closed, json!({"error": "access-denied"}));
+    // A label the component does not list (Spin checks the component's list first).
+    let other = json(app.get("/probe/kv?op=get&key=k&label=cache").await).await;
+    assert_eq!(other, json!({"error": "access-denied"}));
+}
+
+#[tokio::test]
+async fn an_instance_opens_at_most_256_stores_and_a_dropped_one_frees_its_place() {
+    let app = probe_builder().spawn().await;
+    let many = json(app.get("/probe/kv?op=open-many&n=300").await).await;
+    assert_eq!(
+        many,
+        json!({"opened": 256, "then": {"error": "store-table-full"}})
+    );
+    let fits = json(app.get("/probe/kv?op=open-many&n=256").await).await;
+    assert_eq!(fits, json!({"opened": 256, "reopened_after_drop": true}));
+}
+
+#[tokio::test]
+async fn a_manifest_naming_a_store_without_runtime_config_is_refused_at_load() {
+    e2e::require_devhost!("parses manifests with devhost::manifest");
+    let text = std::fs::read_to_string(e2e::workspace_root().join("tests/fixtures/probe.toml"))
+        .expect("probe.toml");
+    let cache = text.replacen(
+        "key_value_stores = [\"default\"]",
+        "key_value_stores = [\"default\", \"cache\"]",
+        1,
+    );
+    assert_ne!(cache, text);
+    let err = devhost::manifest::Manifest::parse(&cache).expect_err("an unknown label");
+    let chain = devhost::error_chain(&err);
+    assert!(
+        chain.contains("unknown key_value_stores label \"cache\""),
+        "{chain}"
+    );
+    assert!(devhost::manifest::Manifest::parse(&text).is_ok());
+}

@@ -1,10 +1,11 @@
 //! Test-only component (never deployed): exposes what the host gives a component so the
 //! e2e tests can check routing headers, variables, file mounts, traps, slow guests, the
-//! PostgreSQL type mapping and `allowed_outbound_hosts`.
+//! PostgreSQL type mapping, `allowed_outbound_hosts` and the key-value store.
 
 use serde_json::{Value, json};
 use spin_sdk::http::{IntoResponse, Request, Response};
 use spin_sdk::http_component;
+use spin_sdk::key_value::{Error as KvError, Store};
 use spin_sdk::pg4::{Connection, DbValue, ParameterValue};
 use spin_sdk::variables;
 
@@ -81,6 +82,59 @@ fn run_sql(body: &[u8]) -> Value {
     }
 }
 
+fn kv_error(e: &KvError) -> Value {
+    json!({"error": match e {
+        KvError::StoreTableFull => "store-table-full".to_string(),
+        KvError::NoSuchStore => "no-such-store".to_string(),
+        KvError::AccessDenied => "access-denied".to_string(),
+        KvError::Other(m) => format!("other: {m}"),
+    }})
+}
+
+/// `?op=get|set|delete|exists|keys|open-many&label=default&key=k&value=v&n=300`: one
+/// operation on the key-value store; `open-many` opens `n` stores at once and says how
+/// many opened before the first error, and that error.
+fn key_value(req: &Request) -> Value {
+    let label = query_param(req, "label").unwrap_or_else(|| "default".into());
+    let key = query_param(req, "key").unwrap_or_default();
+    let op = query_param(req, "op").unwrap_or_default();
+    if op == "open-many" {
+        let n: usize = query_param(req, "n")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1);
+        let mut open = Vec::new();
+        for _ in 0..n {
+            match Store::open(&label) {
+                Ok(store) => open.push(store),
+                Err(e) => return json!({"opened": open.len(), "then": kv_error(&e)}),
+            }
+        }
+        drop(open);
+        let again = Store::open(&label).is_ok();
+        return json!({"opened": n, "reopened_after_drop": again});
+    }
+    let store = match Store::open(&label) {
+        Ok(store) => store,
+        Err(e) => return kv_error(&e),
+    };
+    let result = match op.as_str() {
+        "get" => store
+            .get(&key)
+            .map(|v| json!({"value": v.map(|b| String::from_utf8_lossy(&b).into_owned())})),
+        "set" => store
+            .set(
+                &key,
+                query_param(req, "value").unwrap_or_default().as_bytes(),
+            )
+            .map(|()| json!({"ok": true})),
+        "delete" => store.delete(&key).map(|()| json!({"ok": true})),
+        "exists" => store.exists(&key).map(|e| json!({"exists": e})),
+        "keys" => store.get_keys().map(|k| json!({"keys": k})),
+        _ => return json!({"error": "unknown op"}),
+    };
+    result.unwrap_or_else(|e| kv_error(&e))
+}
+
 #[http_component]
 fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
     let path_info = req
@@ -122,6 +176,7 @@ fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
             json_response(200, json!({"value": std::env::var(name).ok()}))
         }
         "/sql" => json_response(200, run_sql(req.body())),
+        "/kv" => json_response(200, key_value(&req)),
         "/slow" => {
             let ms = query_param(&req, "ms")
                 .and_then(|v| v.parse().ok())
