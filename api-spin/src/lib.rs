@@ -15,6 +15,7 @@
 
 pub mod db;
 pub mod outbound;
+pub mod poll_cache;
 mod request;
 pub mod respond;
 pub mod route;

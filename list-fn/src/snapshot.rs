@@ -1,38 +1,66 @@
 //! The answer of a snapshot view (`GET /api/board`, `GET /api/visit`): its ETag is the
 //! database's (the settled feed position), so a client that has it gets 304 without a
-//! body, and the statement built nothing for it.
+//! body, and the statement built nothing for it. A client that has the ETag this replica
+//! saw last, within `poll_cache_ms`, gets its 304 without the database at all
+//! (`api_spin::poll_cache`).
 
+use api_spin::poll_cache::PollCache;
 use drinks_core::ApiError;
 use drinks_core::http::etag_matches;
 use spin_sdk::http::Response;
 
-/// 200 with `view` (its JSON) and `etag`, or 304 when the statement left the view out because the
-/// client's `If-None-Match` has `etag` (anything else is a bug of the statement).
-/// `headers`: the view's caching headers (both answers carry them).
-pub fn respond(
-    name: &str,
-    if_none_match: Option<&str>,
-    etag: &str,
-    view: Option<Vec<u8>>,
-    headers: &[(&str, &str)],
-) -> Result<Response, ApiError> {
-    let mut response = Response::builder();
-    response.header("etag", etag);
-    for (name, value) in headers {
-        response.header(*name, *value);
-    }
-    let Some(view) = view else {
-        if !etag_matches(if_none_match, etag) {
-            return Err(ApiError::internal(format!(
-                "the {name} statement left out a view the client does not have"
-            )));
+/// A view's name (its key in the poll cache) and its caching headers (both answers carry
+/// them).
+pub struct View {
+    pub name: &'static str,
+    pub headers: &'static [(&'static str, &'static str)],
+}
+
+impl View {
+    /// 304 at once when `If-None-Match` holds the ETag this replica saw last, within the
+    /// poll cache's time; else `query` (the view's statement, with the client's tags) and
+    /// its answer: 200 with the view (its JSON) and ETag, or 304 when the statement left
+    /// the view out because the client has it (anything else is a bug of the statement).
+    pub fn answer(
+        &self,
+        if_none_match: Option<&str>,
+        query: impl FnOnce() -> Result<(String, Option<Vec<u8>>), ApiError>,
+    ) -> Result<Response, ApiError> {
+        let cache = PollCache::new(self.name);
+        if let Some(etag) = cache.fresh()
+            && etag_matches(if_none_match, &etag)
+        {
+            return Ok(self.not_modified(&etag));
         }
-        return Ok(response.status(304).build());
-    };
-    Ok(response
-        .status(200)
-        .header("content-type", "application/json")
-        .header("x-content-type-options", "nosniff")
-        .body(view)
-        .build())
+        let (etag, view) = query()?;
+        cache.remember(&etag);
+        let Some(view) = view else {
+            if !etag_matches(if_none_match, &etag) {
+                return Err(ApiError::internal(format!(
+                    "the {} statement left out a view the client does not have",
+                    self.name
+                )));
+            }
+            return Ok(self.not_modified(&etag));
+        };
+        let mut response = Response::builder();
+        response.status(200).header("etag", etag);
+        for (name, value) in self.headers {
+            response.header(*name, *value);
+        }
+        Ok(response
+            .header("content-type", "application/json")
+            .header("x-content-type-options", "nosniff")
+            .body(view)
+            .build())
+    }
+
+    fn not_modified(&self, etag: &str) -> Response {
+        let mut response = Response::builder();
+        response.status(304).header("etag", etag);
+        for (name, value) in self.headers {
+            response.header(*name, *value);
+        }
+        response.build()
+    }
 }

@@ -4,7 +4,7 @@
 //! evening. Its ETag is the settled feed position; `If-None-Match` with it → 304, and the
 //! database builds nothing for it. Without the header (the poster): no order.
 
-use crate::snapshot;
+use crate::snapshot::View;
 use api_spin::{PathParams, Request, db};
 use drinks_core::api::to_json;
 use drinks_core::http::{
@@ -15,6 +15,17 @@ use drinks_core::{ApiError, OrderStatus, shapes, sql};
 use spin_sdk::http::Response;
 use spin_sdk::pg4::ParameterValue as P;
 
+/// Each guest's own view: no shared cache keeps it, and it differs per visitor. Its ETag is
+/// the same for every visitor (nothing changed anywhere = nothing changed for anyone), so
+/// one remembered ETag serves every phone of the replica.
+const VISIT: View = View {
+    name: "visit",
+    headers: &[
+        ("cache-control", "private, no-cache"),
+        ("vary", VISITOR_HEADER),
+    ],
+};
+
 pub fn endpoint(req: &Request, _: &PathParams) -> Result<Response, ApiError> {
     no_parameters(req.query())?;
     let visitor = match req.header(VISITOR_HEADER) {
@@ -22,30 +33,22 @@ pub fn endpoint(req: &Request, _: &PathParams) -> Result<Response, ApiError> {
         None => P::DbNull,
     };
     let if_none_match = req.header("if-none-match");
-    let json = db::query(
-        "VISIT",
-        sql::VISIT,
-        &[
-            P::Str(if_none_match_param(if_none_match)),
-            visitor,
-            P::Str(OrderStatus::sql_list(&OrderStatus::WAITING)),
-            P::Int64(TICKER_LINES),
-            P::Int64(RECENT_WAIT_WINDOW_MS),
-            P::Int64(RECENT_WAIT_SAMPLES_MAX),
-            P::Int64(RECENT_WAIT_SAMPLES_MIN),
-        ],
-    )?;
-    let answer = shapes::visit(json.as_deref())?;
-    let visit = answer.visit.as_ref().map(to_json).transpose()?;
-    // Each guest's own view: no shared cache keeps it, and it differs per visitor.
-    snapshot::respond(
-        "VISIT",
-        if_none_match,
-        &answer.etag,
-        visit,
-        &[
-            ("cache-control", "private, no-cache"),
-            ("vary", VISITOR_HEADER),
-        ],
-    )
+    VISIT.answer(if_none_match, || {
+        let json = db::query(
+            "VISIT",
+            sql::VISIT,
+            &[
+                P::Str(if_none_match_param(if_none_match)),
+                visitor,
+                P::Str(OrderStatus::sql_list(&OrderStatus::WAITING)),
+                P::Int64(TICKER_LINES),
+                P::Int64(RECENT_WAIT_WINDOW_MS),
+                P::Int64(RECENT_WAIT_SAMPLES_MAX),
+                P::Int64(RECENT_WAIT_SAMPLES_MIN),
+            ],
+        )?;
+        let answer = shapes::visit(json.as_deref())?;
+        let visit = answer.visit.as_ref().map(to_json).transpose()?;
+        Ok((answer.etag, visit))
+    })
 }

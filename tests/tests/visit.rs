@@ -258,3 +258,84 @@ async fn what_a_phone_downloads_stays_the_same_size_however_many_orders_there_we
         "{sizes:?}"
     );
 }
+
+/// Lets the test database refuse every connection and ends the ones the app's pool holds:
+/// from now on anything that asks the database fails.
+async fn cut_off_the_database(app: &TestApp) {
+    let admin = devhost::connect(&e2e::admin_url()).await.expect("admin");
+    let name = &app.db.name;
+    admin
+        .batch_execute(&format!(
+            "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false; \
+             SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}';"
+        ))
+        .await
+        .expect("cut the database off");
+}
+
+#[tokio::test]
+async fn a_poll_holding_the_etag_the_replica_saw_last_is_304_without_the_database_until_it_ages() {
+    e2e::require_devhost!("cuts the database off under the app");
+    let app = e2e::app_builder()
+        .variable("poll_cache_ms", "3000")
+        .spawn()
+        .await;
+    let guest = new_visitor();
+    placed(&app, &guest, "Ana", "tea").await;
+    // Once the position stands still, the ETag the replica read last is the client's.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let etag = loop {
+        let first = visit_response(&app, Some(&guest), None).await;
+        let etag = first.headers()["etag"].to_str().unwrap().to_string();
+        let again = visit_response(&app, Some(&guest), Some(&etag)).await;
+        if again.status() == StatusCode::NOT_MODIFIED {
+            break etag;
+        }
+        assert!(Instant::now() < deadline, "the ETag never stood still");
+    };
+    let remembered = Instant::now();
+    cut_off_the_database(&app).await;
+
+    let cached = visit_response(&app, Some(&guest), Some(&etag)).await;
+    assert!(
+        remembered.elapsed() < Duration::from_secs(3),
+        "too slow to test the cache"
+    );
+    assert_eq!(
+        cached.status(),
+        StatusCode::NOT_MODIFIED,
+        "no database needed"
+    );
+    assert_eq!(cached.headers()["etag"].to_str().unwrap(), etag);
+    assert_eq!(cached.headers()["vary"], "X-Visitor-Id");
+    let board_etag_is_another = visit_response(&app, Some(&guest), Some("\"b1.1\"")).await;
+    assert!(
+        board_etag_is_another.status().is_server_error(),
+        "another ETag asks the database: {}",
+        board_etag_is_another.status()
+    );
+    let bad = visit_response(&app, Some("ana"), Some(&etag)).await;
+    assert_eq!(
+        bad.status(),
+        StatusCode::BAD_REQUEST,
+        "the header is still checked"
+    );
+
+    // Until poll_cache_ms has passed, the remembered ETag answers; then the database is
+    // asked (and, cut off, fails).
+    let deadline = remembered + Duration::from_secs(10);
+    let aged = loop {
+        let answer = visit_response(&app, Some(&guest), Some(&etag)).await;
+        if answer.status() != StatusCode::NOT_MODIFIED {
+            break answer;
+        }
+        assert!(Instant::now() < deadline, "the remembered ETag never aged");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(
+        remembered.elapsed() >= Duration::from_millis(2900),
+        "the database was asked after {:?}, before poll_cache_ms",
+        remembered.elapsed()
+    );
+    assert!(aged.status().is_server_error(), "{}", aged.status());
+}
