@@ -211,13 +211,27 @@ let screenAwake;
 /** The order got ready while the page was hidden: sound and vibration when it is visible. */
 let announceWhenVisible = false;
 
-function visitorId() {
-  let id = local.getRaw(KEY_VISITOR);
-  if (!id || !UUID_RE.test(id)) {
-    id = uuid();
-    local.setRaw(KEY_VISITOR, id);
+/**
+ * This device's visitor id: the one in localStorage, else a new one. Two tabs opened at
+ * once would each make their own (and then each show only its own orders): where the
+ * browser has the Web Locks API, one tab at a time looks and makes; elsewhere (plain HTTP on
+ * a LAN address) a tab adopts the id another tab wrote (`onStorage`).
+ */
+async function visitorId() {
+  const readOrMake = () => {
+    let id = local.getRaw(KEY_VISITOR);
+    if (!id || !UUID_RE.test(id)) {
+      id = uuid();
+      local.setRaw(KEY_VISITOR, id);
+    }
+    return id;
+  };
+  if (!navigator.locks) return readOrMake();
+  try {
+    return await navigator.locks.request("drink-orders-visitor-id", readOrMake);
+  } catch {
+    return readOrMake();
   }
-  return id;
 }
 
 // ---------------------------------------------------------------- rendering
@@ -891,6 +905,14 @@ async function disableNotifications() {
 /** Another tab of this visitor changed what it keeps in localStorage. */
 function onStorage(event) {
   if (event.storageArea !== window.localStorage) return;
+  if (event.key === KEY_VISITOR) {
+    // Another tab made the id at the same moment as this one: the last written is the
+    // device's, so both tabs end with one (before anyone could order: it happens on load).
+    if (event.newValue && UUID_RE.test(event.newValue) && event.newValue !== store.state.visitorId) {
+      store.dispatch("restore", { visitorId: event.newValue });
+    }
+    return;
+  }
   if (event.key === KEY_NICKNAME) {
     if (document.activeElement !== els.nickname) {
       els.nickname.value = event.newValue ?? "";
@@ -980,7 +1002,7 @@ function restored() {
 
 export async function start(main) {
   document.body.classList.add("page-visitor");
-  store.dispatch("restore", { visitorId: visitorId(), ...restored() });
+  store.dispatch("restore", { visitorId: await visitorId(), ...restored() });
   build(main);
   screenAwake = new pwa.ScreenAwake((awake) => store.dispatch("awake", awake));
   store.dispatch("awake", screenAwake.state);
