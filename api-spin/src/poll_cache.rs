@@ -8,12 +8,21 @@
 //!
 //! Most phones poll the same state: while nothing happens they all hold the newest ETag,
 //! and a replica asks the database about it once per `poll_cache_ms` instead of once per
-//! poll.
+//! poll. A view that is the same for every client (the board, the guests' view without a
+//! visitor) is remembered with its body too, so that within `poll_cache_ms` a replica
+//! answers it, 200 or 304, without the database even while things change.
 
 use spin_sdk::key_value::Store;
 
 /// The Spin variable: how long (ms) a remembered ETag answers 304 by itself.
 pub const TTL_VARIABLE: &str = "poll_cache_ms";
+
+/// What a replica remembers of a view: its ETag and, for a view shared by every client,
+/// its body.
+pub struct Remembered {
+    pub etag: String,
+    pub body: Option<Vec<u8>>,
+}
 
 /// The cache of one view (e.g. `visit`, `board`), for one request.
 pub struct PollCache {
@@ -41,20 +50,28 @@ impl PollCache {
         }
     }
 
-    /// The remembered ETag, while it is younger than the TTL.
-    pub fn fresh(&self) -> Option<String> {
+    /// What was remembered, while it is younger than the TTL. Stored as
+    /// `<epoch ms> <etag>\n<body>` (no body: nothing after the newline).
+    pub fn fresh(&self) -> Option<Remembered> {
         let bytes = self.store.as_ref()?.get(&self.key).ok()??;
-        let text = std::str::from_utf8(&bytes).ok()?;
-        let (at, etag) = text.split_once(' ')?;
+        let newline = bytes.iter().position(|&b| b == b'\n')?;
+        let head = std::str::from_utf8(&bytes[..newline]).ok()?;
+        let (at, etag) = head.split_once(' ')?;
         let age = now_ms().checked_sub(at.parse().ok()?)?;
-        (age < self.ttl_ms).then(|| etag.to_string())
+        let body = &bytes[newline + 1..];
+        (age < self.ttl_ms).then(|| Remembered {
+            etag: etag.to_string(),
+            body: (!body.is_empty()).then(|| body.to_vec()),
+        })
     }
 
-    /// Remembers `etag` as the view's, as of now.
-    pub fn remember(&self, etag: &str) {
+    /// Remembers `etag` (and a shared view's `body`) as the view's, as of now.
+    pub fn remember(&self, etag: &str, body: Option<&[u8]>) {
         if let Some(store) = &self.store {
+            let mut value = format!("{} {etag}\n", now_ms()).into_bytes();
+            value.extend_from_slice(body.unwrap_or_default());
             // Best effort: a failed write only means the next poll asks the database.
-            let _ = store.set(&self.key, format!("{} {etag}", now_ms()).as_bytes());
+            let _ = store.set(&self.key, &value);
         }
     }
 }

@@ -63,6 +63,9 @@ const CATCH_UP_DEADLINE: Duration = Duration::from_secs(60);
 /// Phones catching up at once (each replica's pool opens a connection per request in
 /// flight, up to 64, and keeps it).
 const CATCH_UP_CONCURRENCY: usize = 16;
+/// How long after a close the page keeps polling its own view (the bar's undo window,
+/// `UNDO_WINDOW_MS`).
+const UNDO_WINDOW: Duration = Duration::from_millis(drinks_core::domain::UNDO_WINDOW_MS as u64);
 /// Per-request timeout of the load generator.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -855,6 +858,9 @@ struct Phone {
     tickers_out_of_order: u64,
     ticker: Vec<i64>,
     own: HashMap<i64, (String, i64)>,
+    /// The guest whose view the phone polls, and when it saw that guest's order closed.
+    guest: Option<usize>,
+    closed_seen: Option<Instant>,
     poll_200: u64,
     poll_304: u64,
     poll_bytes: u64,
@@ -869,10 +875,19 @@ impl Phone {
         }
     }
 
-    /// `GET /api/visit` with the visitor id of the phone's latest guest (none before its
-    /// first order: a phone that has not ordered yet), conditional on the last ETag.
+    /// `GET /api/visit` as the visitor page polls it, conditional on the last ETag: with the
+    /// visitor id of the phone's latest guest while that guest's order is open (or not seen
+    /// yet) and for [`UNDO_WINDOW`] after the phone saw it closed; without one before the
+    /// phone's first order and after that (the shared view).
     async fn poll_visit(&mut self, ctx: &Ctx, index: usize) -> bool {
-        let visitor = lock(&ctx.guests).get(&index).map(|(_, v)| v.clone());
+        let guest = lock(&ctx.guests).get(&index).cloned();
+        if guest.as_ref().map(|(g, _)| *g) != self.guest {
+            self.guest = guest.as_ref().map(|(g, _)| *g);
+            self.closed_seen = None;
+        }
+        let visitor = guest
+            .map(|(_, v)| v)
+            .filter(|_| self.closed_seen.is_none_or(|at| at.elapsed() < UNDO_WINDOW));
         let answer = with_retries(ctx, VISIT, &[200, 304], false, || {
             let mut request = ctx.http.get(ctx.url("/api/visit"));
             if let Some(v) = &visitor {
@@ -904,6 +919,12 @@ impl Phone {
                 }
                 self.ticker = visit.ticker.iter().map(|l| l.id).collect();
                 if let Some(o) = visit.order {
+                    let open = drinks_core::OrderStatus::OPEN
+                        .iter()
+                        .any(|s| s.as_str() == o.status);
+                    if !open {
+                        self.closed_seen.get_or_insert_with(Instant::now);
+                    }
                     self.own.insert(o.id, (o.status, o.version));
                 }
                 true

@@ -13,6 +13,7 @@ use spin_sdk::pg4::ParameterValue as P;
 const BOARD: View = View {
     name: "board",
     headers: &[("cache-control", "no-cache")],
+    shared: true,
 };
 
 pub fn endpoint(req: &Request, _: &PathParams) -> Result<Response, ApiError> {

@@ -2,7 +2,8 @@
 //! their latest order with its place in the queue, the bar's recent median wait, the
 //! ticker's last lines and the menu's version — bounded, whatever the length of the
 //! evening. Its ETag is the settled feed position; `If-None-Match` with it → 304, and the
-//! database builds nothing for it. Without the header (the poster): no order.
+//! database builds nothing for it. Without the header (the poster, a phone without an open
+//! order): no order, and the view is the same for every client.
 
 use crate::snapshot::View;
 use api_spin::{PathParams, Request, db};
@@ -15,25 +16,39 @@ use drinks_core::{ApiError, OrderStatus, shapes, sql};
 use spin_sdk::http::Response;
 use spin_sdk::pg4::ParameterValue as P;
 
-/// Each guest's own view: no shared cache keeps it, and it differs per visitor. Its ETag is
-/// the same for every visitor (nothing changed anywhere = nothing changed for anyone), so
-/// one remembered ETag serves every phone of the replica.
-const VISIT: View = View {
+const HEADERS: &[(&str, &str)] = &[
+    ("cache-control", "private, no-cache"),
+    ("vary", VISITOR_HEADER),
+];
+
+/// A guest's own view: no shared cache keeps it, and it differs per visitor. Its ETag is the
+/// same for every visitor (nothing changed anywhere = nothing changed for anyone), so one
+/// remembered ETag serves every phone of the replica.
+const OWN: View = View {
     name: "visit",
-    headers: &[
-        ("cache-control", "private, no-cache"),
-        ("vary", VISITOR_HEADER),
-    ],
+    headers: HEADERS,
+    shared: false,
+};
+
+/// The view without a visitor (the poster; a phone with no open order): the same for every
+/// client, so a replica answers it from its copy for `poll_cache_ms`.
+const SHARED: View = View {
+    name: "visit-shared",
+    headers: HEADERS,
+    shared: true,
 };
 
 pub fn endpoint(req: &Request, _: &PathParams) -> Result<Response, ApiError> {
     no_parameters(req.query())?;
-    let visitor = match req.header(VISITOR_HEADER) {
-        Some(raw) => P::Uuid(visitor_from_header(Some(raw))?.to_hyphenated()),
-        None => P::DbNull,
+    let (view, visitor) = match req.header(VISITOR_HEADER) {
+        Some(raw) => (
+            OWN,
+            P::Uuid(visitor_from_header(Some(raw))?.to_hyphenated()),
+        ),
+        None => (SHARED, P::DbNull),
     };
     let if_none_match = req.header("if-none-match");
-    VISIT.answer(if_none_match, || {
+    view.answer(if_none_match, || {
         let json = db::query(
             "VISIT",
             sql::VISIT,

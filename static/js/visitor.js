@@ -27,7 +27,7 @@ import { backoff, sleep } from "./backoff.js";
 import { createStore } from "./store.js";
 import { TickerView } from "./ticker.js";
 import { drinkPicture } from "./drinks.js";
-import { STATUSES, OPEN, NEXT, VISITOR_MAY_CHANGE, NICKNAME_MAX_CHARS } from "./rules.js";
+import { STATUSES, OPEN, NEXT, VISITOR_MAY_CHANGE, NICKNAME_MAX_CHARS, UNDO_WINDOW_MS } from "./rules.js";
 import * as pwa from "./pwa.js";
 
 const KEY_VISITOR = "visitor_id";
@@ -946,10 +946,35 @@ function onStorage(event) {
   }
 }
 
+/** When this page first saw its order closed (this device's clock), or null. */
+let closedSeen = null;
+let askedOwn = false;
+
+/**
+ * Whether a poll needs this visitor's own view (with `X-Visitor-Id`): the first one (is
+ * there an order?), while an order is being sent or open, and while the bar may still take
+ * a close back (UNDO_WINDOW_MS after the page saw it). Otherwise the page polls the view
+ * without a visitor, which every phone shares and a replica answers from its copy (GET
+ * /api/visit): a phone with nothing on order costs the database nothing.
+ */
+function ownView({ pending, order }) {
+  if (!askedOwn || pending || !order || OPEN.includes(order.status)) {
+    closedSeen = null;
+    return !askedOwn || Boolean(pending) || Boolean(order);
+  }
+  closedSeen ??= Date.now();
+  return Date.now() - closedSeen < UNDO_WINDOW_MS;
+}
+
 /** Polls GET /api/visit: the order, where it stands, the ticker, the menu's version. */
 function startVisit() {
   poller = new SnapshotPoller({
-    fetch: ({ etag }) => api.getVisit({ visitorId: store.state.visitorId, etag }),
+    fetch: async ({ etag }) => {
+      const own = ownView(store.state);
+      const answer = await api.getVisit({ visitorId: own ? store.state.visitorId : null, etag });
+      if (own) askedOwn = true;
+      return answer;
+    },
     onView: (visit) => {
       // The bar changed a drink or the event's settings: read the menu again.
       if (visit.menu !== store.state.menuVersion) loadMenu();

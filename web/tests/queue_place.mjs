@@ -1,6 +1,7 @@
 // While you wait (issue 13): the visitor's card says how many orders are before theirs and,
 // once the bar has a recent pace, when it should be ready; both follow the queue live and go
-// away when the drink is ready. In French too.
+// away when the drink is ready. In French too. A phone with nothing on order polls the view
+// every phone shares (no X-Visitor-Id, issue 16), with an open order its own.
 
 import {
   APP_URL, PHONE, scenario, newPage, order, waitForOrderNumber, barApi, apiOrder, assert,
@@ -23,11 +24,19 @@ await scenario("the visitor sees their place in the queue and an estimate", asyn
   const second = await apiOrder("Bo", "espresso");
   const visitor = await newPage(browser, { viewport: PHONE, name: "visitor" });
   const v = visitor.page;
+  const visits = [];
+  v.on("request", (r) => {
+    if (new URL(r.url()).pathname === "/api/visit") visits.push(Boolean(r.headers()["x-visitor-id"]));
+  });
   await v.goto(`${APP_URL}/`);
+  // Nothing on order: after its first poll the page polls the view every phone shares.
+  await waitUntil("two polls before ordering", () => visits.length >= 2);
+  assertEqual(visits.slice(0, 2).join(), "true,false", "own view first, then the shared one");
   await order(v, "Cleo", "water");
   await waitForOrderNumber(v);
   const place = v.locator("#order-place");
   await v.locator("#order-place", { hasText: "2 orders before yours." }).waitFor({ timeout: 10000 });
+  assertEqual(visits[visits.length - 1], true, "with an open order, its own view");
   assert(!(await place.textContent()).includes("Ready"), "no estimate before the bar has a pace");
   log("two orders before hers, no estimate yet");
 
