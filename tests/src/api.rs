@@ -113,3 +113,23 @@ pub async fn cancel_order(app: &TestApp, visitor: &str, id: i64) -> reqwest::Res
         .await
         .expect("DELETE request")
 }
+
+/// Moves `order` through `statuses` as the bar (`PATCH /api/orders/{id}` with the version it
+/// has each time), asserting each move is 200; returns the order as it is then.
+pub async fn move_through(app: &TestApp, order: &Value, statuses: &[&str]) -> Value {
+    let mut current = order.clone();
+    for status in statuses {
+        let response = app
+            .bar(
+                reqwest::Method::PATCH,
+                &format!("/api/orders/{}", id_of(order)),
+            )
+            .json(&serde_json::json!({"status": status, "version": current["version"]}))
+            .send()
+            .await
+            .expect("PATCH");
+        assert_eq!(response.status(), reqwest::StatusCode::OK, "to {status}");
+        current = json(response).await;
+    }
+    current
+}

@@ -6,7 +6,9 @@
 
 use std::time::{Duration, Instant};
 
-use e2e::api::{feed_start, feed_until, get_mine, id_of, is_problem, new_visitor, place_order};
+use e2e::api::{
+    feed_start, feed_until, get_mine, id_of, is_problem, move_through, new_visitor, place_order,
+};
 use e2e::{TestApp, json, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -15,21 +17,6 @@ async fn placed(app: &TestApp, nickname: &str, drink: &str) -> Value {
     let response = place_order(app, &new_visitor(), nickname, drink).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     json(response).await
-}
-
-async fn move_to(app: &TestApp, order: &Value, statuses: &[&str]) -> Value {
-    let mut current = order.clone();
-    for status in statuses {
-        let response = app
-            .bar(Method::PATCH, &format!("/api/orders/{}", id_of(order)))
-            .json(&json!({"status": status, "version": current["version"]}))
-            .send()
-            .await
-            .expect("PATCH");
-        assert_eq!(response.status(), StatusCode::OK, "to {status}");
-        current = json(response).await;
-    }
-    current
 }
 
 async fn board(app: &TestApp) -> Value {
@@ -74,10 +61,10 @@ async fn the_board_lists_waiting_orders_then_ready_ones_with_only_their_public_f
     let ben = placed(&app, "Ben", "espresso").await;
     let cleo = placed(&app, "Cleo", "water").await;
     let dan = placed(&app, "Dan", "tea").await;
-    move_to(&app, &ben, &["preparing"]).await;
-    let cleo = move_to(&app, &cleo, &["preparing", "ready"]).await;
-    move_to(&app, &ana, &["preparing", "ready"]).await;
-    move_to(&app, &dan, &["cancelled"]).await;
+    move_through(&app, &ben, &["preparing"]).await;
+    let cleo = move_through(&app, &cleo, &["preparing", "ready"]).await;
+    move_through(&app, &ana, &["preparing", "ready"]).await;
+    move_through(&app, &dan, &["cancelled"]).await;
 
     let b = board(&app).await;
     assert_eq!(b["total"], json!({"waiting": 1, "ready": 2}));
@@ -116,7 +103,7 @@ async fn the_board_lists_waiting_orders_then_ready_ones_with_only_their_public_f
 async fn an_unchanged_board_is_304_and_a_served_order_leaves_it_with_a_new_etag() {
     let app = spawn_app().await;
     let ana = placed(&app, "Ana", "tea").await;
-    let ana = move_to(&app, &ana, &["preparing", "ready"]).await;
+    let ana = move_through(&app, &ana, &["preparing", "ready"]).await;
     let shown = board_until(&app, |b| b["total"]["ready"] == 1).await;
     assert_eq!(shown["orders"][0]["nickname"], "Ana");
 
@@ -145,7 +132,7 @@ async fn an_unchanged_board_is_304_and_a_served_order_leaves_it_with_a_new_etag(
         "a strong ETag: {etag}"
     );
 
-    move_to(&app, &ana, &["served"]).await;
+    move_through(&app, &ana, &["served"]).await;
     let gone = board_until(&app, |b| b["total"]["ready"] == 0).await;
     assert_eq!(gone["orders"], json!([]));
     let changed = app

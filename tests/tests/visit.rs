@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use e2e::api::{id_of, is_problem, new_visitor, place_order};
+use e2e::api::{id_of, is_problem, move_through, new_visitor, place_order};
 use e2e::{TestApp, json, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -13,21 +13,6 @@ async fn placed(app: &TestApp, visitor: &str, nickname: &str, drink: &str) -> Va
     let response = place_order(app, visitor, nickname, drink).await;
     assert!(response.status().is_success(), "{}", response.status());
     json(response).await
-}
-
-async fn move_to(app: &TestApp, order: &Value, statuses: &[&str]) -> Value {
-    let mut current = order.clone();
-    for status in statuses {
-        let response = app
-            .bar(Method::PATCH, &format!("/api/orders/{}", id_of(order)))
-            .json(&json!({"status": status, "version": current["version"]}))
-            .send()
-            .await
-            .expect("PATCH");
-        assert_eq!(response.status(), StatusCode::OK, "to {status}");
-        current = json(response).await;
-    }
-    current
 }
 
 async fn visit_response(
@@ -74,8 +59,8 @@ async fn a_guest_sees_their_order_and_how_many_waiting_orders_are_before_it() {
     let dan_id = new_visitor();
     let dan = placed(&app, &dan_id, "Dan", "tea").await;
     placed(&app, &new_visitor(), "Eve", "tea").await; // after Dan: not before him
-    move_to(&app, &ben, &["preparing"]).await;
-    move_to(&app, &cleo, &["preparing", "ready"]).await;
+    move_through(&app, &ben, &["preparing"]).await;
+    move_through(&app, &cleo, &["preparing", "ready"]).await;
 
     let v = visit(&app, Some(&dan_id)).await;
     assert_eq!(v["order"]["id"], dan["id"]);
@@ -85,15 +70,15 @@ async fn a_guest_sees_their_order_and_how_many_waiting_orders_are_before_it() {
         "Ana (placed) and Ben (preparing) are before Dan; Cleo is ready"
     );
 
-    move_to(&app, &ana, &["cancelled"]).await;
+    move_through(&app, &ana, &["cancelled"]).await;
     visit_until(&app, Some(&dan_id), |v| v["ahead"] == 1).await;
-    let dan = move_to(&app, &dan, &["preparing"]).await;
+    let dan = move_through(&app, &dan, &["preparing"]).await;
     let v = visit_until(&app, Some(&dan_id), |v| {
         v["order"]["version"] == dan["version"]
     })
     .await;
     assert_eq!(v["ahead"], 1, "still counted while being prepared");
-    move_to(&app, &dan, &["ready"]).await;
+    move_through(&app, &dan, &["ready"]).await;
     let v = visit_until(&app, Some(&dan_id), |v| v["order"]["status"] == "ready").await;
     assert_eq!(v["ahead"], Value::Null, "a ready order waits for nobody");
 }
@@ -128,7 +113,7 @@ async fn the_wait_estimate_appears_once_five_orders_became_ready_and_is_their_me
     let mut waits = Vec::new();
     for n in 0..5 {
         let order = placed(&app, &new_visitor(), &format!("Guest {n}"), "tea").await;
-        let ready = move_to(&app, &order, &["preparing", "ready"]).await;
+        let ready = move_through(&app, &order, &["preparing", "ready"]).await;
         let wait = ready["ready_at"].as_i64().unwrap() - ready["placed_at"].as_i64().unwrap();
         waits.push(wait);
         if n < 4 {
@@ -160,7 +145,7 @@ async fn the_ticker_shows_the_last_ten_orders_newest_first_each_once_without_can
     // Guest 05 changes their drink: their line moves to the top with the new drink.
     placed(&app, &visitors[5], "Guest 05", "espresso").await;
     // Guest 11 is cancelled: gone. Guest 12's name is hidden: no nickname.
-    move_to(&app, &orders[11], &["cancelled"]).await;
+    move_through(&app, &orders[11], &["cancelled"]).await;
     let hidden = app
         .bar(
             Method::PUT,
@@ -242,7 +227,7 @@ async fn what_a_phone_downloads_stays_the_same_size_however_many_orders_there_we
     for round in 0..3 {
         for n in 0..20 {
             let order = placed(&app, &new_visitor(), &format!("G{round}{n:02}"), "tea").await;
-            move_to(&app, &order, &["preparing", "ready", "served"]).await;
+            move_through(&app, &order, &["preparing", "ready", "served"]).await;
         }
         sizes.push(size(
             &visit_until(&app, Some(&guest), |v| {
